@@ -1,0 +1,6 @@
+import type { Command } from '../io';
+
+/**
+ * Every CLI command. Each lives in its own module beside this file and is listed here once.
+ */
+export const COMMANDS: readonly Command[] = [];

@@ -1,0 +1,65 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { COMMANDS } from './commands';
+import { EXIT, reportError, type CliIO } from './io';
+
+const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on its user\'s behalf.\n\nUsage: tether COMMAND [options]\n\nCommands:\n';
+
+function helpText(): string {
+  const width = Math.max(4, ...COMMANDS.map((c) => c.name.length));
+  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return HELP_HEADER + [`  ${'help'.padEnd(width)}  Show this help, or a command's usage: tether help COMMAND`, ...rows].join('\n') + '\n';
+}
+
+/** Reads a secret from the terminal without echoing it. */
+function promptSecret(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (!process.stdin.isTTY) {
+      reject(new Error('No terminal to ask for the secret on; set it in the environment instead.'));
+      return;
+    }
+    const muted = new Writable({ write: (_chunk, _enc, done) => done() });
+    process.stderr.write(question);
+    const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+export const processIO: CliIO = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  promptSecret,
+  untilStopped,
+};
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const target = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
+    io.stdout.write(target ? target.usage.trimEnd() + '\n' : helpText());
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`tether: unknown command '${name}'\n\n` + helpText());
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    return reportError(err, io, rest.includes('--json'));
+  }
+}

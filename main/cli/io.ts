@@ -1,0 +1,42 @@
+import { TetherError, toTetherError } from '../../common/errors';
+import { STAGES } from '../../common/stages';
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliIO {
+  readonly stdout: { write(chunk: string): unknown };
+  readonly stderr: { write(chunk: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads one line from the terminal without echo (for passwords); absent when there is no TTY. */
+  readonly promptSecret?: (question: string) => Promise<string>;
+  /** Resolves when the user asks the command to stop (Ctrl-C); long-running commands wait on it. */
+  readonly untilStopped?: () => Promise<void>;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `tether help`. */
+  readonly summary: string;
+  /** Usage text for `tether help NAME`. */
+  readonly usage: string;
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** Exit codes: 0 success, 1 a typed failure, 2 a usage error. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Prints an error for a person, or as one JSON line with --json; returns the exit code. */
+export function reportError(err: unknown, io: CliIO, json: boolean): number {
+  const e = toTetherError(err);
+  if (json) {
+    io.stdout.write(JSON.stringify({ ok: false, error: { ...e.toJSON(), fix: e.fix } }) + '\n');
+  } else {
+    const stage = e.stage === null ? '' : ` (stage ${STAGES.find((s) => s.id === e.stage)!.n}: ${STAGES.find((s) => s.id === e.stage)!.title})`;
+    io.stderr.write(`error ${e.code}${stage}: ${e.message}\n  fix: ${e.fix}\n`);
+    if (e.cmdlet) io.stderr.write(`  check: ${e.cmdlet}\n`);
+  }
+  return e.code === 'BAD_INPUT' ? EXIT.usage : EXIT.failure;
+}
+
+export function usageError(message: string): TetherError {
+  return new TetherError('BAD_INPUT', message);
+}

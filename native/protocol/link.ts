@@ -1,0 +1,20 @@
+/**
+ * The seam between the tether protocol and whatever carries its frames.
+ *
+ * On USB, one bulk transfer in each direction carries exactly one frame: the sender ends a frame
+ * whose length is a multiple of wMaxPacketSize with a zero-length packet, so the receiver's
+ * transferIn completes at the frame's end. `native/usb` adapts a W3C `USBDevice` to this interface
+ * (host side); `native/virtual` implements the phone's side; tests use an in-memory pair.
+ */
+export interface FrameLink {
+  /** Sends one frame as one transfer. Rejects with a TetherError when the link is gone. */
+  send(frame: Uint8Array): Promise<void>;
+  /**
+   * Resolves with the next whole transfer (one frame), at most `maxLength` bytes: a longer
+   * transfer is a framing violation (the caller resets the session). Rejects with a TetherError
+   * when the link is gone.
+   */
+  receive(maxLength: number): Promise<Uint8Array>;
+  /** Releases the link; pending receives reject. Idempotent. */
+  close(): Promise<void>;
+}
