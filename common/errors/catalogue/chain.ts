@@ -1,5 +1,65 @@
 import type { ErrorTable } from '../entry';
 
-/** Typed errors of the chain area: code → stage, summary and fix. */
+/**
+ * Typed errors of the chain area (stage 6: download the pool's root CA chain and decide whether to
+ * trust it). Texts follow the "Connect to Web Service / Download Root CA chain" topic [S10] and the
+ * known USB-tethering failure with an intermediate CA [S36] (../shared/reference/lync-protocols.md).
+ */
 export const chainErrors = {
+  CHAIN_SERVICE_UNREACHABLE: {
+    stage: 'ca-chain',
+    summary: 'Unable to locate Lync Certificate Web service: the chain download address did not answer.',
+    fix: 'Check the Web Services address (DHCP option 43 for MS-UC-Client, or the pool FQDN): correct it if it is wrong or stale, then reset the phone.',
+    cmdlet: 'Test-CsPhoneBootstrap -PhoneOrExt <number> -PIN <pin> -Verbose',
+  },
+  CHAIN_DOWNLOAD_OFF: {
+    stage: 'ca-chain',
+    summary: 'Error downloading certificate chain from OCS Registrar: the pool does not hand out its CA chain.',
+    fix: 'Ask the Lync admin to turn certificate chain download on (Set-CsWebServiceConfiguration -EnableCertChainDownload $true), then reset the phone.',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  CHAIN_MALFORMED: {
+    stage: 'ca-chain',
+    summary: 'The CA chain the pool sent cannot be read (not PKCS#7 or PEM certificates).',
+    fix: 'Check that the Web Services address points at the Lync pool and that no proxy rewrites the answer; the pool\'s TrustedCACerts must hold valid certificates.',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  CHAIN_ROOT_MISSING: {
+    stage: 'ca-chain',
+    summary: 'The CA chain the pool sent has no self-signed root certificate.',
+    fix: 'Ask the Lync admin to add the root CA to the chain the pool hands out (TrustedCACerts in the Web service configuration).',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  CHAIN_INTERMEDIATE_MISSING: {
+    stage: 'ca-chain',
+    summary: 'An intermediate CA is missing: the pool\'s certificate does not chain to the root CA chain that was downloaded (the known USB-tethering failure).',
+    fix: 'Ask the Lync admin to include every intermediate CA in the chain the pool hands out (TrustedCACerts), or to issue the pool certificate from the root directly; then sign in again.',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  CHAIN_BAD_SIGNATURE: {
+    stage: 'ca-chain',
+    summary: 'A certificate in the CA chain was not signed by the CA it names as its issuer.',
+    fix: 'Do not trust this chain: check that nothing on the network rewrites the pool\'s answers, and ask the Lync admin to re-publish the CA chain.',
+  },
+  CHAIN_NOT_CA: {
+    stage: 'ca-chain',
+    summary: 'A certificate used as a CA in the chain is not marked as a CA (basic constraints).',
+    fix: 'Ask the PKI admin to reissue the intermediate CA with basic constraints CA:TRUE and publish it in the chain.',
+  },
+  CHAIN_CERT_EXPIRED: {
+    stage: 'ca-chain',
+    summary: 'A certificate in the CA chain has expired or is not valid yet.',
+    fix: 'Check the date and time on this PC; if they are right, ask the PKI admin to renew the CA certificate named in the message and publish the new chain.',
+  },
+  CHAIN_ROOT_UNTRUSTED: {
+    stage: 'ca-chain',
+    summary: 'The pool\'s root CA is not trusted by this PC and is not pinned.',
+    fix: 'Compare the root fingerprint shown with the one your Lync admin gives you; accept it only if they match (or install a kiosk bundle that pins it).',
+  },
+  CHAIN_SERVER_MISMATCH: {
+    stage: 'ca-chain',
+    summary: 'The pool\'s TLS certificate could not be verified with the downloaded CA chain.',
+    fix: 'Check that the pool certificate names this server and is within its dates, and that it was issued by the CA the pool hands out.',
+    cmdlet: 'Get-CsCertificate',
+  },
 } as const satisfies ErrorTable;
