@@ -8,6 +8,7 @@ import { labErrors } from './lab';
 import { phoneErrors } from './phone';
 import { protocolErrors } from './protocol';
 import { registrarErrors } from './registrar';
+import { transportErrors } from './transport';
 import { updateErrors } from './update';
 import { usbErrors } from './usb';
 
@@ -27,6 +28,7 @@ export const CATALOGUE = {
   ...certprovErrors,
   ...registrarErrors,
   ...labErrors,
+  ...transportErrors,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOGUE;
@@ -43,6 +45,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   certprov: certprovErrors,
   registrar: registrarErrors,
   lab: labErrors,
+  transport: transportErrors,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {
