@@ -1,0 +1,143 @@
+import { TetherError } from '../../common/errors';
+import type { FrameLink } from '../protocol/link';
+import type { TetherInterface } from './endpoints';
+import { usbErrorFrom } from './errors';
+
+/** The transfer part of a W3C USBDevice that the link uses. */
+export type TransferDevice = Pick<USBDevice, 'transferIn' | 'transferOut' | 'clearHalt'>;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A FrameLink over a device's bulk endpoints: one transfer carries one frame.
+ *
+ * Sending: a frame whose length is a multiple of the OUT endpoint's wMaxPacketSize is followed by a
+ * zero-length packet, because otherwise the phone's read would not know the frame had ended.
+ * Receiving: the IN buffer is rounded up past `maxLength` to whole packets, so a frame that ends
+ * on a packet boundary is still closed by the phone's short (or zero-length) packet and any
+ * transfer that fills the buffer is known to be too long.
+ */
+export class UsbFrameLink implements FrameLink {
+  private sendChain: Promise<void> = Promise.resolve();
+  private failure: TetherError | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly failed: Promise<never>;
+  private fail!: (err: TetherError) => void;
+
+  constructor(
+    private readonly device: TransferDevice,
+    readonly endpoints: TetherInterface,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.failed = new Promise<never>((_resolve, reject) => {
+      this.fail = (err) => {
+        if (this.failure) return;
+        this.failure = err;
+        reject(err);
+      };
+    });
+    // Nobody may be waiting when the link fails; that is not an unhandled rejection.
+    this.failed.catch(() => {});
+  }
+
+  /** True once the link was closed or the device went away. */
+  get isClosed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Called by the owner when the bus reports the device gone: pending transfers reject at once. */
+  disconnected(): void {
+    this.fail(new TetherError('USB_DISCONNECTED', undefined, { detail: { op: 'transfer-in' } }));
+  }
+
+  send(frame: Uint8Array): Promise<void> {
+    const run = this.sendChain.then(() => this.race(this.sendNow(frame)));
+    // The next send waits for this one whatever its outcome; the caller sees the outcome.
+    this.sendChain = run.catch(() => {});
+    return run;
+  }
+
+  async receive(maxLength: number): Promise<Uint8Array> {
+    if (!Number.isInteger(maxLength) || maxLength <= 0) throw new TetherError('BAD_INPUT', `receive: maxLength must be a positive integer, got ${maxLength}`);
+    const size = this.endpoints.in.packetSize;
+    const request = (Math.floor(maxLength / size) + 1) * size;
+    for (;;) {
+      const data = await this.race(this.transferIn(request));
+      // A stray zero-length packet carries no frame (frames are never empty); read on.
+      if (data.byteLength === 0) continue;
+      if (data.byteLength > maxLength) {
+        throw new TetherError('USB_FRAME_TOO_LONG', undefined, { detail: { length: data.byteLength, maxLength } });
+      }
+      return data;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.fail(new TetherError('USB_LINK_CLOSED'));
+      // Let the in-flight send settle before the interface is released.
+      await this.sendChain;
+      await this.onClose().catch(() => {});
+    })();
+    return this.closing;
+  }
+
+  private race<T>(op: Promise<T>): Promise<T> {
+    if (this.failure) {
+      op.catch(() => {});
+      return Promise.reject(this.failure);
+    }
+    return Promise.race([op, this.failed]);
+  }
+
+  private async sendNow(frame: Uint8Array): Promise<void> {
+    if (frame.byteLength === 0) throw new TetherError('BAD_INPUT', 'send: a frame is never empty');
+    await this.transferOut(frame);
+    if (frame.byteLength % this.endpoints.out.packetSize === 0) await this.transferOut(EMPTY);
+  }
+
+  private async transferOut(data: Uint8Array): Promise<void> {
+    const ep = this.endpoints.out.endpointNumber;
+    let result: USBOutTransferResult;
+    try {
+      result = await this.device.transferOut(ep, data);
+    } catch (err) {
+      throw usbErrorFrom(err, 'transfer-out');
+    }
+    if (result.status === 'stall') {
+      await this.clearHalt('out', ep);
+      throw new TetherError('USB_STALL', undefined, { detail: { op: 'transfer-out', endpoint: ep } });
+    }
+    if (result.status === 'babble') throw new TetherError('USB_BABBLE', undefined, { detail: { op: 'transfer-out', endpoint: ep } });
+    if (result.bytesWritten !== data.byteLength) {
+      throw new TetherError('USB_TRANSFER_FAILED', 'The phone took only part of a USB transfer.', {
+        detail: { op: 'transfer-out', written: result.bytesWritten, length: data.byteLength },
+      });
+    }
+  }
+
+  private async transferIn(length: number): Promise<Uint8Array> {
+    const ep = this.endpoints.in.endpointNumber;
+    let result: USBInTransferResult;
+    try {
+      result = await this.device.transferIn(ep, length);
+    } catch (err) {
+      throw usbErrorFrom(err, 'transfer-in');
+    }
+    if (result.status === 'stall') {
+      await this.clearHalt('in', ep);
+      throw new TetherError('USB_STALL', undefined, { detail: { op: 'transfer-in', endpoint: ep } });
+    }
+    if (result.status === 'babble') throw new TetherError('USB_BABBLE', undefined, { detail: { op: 'transfer-in', endpoint: ep, length } });
+    const view = result.data;
+    return view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : EMPTY;
+  }
+
+  private async clearHalt(direction: USBDirection, ep: number): Promise<void> {
+    try {
+      await this.device.clearHalt(direction, ep);
+    } catch (err) {
+      throw usbErrorFrom(err, 'clear-halt');
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { InterfaceTriple } from './catalogue';
+import { findTetherInterface } from './endpoints';
+import { usbErrorFrom } from './errors';
+import { UsbFrameLink } from './frame-link';
+
+/**
+ * Opens a device, selects the configuration that carries the tether interface, claims it and
+ * returns a FrameLink over its bulk endpoints. Each failure is a typed error (no permission,
+ * interface busy, no driver, unplugged …). Closing the link releases the interface and the device.
+ */
+export async function openTetherLink(device: USBDevice, triple?: InterfaceTriple): Promise<UsbFrameLink> {
+  const found = findTetherInterface(device, triple);
+  try {
+    await device.open();
+  } catch (err) {
+    throw usbErrorFrom(err, 'open');
+  }
+  const bail = async (err: unknown, op: 'select-configuration' | 'claim'): Promise<never> => {
+    await device.close().catch(() => {});
+    throw usbErrorFrom(err, op);
+  };
+  if (device.configuration?.configurationValue !== found.configurationValue) {
+    await device.selectConfiguration(found.configurationValue).catch((err: unknown) => bail(err, 'select-configuration'));
+  }
+  await device.claimInterface(found.interfaceNumber).catch((err: unknown) => bail(err, 'claim'));
+  if (found.alternateSetting !== 0) {
+    await device.selectAlternateInterface(found.interfaceNumber, found.alternateSetting).catch((err: unknown) => bail(err, 'claim'));
+  }
+  return new UsbFrameLink(device, found, async () => {
+    await device.releaseInterface(found.interfaceNumber).catch(() => {});
+    await device.close().catch(() => {});
+  });
+}
