@@ -1,5 +1,46 @@
 import type { ErrorTable } from '../entry';
 
-/** Typed errors of the update area: code → stage, summary and fix. */
+/** Typed errors of the update area (Device Update Web service and image downloads): code → stage, summary and fix. */
 export const updateErrors = {
+  UPDATE_SERVICE_UNREACHABLE: {
+    stage: 'find-update',
+    summary: 'The Device Update Web service could not be reached.',
+    fix: 'Check that ucupdates-r2.<SIP domain> resolves to the pool and that the pool\'s web server answers on HTTPS (443) and HTTP (80).',
+  },
+  UPDATE_SERVICE_ERROR: {
+    stage: 'check-update',
+    summary: 'The Device Update Web service answered with a server error.',
+    fix: 'Ask the Lync admin to check the Device Update Web service and IIS event log on the pool, then try again.',
+  },
+  UPDATE_ANONYMOUS_DENIED: {
+    stage: 'check-update',
+    summary: 'The Device Update Web service refused an anonymous request.',
+    fix: 'Use the internal Device Update address, or sign the phone in first so that it asks with credentials.',
+  },
+  UPDATE_RESPONSE_MALFORMED: {
+    stage: 'check-update',
+    summary: 'The Device Update Web service sent an answer that cannot be read.',
+    fix: 'Ask the Lync admin to check the Device Update Web service on the pool; save a diagnostics bundle for them.',
+  },
+  UPDATE_IMAGE_MISSING: {
+    stage: 'check-update',
+    summary: 'The update image the service offered is missing from the Device Update store.',
+    fix: 'Ask the Lync admin to re-import the update (Import-CsDeviceUpdate) and approve it again.',
+    cmdlet: 'Get-CsDeviceUpdateRule',
+  },
+  UPDATE_IMAGE_SIZE_MISMATCH: {
+    stage: 'check-update',
+    summary: 'The downloaded update image has the wrong size (cut short or too long).',
+    fix: 'Try again; if it happens again, ask the Lync admin to re-import the update (Import-CsDeviceUpdate).',
+  },
+  UPDATE_IMAGE_HASH_MISMATCH: {
+    stage: 'check-update',
+    summary: 'The downloaded update image does not match its checksum; it was not used.',
+    fix: 'Try again; if it happens again, the file in the Device Update store is damaged: ask the Lync admin to re-import it.',
+  },
+  UPDATE_CACHE_FAILED: {
+    stage: 'check-update',
+    summary: 'The update image could not be saved to the local cache folder.',
+    fix: 'Check free disk space and that Tether may write to its cache folder.',
+  },
 } as const satisfies ErrorTable;
