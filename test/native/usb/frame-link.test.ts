@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { TetherError } from '../../../common/errors';
+import { findTetherInterface } from '../../../native/usb/endpoints';
+import { UsbFrameLink } from '../../../native/usb/frame-link';
+import { openTetherLink } from '../../../native/usb/open';
+import { phoneDevice } from './fake-device';
+
+function link(packetSize: number, inEp = 3, outEp = 5) {
+  const dev = phoneDevice({ inEp, outEp, packetSize });
+  return { dev, link: new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev)) };
+}
+
+describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPacketSize', () => {
+  for (const packetSize of [64, 512, 1024]) {
+    it(`packet size ${packetSize}`, async () => {
+      const { dev, link: l } = link(packetSize);
+      const lengths = [1, packetSize - 1, packetSize, packetSize + 1, 2 * packetSize - 1, 2 * packetSize, 3 * packetSize, 16 * 1024 + 7, 16 * 1024];
+      for (const n of lengths) {
+        dev.out.length = 0;
+        await l.send(new Uint8Array(n).fill(7));
+        const expected = n % packetSize === 0 ? [n, 0] : [n];
+        expect(dev.out.map((t) => t.data.byteLength), `length ${n}`).toEqual(expected);
+        expect(dev.out.every((t) => t.endpoint === 5)).toBe(true);
+      }
+    });
+  }
+
+  it('keeps a frame and its ZLP together when sends overlap', async () => {
+    const { dev, link: l } = link(64);
+    await Promise.all([l.send(new Uint8Array(64)), l.send(new Uint8Array(10)), l.send(new Uint8Array(128))]);
+    expect(dev.out.map((t) => t.data.byteLength)).toEqual([64, 0, 10, 128, 0]);
+  });
+
+  it('refuses an empty frame', async () => {
+    const { link: l } = link(64);
+    await expect(l.send(new Uint8Array(0))).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+});
+
+describe('UsbFrameLink receive', () => {
+  it('asks for whole packets strictly beyond maxLength and returns the frame', async () => {
+    const { dev, link: l } = link(512);
+    dev.queueIn(new Uint8Array([1, 2, 3]));
+    expect([...(await l.receive(1024))]).toEqual([1, 2, 3]);
+    expect(dev.inRequests).toEqual([1536]);
+    dev.queueIn(new Uint8Array(10));
+    await l.receive(1000);
+    expect(dev.inRequests[1]).toBe(1024);
+    expect(dev.calls).toContain('transferIn 3');
+  });
+
+  it('skips a stray zero-length transfer', async () => {
+    const { dev, link: l } = link(64);
+    dev.queueIn(new Uint8Array(0));
+    dev.queueIn(new Uint8Array([9]));
+    expect([...(await l.receive(100))]).toEqual([9]);
+  });
+
+  it('rejects a frame longer than maxLength', async () => {
+    const { dev, link: l } = link(64);
+    dev.queueIn(new Uint8Array(101));
+    await expect(l.receive(100)).rejects.toMatchObject({ code: 'USB_FRAME_TOO_LONG', detail: { length: 101, maxLength: 100 } });
+  });
+});
+
+describe('UsbFrameLink transfer statuses and faults', () => {
+  it('stall on IN clears the halt on that endpoint, then raises USB_STALL', async () => {
+    const { dev, link: l } = link(64, 0x0b, 0x0c);
+    dev.queueIn('stall');
+    await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_STALL', stage: null });
+    expect(dev.calls).toContain('clearHalt in 11');
+  });
+
+  it('stall on OUT clears the halt on that endpoint, then raises USB_STALL', async () => {
+    const { dev, link: l } = link(64, 1, 0x0e);
+    dev.outStatus = async () => ({ status: 'stall', bytesWritten: 0 });
+    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_STALL' });
+    expect(dev.calls).toContain('clearHalt out 14');
+  });
+
+  it('babble raises USB_BABBLE', async () => {
+    const { dev, link: l } = link(64);
+    dev.queueIn('babble');
+    await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_BABBLE' });
+  });
+
+  it('a short write is a typed failure', async () => {
+    const { dev, link: l } = link(64);
+    dev.outStatus = async () => ({ status: 'ok', bytesWritten: 1 });
+    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
+  });
+
+  it('node-usb disconnect errors become USB_DISCONNECTED', async () => {
+    const { dev, link: l } = link(64);
+    dev.inQueue.push(async () => {
+      throw new Error('transferIn error: Error: LIBUSB_TRANSFER_NO_DEVICE');
+    });
+    await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
+    dev.outStatus = async () => {
+      throw new Error('transferOut error: Error: LIBUSB_ERROR_NO_DEVICE');
+    };
+    await expect(l.send(new Uint8Array(1))).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
+  });
+
+  it('a hotplug detach rejects a pending receive at once', async () => {
+    const { link: l } = link(64);
+    const pending = l.receive(64);
+    l.disconnected();
+    await expect(pending).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
+    await expect(l.send(new Uint8Array(1))).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
+  });
+
+  it('close rejects pending receives, releases the interface once, and is idempotent', async () => {
+    const dev = phoneDevice({ inEp: 1, outEp: 2 });
+    const l = await openTetherLink(dev.asUsbDevice());
+    const pending = l.receive(64);
+    await Promise.all([l.close(), l.close()]);
+    await expect(pending).rejects.toMatchObject({ code: 'USB_LINK_CLOSED' });
+    expect(dev.calls.filter((c) => c.startsWith('releaseInterface'))).toEqual(['releaseInterface 2']);
+    expect(dev.calls.filter((c) => c === 'close')).toHaveLength(1);
+    expect(l.isClosed).toBe(true);
+    await expect(l.receive(64)).rejects.toBeInstanceOf(TetherError);
+  });
+});
