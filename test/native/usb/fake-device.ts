@@ -18,7 +18,7 @@ export interface FakeAlternate {
 export function configuration(value: number, interfaces: { number: number; alternates: FakeAlternate[] }[]): USBConfiguration {
   return {
     configurationValue: value,
-    configurationName: undefined,
+    configurationName: null,
     interfaces: interfaces.map((i) => {
       const alternates = i.alternates.map(
         (a, n): USBAlternateInterface => ({
@@ -26,7 +26,7 @@ export function configuration(value: number, interfaces: { number: number; alter
           interfaceClass: a.class,
           interfaceSubclass: a.subclass,
           interfaceProtocol: a.protocol,
-          interfaceName: undefined,
+          interfaceName: null,
           endpoints: a.endpoints as USBEndpoint[],
         }),
       );
@@ -51,14 +51,14 @@ export class FakeDevice {
   readonly inQueue: InScript[] = [];
   outStatus: (data: Uint8Array) => Promise<USBOutTransferResult> = async (d) => ({ status: 'ok', bytesWritten: d.byteLength });
   fail: Partial<Record<'open' | 'selectConfiguration' | 'claimInterface' | 'selectAlternateInterface', unknown>> = {};
-  configuration: USBConfiguration | undefined;
+  configuration: USBConfiguration | null;
   opened = false;
   vendorId = 0x095d;
   productId = 0x1234;
   serialNumber: string | undefined = 'SN1';
 
   constructor(readonly configurations: USBConfiguration[], activeValue: number | null = configurations[0]?.configurationValue ?? null) {
-    this.configuration = configurations.find((c) => c.configurationValue === activeValue);
+    this.configuration = configurations.find((c) => c.configurationValue === activeValue) ?? null;
   }
 
   queueIn(bytes: Uint8Array | USBTransferStatus): void {
@@ -81,7 +81,7 @@ export class FakeDevice {
   async selectConfiguration(value: number): Promise<void> {
     this.calls.push(`selectConfiguration ${value}`);
     if (this.fail.selectConfiguration) throw this.fail.selectConfiguration;
-    this.configuration = this.configurations.find((c) => c.configurationValue === value);
+    this.configuration = this.configurations.find((c) => c.configurationValue === value) ?? null;
   }
 
   async claimInterface(n: number): Promise<void> {
@@ -102,7 +102,7 @@ export class FakeDevice {
     this.calls.push(`clearHalt ${direction} ${ep}`);
   }
 
-  async transferOut(ep: number, data: BufferSource): Promise<USBOutTransferResult> {
+  async transferOut(ep: number, data: ArrayBuffer | ArrayBufferView): Promise<USBOutTransferResult> {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
     this.out.push({ endpoint: ep, data: bytes });
     return this.outStatus(bytes);
