@@ -1,5 +1,49 @@
 import type { ErrorTable } from '../entry';
 
+const BOOTSTRAP_CMDLET = 'Test-CsPhoneBootstrap -PhoneOrExt <number or extension> -PIN <PIN> -Verbose';
+
 /** Typed errors of the auth area: code → stage, summary and fix. */
 export const authErrors = {
+  // Stage 7, the WebTicket service (main/pool/auth/webticket.ts), reference §4 and §7 [S11][S28][S30].
+  WEBTICKET_PIN_REJECTED: {
+    stage: 'auth',
+    summary: 'The pool did not accept this phone number (or extension) and PIN.',
+    fix: 'Check the number or extension and the PIN and try again; if the number is shared, use the extension. The account locks after too many wrong PINs, so ask the helpdesk to reset the PIN (Set-CsClientPin) if unsure.',
+    cmdlet: BOOTSTRAP_CMDLET,
+  },
+  WEBTICKET_ACCOUNT_LOCKED: {
+    stage: 'auth',
+    summary: 'The account is locked after too many wrong PINs.',
+    fix: 'An administrator must unlock the PIN (Unlock-CsClientPin -Identity <user>) before the phone can sign in; then try again with the right PIN.',
+    cmdlet: BOOTSTRAP_CMDLET,
+  },
+  WEBTICKET_NTLM_REJECTED: {
+    stage: 'auth',
+    summary: 'The pool did not accept these Windows credentials (NTLM).',
+    fix: 'Check the domain, user name and password (DOMAIN\\user) and that the account is enabled for Lync; try again.',
+    cmdlet: 'Test-CsClientAuth -UserSipAddress <sip:user@domain> -UserCredential <DOMAIN\\user>',
+  },
+  WEBTICKET_METHOD_DISABLED: {
+    stage: 'auth',
+    summary: 'The pool refused this way of signing in (HTTP 403): PIN or Windows authentication is turned off for phones.',
+    fix: 'Use the other sign-in method, or ask the administrator to enable it (Set-CsWebServiceConfiguration -UsePinAuth $true, or -UseWindowsAuth NTLM).',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  WEBTICKET_REFUSED: {
+    stage: 'auth',
+    summary: 'The Web Ticket service refused to issue a ticket; its diagnostic is in the message.',
+    fix: 'Read the error id and reason in the message; check the account is enabled for Lync and the user\'s SIP address is right.',
+    cmdlet: BOOTSTRAP_CMDLET,
+  },
+  WEBTICKET_SERVICE_ERROR: {
+    stage: 'auth',
+    summary: 'The Web Ticket service failed with a server error.',
+    fix: 'Try again in a minute; if it persists, check the Lync Server and IIS event logs on the pool for the time of the error.',
+    cmdlet: BOOTSTRAP_CMDLET,
+  },
+  WEBTICKET_BAD_RESPONSE: {
+    stage: 'auth',
+    summary: 'The Web Ticket service sent an answer Tether cannot use.',
+    fix: 'Check that the Web Services URL (DHCP option 43 or the configured URL) points at the Lync pool; save a diagnostics bundle if it persists.',
+  },
 } as const satisfies ErrorTable;

@@ -1,5 +1,37 @@
 import type { ErrorTable } from '../entry';
 
+const PUBLISH_CMDLET = 'Test-CsPhoneBootstrap -PhoneOrExt <number or extension> -PIN <PIN> -UserSipAddress <sip:user@domain>';
+
 /** Typed errors of the certprov area: code → stage, summary and fix. */
 export const certprovErrors = {
+  // Stage 8, GetAndPublishCert (main/pool/certprov), reference §4 and §7 [S12][S26].
+  CERTPROV_PUBLISH_FAILED: {
+    stage: 'certificate',
+    summary: 'The pool issued the certificate but could not publish it ("data store unavailable").',
+    fix: 'Try again (power-cycle the phone or re-run the sign-in). If it persists, the administrator should check that the User Services store of the user\'s home pool is reachable from the Web Services server (IIS event log).',
+    cmdlet: PUBLISH_CMDLET,
+  },
+  CERTPROV_REQUEST_REJECTED: {
+    stage: 'certificate',
+    summary: 'The Certificate Provisioning service refused the certificate request; its reason is in the message.',
+    fix: 'Check the user\'s SIP address and try again; if the reason names the key size, the phone\'s key is outside MinCSRKeySize/MaxCSRKeySize.',
+    cmdlet: PUBLISH_CMDLET,
+  },
+  CERTPROV_TICKET_REJECTED: {
+    stage: 'certificate',
+    summary: 'The Certificate Provisioning service did not accept the web ticket (missing, expired or not signed right).',
+    fix: 'Sign in again to get a fresh ticket; check that this PC\'s clock is right.',
+    cmdlet: PUBLISH_CMDLET,
+  },
+  CERTPROV_SERVICE_ERROR: {
+    stage: 'certificate',
+    summary: 'The Certificate Provisioning service failed with a server error.',
+    fix: 'Try again in a minute; if it persists, check the Lync Server and IIS event logs on the pool for the time of the error.',
+    cmdlet: PUBLISH_CMDLET,
+  },
+  CERTPROV_BAD_RESPONSE: {
+    stage: 'certificate',
+    summary: 'The Certificate Provisioning service sent an answer Tether cannot use (malformed, or a certificate that does not match the phone\'s key).',
+    fix: 'Check that the Web Services URL points at the Lync pool; save a diagnostics bundle if it persists.',
+  },
 } as const satisfies ErrorTable;
