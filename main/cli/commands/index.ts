@@ -1,6 +1,9 @@
 import type { Command } from '../io';
+import { discoverCommand } from './discover';
 
 /**
  * Every CLI command. Each lives in its own module beside this file and is listed here once.
  */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  discoverCommand,
+];

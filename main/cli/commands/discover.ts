@@ -1,0 +1,133 @@
+import { connect } from 'node:net';
+import { toTetherError, type SerializedTetherError } from '../../../common/errors';
+import { createPoolResolver, type PoolResolver } from '../../pool/net/resolver';
+import { dhcpInform, type DhcpInformResult } from '../../pool/discovery/dhcp-inform';
+import { discoverPool, type DiscoveryResult } from '../../pool/discovery/discover';
+import type { ReachabilityProbe } from '../../pool/discovery/registrar';
+import { EXIT, usageError, type CliIO, type Command } from '../io';
+
+const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT] [--dhcp-inform IFACE [--dhcp-server IP]] [--connect] [--json]
+
+Finds what a Lync phone would find on this network (stages 3 and 5):
+  every Registrar candidate in the vendor's order (internal SRV TLS, DHCP TLS, internal SRV TCP,
+  DHCP TCP, external SRV TLS, external SRV TCP, then A-record fallbacks) and why each was skipped,
+  the chosen Registrar, the Web Services (CertProv) URL and the Device Update FQDN.
+
+  --domain DOMAIN      the SIP domain, e.g. contoso.com
+  --dns HOST:PORT      ask this DNS server instead of the system's
+  --dhcp-inform IFACE  also send a DHCPINFORM (vendor class MS-UC-Client) on IFACE and use its
+                       options 43 and 120 (needs port 68: run as administrator)
+  --dhcp-server IP     also send the DHCPINFORM straight to this server
+  --connect            also check that each candidate accepts a TCP connection
+  --json               print one JSON document
+`;
+
+interface Args {
+  domain: string;
+  dns?: string;
+  iface?: string;
+  dhcpServer?: string;
+  connect: boolean;
+  json: boolean;
+}
+
+function parseArgs(args: string[]): Args {
+  const out: Partial<Args> & { connect: boolean; json: boolean } = { connect: false, json: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
+      return v;
+    };
+    if (a === '--domain') out.domain = value();
+    else if (a === '--dns') out.dns = value();
+    else if (a === '--dhcp-inform') out.iface = value();
+    else if (a === '--dhcp-server') out.dhcpServer = value();
+    else if (a === '--connect') out.connect = true;
+    else if (a === '--json') out.json = true;
+    else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
+  }
+  if (!out.domain) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if (out.dhcpServer && !out.iface) throw usageError('--dhcp-server needs --dhcp-inform IFACE.');
+  return out as Args;
+}
+
+/** A TCP connect through the configured resolver: does the candidate answer at all? */
+function tcpProbe(resolver: PoolResolver, timeoutMs = 3000): ReachabilityProbe {
+  return (host, port) =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host, port, lookup: resolver.lookup, timeout: timeoutMs });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      });
+      socket.once('error', (err) => reject(err));
+    });
+}
+
+function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null): string {
+  const lines: string[] = [];
+  lines.push(`Discovery for ${r.domain} (DNS server: ${r.dnsServer ?? 'system'})`);
+  if (dhcp) {
+    lines.push(`DHCP on ${dhcp.interfaceName} (${dhcp.clientIp}): DHCPACK from ${dhcp.server} after ${dhcp.attempts} DHCPINFORM(s)`);
+    const o43 = dhcp.option43;
+    lines.push(`  option 43:  ${o43 === null ? 'absent' : o43.decoded ? o43.decoded.certProvUrl : `unusable: ${o43.error?.message} (hex ${o43.hex})`}`);
+    const o120 = dhcp.option120;
+    lines.push(`  option 120: ${o120 === null ? 'absent' : o120.names ? o120.names.join(', ') : `unusable: ${o120.error?.message} (hex ${o120.hex})`}`);
+    if (dhcp.domainName) lines.push(`  option 15:  ${dhcp.domainName}`);
+  } else if (r.dhcpError) {
+    lines.push(`DHCP: ${r.dhcpError.code}: ${r.dhcpError.message}`);
+  }
+  lines.push('', "Registrar candidates, in the phone's order:");
+  for (const c of r.candidates) {
+    const target = c.host === null ? '-' : `${c.host}:${c.port}`;
+    const srv = c.priority === null ? '' : ` (priority ${c.priority}, weight ${c.weight})`;
+    const verdict = c.status === 'chosen' ? 'CHOSEN' : c.status === 'usable' ? 'usable' : 'skipped';
+    lines.push(`  ${c.step}. ${c.label}: ${c.query} -> ${target}${srv}`);
+    lines.push(`       ${verdict}: ${c.reason}${c.addresses.length > 0 ? ` [${c.addresses.join(', ')}]` : ''}`);
+  }
+  lines.push('');
+  lines.push(
+    `Registrar:     ${r.registrar ? `${r.registrar.host}:${r.registrar.port} (${r.registrar.transport.toUpperCase()}, step ${r.registrar.step}: ${r.registrar.label})` : `none (${r.registrarError?.message})`}`,
+  );
+  lines.push(`Web Services:  ${r.webServices ? `${r.webServices.url} (${r.webServices.source === 'dhcp-option-43' ? 'from DHCP option 43' : 'derived from the Registrar FQDN'})` : 'unknown'}`);
+  const du = r.deviceUpdate;
+  lines.push(`Device Update: ${du.fqdn} ${du.found ? `-> ${du.addresses.join(', ')} (${du.url})` : `not found: ${du.error?.message}`}`);
+  return lines.join('\n') + '\n';
+}
+
+export const discoverCommand: Command = {
+  name: 'discover',
+  summary: 'Find the Registrar, Web Services URL and Device Update service as a phone would (DNS, DHCP).',
+  usage: USAGE,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const args = parseArgs(argv);
+    const resolver = createPoolResolver(args.dns === undefined ? {} : { server: args.dns });
+    let dhcp: DhcpInformResult | null = null;
+    let dhcpError: SerializedTetherError | null = null;
+    if (args.iface) {
+      try {
+        dhcp = await dhcpInform({ interfaceName: args.iface, ...(args.dhcpServer ? { server: args.dhcpServer } : {}) });
+      } catch (err) {
+        // DNS still tells the helpdesk most of the story; report the DHCP failure beside it.
+        dhcpError = toTetherError(err).toJSON();
+      }
+    }
+    const result = await discoverPool({
+      domain: args.domain,
+      resolver,
+      dhcp,
+      dhcpError,
+      ...(args.connect ? { probe: tcpProbe(resolver) } : {}),
+    });
+    const ok = result.registrar !== null;
+    if (args.json) io.stdout.write(JSON.stringify({ ok, ...result, dhcp }) + '\n');
+    else io.stdout.write(describe(result, dhcp));
+    return ok ? EXIT.ok : EXIT.failure;
+  },
+};

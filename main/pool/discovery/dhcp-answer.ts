@@ -1,0 +1,56 @@
+import { TetherError, toTetherError } from '../../../common/errors';
+import type { SerializedTetherError } from '../../../common/errors';
+import { decodeOption120, decodeUcClientOption43, type DecodedUcClientOption43 } from '../../../common/pool/dhcp-options';
+import { OPTION, type DhcpPacket } from '../../../common/pool/dhcp-packet';
+
+/** What a DHCP answer said about the pool, with each option decoded or its typed error kept. */
+export interface DhcpPoolAnswer {
+  /** Who answered (option 54, else the packet's source address). */
+  readonly server: string;
+  readonly option43: {
+    readonly hex: string;
+    readonly decoded: DecodedUcClientOption43 | null;
+    readonly error: SerializedTetherError | null;
+  } | null;
+  readonly option120: {
+    readonly hex: string;
+    readonly names: string[] | null;
+    readonly error: SerializedTetherError | null;
+  } | null;
+  /** Option 15, the DNS domain the DHCP server hands out. */
+  readonly domainName: string | null;
+}
+
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function attempt<T>(fn: () => T): { value: T | null; error: SerializedTetherError | null } {
+  try {
+    return { value: fn(), error: null };
+  } catch (err) {
+    return { value: null, error: toTetherError(err).toJSON() };
+  }
+}
+
+/**
+ * Reads options 43/120/15 from a DHCPACK. A bad option does not hide the good ones: a helpdesk
+ * user needs to see that option 120 is fine even when option 43 is broken.
+ */
+export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string): DhcpPoolAnswer {
+  const o43 = packet.options.get(OPTION.vendorSpecific);
+  const o120 = packet.options.get(OPTION.sipServers);
+  const o15 = packet.options.get(OPTION.domainName);
+  const o54 = packet.options.get(OPTION.serverId);
+  const r43 = o43 === undefined ? null : attempt(() => decodeUcClientOption43(o43));
+  const r120 = o120 === undefined ? null : attempt(() => decodeOption120(o120));
+  return {
+    server: o54?.length === 4 ? [...o54].join('.') : sourceAddress,
+    option43: o43 === undefined ? null : { hex: hexOf(o43), decoded: r43!.value, error: r43!.error },
+    option120: o120 === undefined ? null : { hex: hexOf(o120), names: r120!.value, error: r120!.error },
+    domainName: o15 === undefined ? null : Buffer.from(o15).toString('latin1').replace(/\0+$/, ''),
+  };
+}
+
+/** The typed error an option carried, rebuilt (for callers that want to throw it). */
+export function optionError(e: SerializedTetherError): TetherError {
+  return TetherError.fromJSON(e);
+}
