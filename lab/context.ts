@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecureContext, Server as TlsServer } from 'node:tls';
 
 /**
  * The lab pool's internal seams. `lab/index.ts` builds one LabContext and starts every service in
@@ -28,6 +29,8 @@ export interface LabFaults {
   list(): FaultName[];
   /** Delay applied to every HTTP answer while 'slow-responses' is on. */
   slowMs: number;
+  /** Calls `listener` after every change (set, or slowMs); returns an unsubscribe function. */
+  onChange(listener: (fault: FaultName | 'slowMs', on: boolean) => void): () => void;
 }
 
 export interface LabCertificate {
@@ -78,7 +81,9 @@ export interface LabUsers {
   readonly lockoutThreshold: number;
   publish(user: LabUser, certPem: string): void;
   unlock(user: LabUser): void;
-  /** Persists to the state folder. */
+  /** True when the user is locked, or when the 'account-locked' fault locks every account. */
+  isLocked(user: LabUser): boolean;
+  /** Persists to the state folder (checkPin, publish and unlock also persist on their own). */
   save(): Promise<void>;
 }
 
@@ -97,6 +102,57 @@ export interface LabRoutes {
   add(method: string, path: string, handler: RouteHandler, on?: { http?: boolean; https?: boolean }): void;
 }
 
+/** A record a service may add to the lab's DNS zone (names are case-insensitive, no trailing dot). */
+export type LabDnsRecord =
+  | { readonly name: string; readonly type: 'A'; readonly address: string; readonly ttl?: number }
+  | { readonly name: string; readonly type: 'AAAA'; readonly address: string; readonly ttl?: number }
+  | {
+      readonly name: string;
+      readonly type: 'SRV';
+      readonly target: string;
+      readonly port: number;
+      readonly priority?: number;
+      readonly weight?: number;
+      readonly ttl?: number;
+    }
+  | { readonly name: string; readonly type: 'TXT'; readonly text: string; readonly ttl?: number };
+
+export type LabDnsRecordType = LabDnsRecord['type'];
+
+/** The lab's authoritative DNS server (UDP and TCP on `host`:`port`). */
+export interface LabDns {
+  /** `host:port`, as `createPoolResolver({ server })` and `dns.Resolver#setServers` take it. */
+  readonly server: string;
+  readonly port: number;
+  /** Adds a record (a duplicate of an existing record is ignored). */
+  add(record: LabDnsRecord): void;
+  /** Removes every record at `name` (of `type`, when given). */
+  remove(name: string, type?: LabDnsRecordType): void;
+  /** The records at `name` (of `type`), as the server would answer them now (faults applied). */
+  lookup(name: string, type?: LabDnsRecordType): LabDnsRecord[];
+  /**
+   * Points the pool's SIP SRV records for a transport at `port` on the pool FQDN: 'tls' sets
+   * _sipinternaltls._tcp and _sip._tls, 'tcp' sets _sipinternal._tcp and _sip._tcp. The registrar
+   * calls this once it listens; until then they name the standard ports 5061 and 5060.
+   */
+  setSipPort(transport: 'tls' | 'tcp', port: number): void;
+}
+
+/** What the lab's TLS servers present, honouring the certificate faults. */
+export interface LabTls {
+  /** Names on the pool's server certificate (poolFqdn, ucupdates-r2.<domain>, sipinternal.<domain>, …). */
+  readonly serverNames: readonly string[];
+  /**
+   * Key and certificate chain to present now: leaf + intermediate, or leaf alone under
+   * 'intermediate-missing'; the leaf is expired / for another name under the matching faults.
+   */
+  current(): { key: string; cert: string };
+  /** A SecureContext for current(). */
+  secureContext(): SecureContext;
+  /** Presents current() on `server` now and after every fault change; returns a detach function. */
+  attach(server: TlsServer): () => void;
+}
+
 export interface LabContext {
   /** SIP domain, e.g. contoso.test. */
   readonly domain: string;
@@ -113,6 +169,10 @@ export interface LabContext {
   readonly httpsBase: string;
   /** Address the lab's listeners bind to (127.0.0.1). */
   readonly host: string;
+  /** The lab's DNS server and zone; services add their records here. */
+  readonly dns: LabDns;
+  /** The server certificate (and its faults) for any TLS listener a service opens. */
+  readonly tls: LabTls;
   log(message: string): void;
 }
 

@@ -1,0 +1,233 @@
+import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { TetherError } from '../common/errors';
+import { addAdminRoutes } from './admin';
+import { openLabCa, type PersistentLabCa } from './ca/ca';
+import type { FaultName, LabContext, LabDns, LabService, LabServiceHandle } from './context';
+import { startDnsServer, type LabDnsServer } from './dns/server';
+import { LabZone } from './dns/zone';
+import { createLabFaults, DEFAULT_SLOW_MS } from './faults';
+import { startHttpListeners, type LabHttpListeners } from './http/listeners';
+import { RouteTable } from './http/routes';
+import { createLabTls, WRONG_NAME } from './http/tls';
+import { LAB_SERVICES } from './services';
+import { openUserDirectory, type PersistentLabUsers } from './users/directory';
+
+export interface LabOptions {
+  /** State folder (CA, users, service stores); default `.tether-lab` in the working directory. */
+  stateDir?: string;
+  /** SIP domain; default contoso.test. */
+  domain?: string;
+  /** Front End pool FQDN; default pool01.<domain>. */
+  poolFqdn?: string;
+  /** Address every listener binds to; default 127.0.0.1. */
+  host?: string;
+  /** Ports; 0 (the default) takes a free one. */
+  httpPort?: number;
+  httpsPort?: number;
+  dnsPort?: number;
+  /** Faults switched on from the start. */
+  faults?: Iterable<FaultName>;
+  /** Delay of 'slow-responses' in ms (default 2000). */
+  slowMs?: number;
+  /** Bad PINs before an account locks (default 5). */
+  lockoutThreshold?: number;
+  /** Services to run (default: every entry of lab/services.ts). */
+  services?: readonly LabService[];
+  log?: (message: string) => void;
+}
+
+export interface LabUserEndpoint {
+  sipUri: string;
+  /** DOMAIN\user for NTLM sign-in. */
+  ntlm: string;
+  password: string;
+  phoneNumber: string;
+  extension: string;
+  pin: string;
+}
+
+/** The lab's endpoints, as `tether lab` prints them on its first line. */
+export interface LabEndpoints {
+  dns: string;
+  domain: string;
+  poolFqdn: string;
+  host: string;
+  http: string;
+  https: string;
+  /** Admin endpoint for faults (loopback only). */
+  admin: string;
+  ca: { fingerprint: string; rootPem: string; intermediatePem: string };
+  users: LabUserEndpoint[];
+  faults: FaultName[];
+  state: string;
+  /** Every service's own endpoints (e.g. sip), merged in; a clash is prefixed with the service name. */
+  [service: string]: unknown;
+}
+
+export interface LabHandle {
+  readonly context: LabContext;
+  readonly endpoints: LabEndpoints;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly dnsPort: number;
+  /** `host:port` of the DNS server. */
+  readonly dnsServer: string;
+  readonly ca: PersistentLabCa;
+  readonly users: PersistentLabUsers;
+  /** Stops every service (in reverse order), the listeners and the DNS server, and saves state. */
+  stop(): Promise<void>;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
+
+function checkPort(name: string, port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TetherError('BAD_INPUT', `${name} must be 0–65535, not ${port}.`);
+  return port;
+}
+
+/** The pool's server-certificate names ([S16][S19][S46]). */
+export function poolServerNames(domain: string, poolFqdn: string): string[] {
+  return [...new Set([poolFqdn, `ucupdates-r2.${domain}`, `sipinternal.${domain}`, `sip.${domain}`, `sipexternal.${domain}`])];
+}
+
+/** Starts the emulated Lync pool on loopback and every service in it. */
+export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
+  const domain = (options.domain ?? 'contoso.test').toLowerCase();
+  if (!DOMAIN_RE.test(domain)) throw new TetherError('BAD_INPUT', `Not a DNS domain: '${domain}'.`);
+  const poolFqdn = (options.poolFqdn ?? `pool01.${domain}`).toLowerCase();
+  if (!DOMAIN_RE.test(poolFqdn)) throw new TetherError('BAD_INPUT', `Not a pool FQDN: '${poolFqdn}'.`);
+  const host = options.host ?? '127.0.0.1';
+  if (isIP(host) === 0) throw new TetherError('BAD_INPUT', `The lab binds to an IP address, not '${host}'.`);
+  const stateDir = resolve(options.stateDir ?? join(process.cwd(), '.tether-lab'));
+  const log = options.log ?? (() => undefined);
+  const ports = {
+    http: checkPort('httpPort', options.httpPort ?? 0),
+    https: checkPort('httpsPort', options.httpsPort ?? 0),
+    dns: checkPort('dnsPort', options.dnsPort ?? 0),
+  };
+
+  await mkdir(stateDir, { recursive: true });
+  const faults = createLabFaults(options.faults ?? [], options.slowMs ?? DEFAULT_SLOW_MS);
+  const ca = await openLabCa({ dir: join(stateDir, 'ca'), domain });
+  const users = await openUserDirectory({
+    dir: stateDir,
+    domain,
+    lockoutThreshold: options.lockoutThreshold,
+    allLocked: () => faults.has('account-locked'),
+  });
+  const serverNames = poolServerNames(domain, poolFqdn);
+  const [good, expired, wrongName] = await Promise.all([
+    ca.issueServerCertAsync(serverNames, { ips: [host] }),
+    ca.issueServerCertAsync(serverNames, { ips: [host], expired: true }),
+    ca.issueServerCertAsync([WRONG_NAME]),
+  ]);
+  const tls = createLabTls(serverNames, { good, expired, wrongName }, ca.intermediateCertPem, faults);
+  const zone = new LabZone({ domain, poolFqdn, address: host, has: (f) => faults.has(f) });
+  const routes = new RouteTable();
+  addAdminRoutes(routes, faults, users);
+
+  const started: { name: string; handle: LabServiceHandle }[] = [];
+  let dnsServer: LabDnsServer | undefined;
+  let listeners: LabHttpListeners | undefined;
+  const stopAll = async () => {
+    for (const s of started.reverse()) {
+      await s.handle.stop().catch((err: unknown) => log(`${s.name}: stop failed: ${(err as Error).message}`));
+    }
+    started.length = 0;
+    await listeners?.close();
+    await dnsServer?.close();
+    await users.save();
+  };
+
+  try {
+    dnsServer = await startDnsServer(zone, host, ports.dns, log);
+    listeners = await startHttpListeners({ host, httpPort: ports.http, httpsPort: ports.https, routes, faults, tls, log });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const dnsAddress = `${host.includes(':') ? `[${host}]` : host}:${dnsServer.port}`;
+  const dns: LabDns = {
+    server: dnsAddress,
+    port: dnsServer.port,
+    add: (r) => zone.add(r),
+    remove: (name, type) => zone.remove(name, type),
+    lookup: (name, type) => zone.lookup(name, type),
+    setSipPort: (transport, port) => zone.setSipPort(transport, port),
+  };
+  const context: LabContext = {
+    domain,
+    poolFqdn,
+    stateDir,
+    ca,
+    users,
+    faults,
+    routes,
+    httpBase: `http://${poolFqdn}:${listeners.httpPort}`,
+    httpsBase: `https://${poolFqdn}:${listeners.httpsPort}`,
+    host,
+    dns,
+    tls,
+    log,
+  };
+
+  // Keys the lab itself prints; a service endpoint with one of these names gets its service's prefix.
+  const coreKeys = new Set(['dns', 'domain', 'poolFqdn', 'host', 'http', 'https', 'admin', 'ca', 'users', 'faults', 'state']);
+  const serviceEndpoints: Record<string, unknown> = {};
+  for (const service of options.services ?? LAB_SERVICES) {
+    try {
+      const handle = await service.start(context);
+      started.push({ name: service.name, handle });
+      for (const [k, v] of Object.entries(handle.endpoints ?? {})) {
+        serviceEndpoints[coreKeys.has(k) || k in serviceEndpoints ? `${service.name}.${k}` : k] = v;
+      }
+      log(`lab: started ${service.name}`);
+    } catch (err) {
+      await stopAll();
+      throw new TetherError('LAB_SERVICE_FAILED', `The lab service '${service.name}' failed to start: ${(err as Error).message}`, {
+        detail: { service: service.name },
+        cause: err,
+      });
+    }
+  }
+
+  const hostUrl = host.includes(':') ? `[${host}]` : host;
+  const endpoints: LabEndpoints = {
+    dns: dnsAddress,
+    domain,
+    poolFqdn,
+    host,
+    http: context.httpBase,
+    https: context.httpsBase,
+    ...serviceEndpoints,
+    admin: `http://${hostUrl}:${listeners.httpPort}/lab/faults`,
+    ca: { fingerprint: ca.rootFingerprint, rootPem: ca.rootCertPath, intermediatePem: ca.intermediateCertPath },
+    users: users.all().map((u) => ({
+      sipUri: u.sipUri,
+      ntlm: `${u.domain}\\${u.username}`,
+      password: u.password,
+      phoneNumber: u.phoneNumber,
+      extension: u.extension,
+      pin: u.pin,
+    })),
+    faults: faults.list(),
+    state: stateDir,
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    context,
+    endpoints,
+    httpPort: listeners.httpPort,
+    httpsPort: listeners.httpsPort,
+    dnsPort: dnsServer.port,
+    dnsServer: dnsAddress,
+    ca,
+    users,
+    stop: () => (stopped ??= stopAll()),
+  };
+}
+
+export type { LabContext, LabService, FaultName } from './context';
+export { FAULT_NAMES } from './context';

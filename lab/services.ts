@@ -1,0 +1,7 @@
+import type { LabService } from './context';
+
+/**
+ * Every service the lab pool runs, started in this order with one shared LabContext (and stopped
+ * in reverse). Each helper module adds ONE entry here.
+ */
+export const LAB_SERVICES: LabService[] = [];
