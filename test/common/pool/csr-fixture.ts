@@ -1,0 +1,45 @@
+import { generateKeyPairSync } from 'node:crypto';
+import forge from 'node-forge';
+
+/** A phone-like key pair and PKCS#10 request made with node-forge (key from Node for speed). */
+export function makeCsr(sipUri: string, bits = 2048): { csrPem: string; keyPem: string; publicKeyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
+  csr.setSubject([{ name: 'commonName', value: sipUri }]);
+  csr.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+  return { csrPem: forge.pki.certificationRequestToPem(csr), keyPem, publicKeyPem };
+}
+
+/** A tiny self-contained CA (root → intermediate → leaf) for wire tests that need real certificates. */
+export function makeChain(csrPem: string): { rootPem: string; intermediatePem: string; leafPem: string } {
+  const mk = (subjectCn: string, issuerCn: string, pub: forge.pki.PublicKey, signKey: forge.pki.PrivateKey, ca: boolean, serial: string) => {
+    const c = forge.pki.createCertificate();
+    c.publicKey = pub;
+    c.serialNumber = serial;
+    c.validity.notBefore = new Date(Date.now() - 60_000);
+    c.validity.notAfter = new Date(Date.now() + 86_400_000);
+    c.setSubject([{ name: 'commonName', value: subjectCn }]);
+    c.setIssuer([{ name: 'commonName', value: issuerCn }]);
+    c.setExtensions(ca ? [{ name: 'basicConstraints', cA: true }] : [{ name: 'basicConstraints', cA: false }]);
+    c.sign(signKey, forge.md.sha256.create());
+    return forge.pki.certificateToPem(c);
+  };
+  const gen = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    return {
+      priv: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+      pub: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+    };
+  };
+  const root = gen();
+  const inter = gen();
+  const csr = forge.pki.certificationRequestFromPem(csrPem);
+  return {
+    rootPem: mk('Test Root', 'Test Root', root.pub, root.priv, true, '01'),
+    intermediatePem: mk('Test Intermediate', 'Test Root', inter.pub, root.priv, true, '02'),
+    leafPem: mk('sip:alice@contoso.test', 'Test Intermediate', csr.publicKey as forge.pki.PublicKey, inter.priv, false, '03'),
+  };
+}
