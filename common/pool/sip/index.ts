@@ -1,0 +1,28 @@
+export { DEFAULT_SIP_LIMITS, parseSipMessage, serializeSipMessage, SipStreamDecoder } from './codec';
+export type { SipLimits } from './codec';
+export { addressOfRecord, formatAuthChallenge, parseAuthChallenge, parseNameAddr, parseSipUri } from './fields';
+export type { AuthChallenge, NameAddr, SipUri } from './fields';
+export { bodyText, canonicalHeaderName, header, headers, SIP_VERSION } from './message';
+export type { SipHeader, SipMessage, SipRequest, SipResponse } from './message';
+export {
+  buildProvisioningBody,
+  MAX_PROVISIONING_BYTES,
+  parseProvisioningBody,
+  PROVISIONING_CONTENT_TYPE,
+  PROVISIONING_NS,
+  PROVISIONING_PROPERTY,
+} from './provisioning';
+export type { RegistrarProvisioning } from './provisioning';
+export {
+  buildRegister,
+  buildResponse,
+  DEFAULT_REGISTER_EXPIRES,
+  interpretRegisterResponse,
+  matchesRequest,
+  newRegisterIds,
+  outcomeError,
+  REGISTRAR_REALM,
+  registerAddresses,
+  tlsDskChallenge,
+} from './register';
+export type { RegisterIds, RegisterOutcome, RegisterRequestOptions } from './register';

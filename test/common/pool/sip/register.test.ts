@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { TetherError } from '../../../../common/errors';
+import {
+  buildProvisioningBody,
+  buildRegister,
+  buildResponse,
+  header,
+  interpretRegisterResponse,
+  newRegisterIds,
+  outcomeError,
+  parseAuthChallenge,
+  parseNameAddr,
+  parseProvisioningBody,
+  parseSipMessage,
+  parseSipUri,
+  PROVISIONING_CONTENT_TYPE,
+  registerAddresses,
+  serializeSipMessage,
+  tlsDskChallenge,
+  type RegistrarProvisioning,
+} from '../../../../common/pool/sip';
+
+const PROV: RegistrarProvisioning = {
+  registrarFqdn: 'pool01.contoso.test',
+  deviceUpdateInternalUrl: 'https://pool01.contoso.test/RequestHandler/ucdevice.upx',
+  deviceUpdateExternalUrl: 'https://edge.contoso.test/RequestHandlerExt/ucdevice.upx',
+  enforcePinLock: true,
+  minPinLength: 6,
+  phoneTimeoutSeconds: 600,
+};
+
+function register() {
+  return buildRegister({ sipUri: 'sip:Alice@Contoso.test', local: { host: '127.0.0.1', port: 40000 }, ids: newRegisterIds() });
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TetherError) return err.code;
+    throw err;
+  }
+  return 'ok';
+}
+
+describe('REGISTER exchange', () => {
+  it('builds a REGISTER that the codec reads back', () => {
+    const req = parseSipMessage(serializeSipMessage(register()));
+    expect(req.kind === 'request' && req.method).toBe('REGISTER');
+    expect(req.kind === 'request' && req.uri).toBe('sip:contoso.test');
+    expect(header(req, 'To')).toBe('<sip:Alice@contoso.test>');
+    expect(parseNameAddr(header(req, 'Contact')!).params['+sip.instance']).toMatch(/^<urn:uuid:[0-9a-f-]{36}>$/);
+    if (req.kind === 'request') expect(registerAddresses(req)).toEqual({ from: 'sip:alice@contoso.test', to: 'sip:alice@contoso.test' });
+  });
+
+  it('reads a 200 OK with provisioning values', () => {
+    const req = register();
+    const res = buildResponse(req, 200, 'OK', [{ name: 'Contact', value: '<sip:127.0.0.1:40000;transport=tls>;expires=3600;pub-gruu="sip:alice@contoso.test;gr=urn:uuid:1"' }], {
+      type: PROVISIONING_CONTENT_TYPE,
+      text: buildProvisioningBody(PROV),
+    }, 'srv1');
+    const outcome = interpretRegisterResponse(req, parseSipMessage(serializeSipMessage(res)) as typeof res);
+    expect(outcome).toEqual({ kind: 'registered', expires: 3600, gruu: 'sip:alice@contoso.test;gr=urn:uuid:1', provisioning: PROV });
+    expect(outcomeError(outcome, { registrar: 'x', sipUri: 'y' })).toBeNull();
+  });
+
+  it('reads a TLS-DSK 401 and names the CertProv URL', () => {
+    const req = register();
+    const sts = 'https://pool01.contoso.test/CertProv/CertProvisioningService.svc';
+    const res = buildResponse(req, 401, 'Unauthorized', [
+      { name: 'WWW-Authenticate', value: 'NTLM realm="SIP Communications Service", targetname="pool01", version=4' },
+      { name: 'WWW-Authenticate', value: tlsDskChallenge('pool01.contoso.test', sts) },
+    ]);
+    const outcome = interpretRegisterResponse(req, res);
+    expect(outcome.kind === 'challenge' && outcome.stsUri).toBe(sts);
+    const err = outcomeError(outcome, { registrar: 'pool01:5061', sipUri: 'sip:alice@contoso.test' })!;
+    expect(err.code).toBe('REGISTRAR_CERT_REQUIRED');
+    expect(err.stage).toBe('logon');
+    expect(err.detail.stsUri).toBe(sts);
+  });
+
+  it('maps 403 and other failures, and refuses an answer to another request', () => {
+    const req = register();
+    expect(outcomeError(interpretRegisterResponse(req, buildResponse(req, 403, 'Forbidden')), { registrar: 'r', sipUri: 's' })!.code).toBe('REGISTRAR_FORBIDDEN');
+    expect(outcomeError(interpretRegisterResponse(req, buildResponse(req, 500, 'Server Error')), { registrar: 'r', sipUri: 's' })!.code).toBe('REGISTRAR_REJECTED');
+    const other = register();
+    expect(codeOf(() => interpretRegisterResponse(req, buildResponse(other, 200, 'OK')))).toBe('SIP_MESSAGE_MALFORMED');
+    // A 200 without provisioning values is a typed error, not a silent success.
+    expect(codeOf(() => interpretRegisterResponse(req, buildResponse(req, 200, 'OK')))).toBe('REGISTRAR_PROVISIONING_MALFORMED');
+  });
+
+  it('parses challenges, addresses and URIs strictly', () => {
+    expect(parseAuthChallenge('TLS-DSK realm="a, b", version=4, sts-uri="https://x/y"').params).toEqual({ realm: 'a, b', version: '4', 'sts-uri': 'https://x/y' });
+    for (const bad of ['', 'TLS-DSK realm', 'TLS-DSK realm="x', 'TLS-DSK a="b" c']) expect(codeOf(() => parseAuthChallenge(bad))).toBe('SIP_MESSAGE_MALFORMED');
+    expect(parseNameAddr('"Alice \\"A\\"" <sip:alice@x.test>;tag=9').display).toBe('Alice "A"');
+    for (const bad of ['<sip:a@b', 'nouri', '"x" sip:a@b']) expect(codeOf(() => parseNameAddr(bad))).toBe('SIP_MESSAGE_MALFORMED');
+    expect(parseSipUri('sips:bob@[::1]:5061;transport=tls')).toEqual({ scheme: 'sips', user: 'bob', host: '[::1]', port: 5061 });
+    expect(codeOf(() => parseSipUri('sip:a@b:99999'))).toBe('SIP_MESSAGE_MALFORMED');
+  });
+});
+
+describe('provisioning body', () => {
+  it('round-trips', () => {
+    expect(parseProvisioningBody(buildProvisioningBody(PROV))).toEqual(PROV);
+  });
+
+  it.each([
+    ['not XML', 'hello'],
+    ['a DTD', '<!DOCTYPE x [<!ENTITY a "b">]><provisionGroupList/>'],
+    ['another root', '<other xmlns="http://schemas.microsoft.com/2006/09/sip/provisiongrouplist-notification"/>'],
+    ['a missing value', buildProvisioningBody(PROV).replace(/<property name="ucminpinlength">6<\/property>/, '')],
+    ['a bad number', buildProvisioningBody(PROV).replace('>6<', '>six<')],
+    ['a bad boolean', buildProvisioningBody(PROV).replace('>true<', '>yes<')],
+    ['a bad timespan', buildProvisioningBody(PROV).replace('>00:10:00<', '>10<')],
+    ['a bad URL', buildProvisioningBody(PROV).replace('https://pool01.contoso.test/RequestHandler/ucdevice.upx', 'ftp://x')],
+    ['a bad FQDN', buildProvisioningBody(PROV).replace('>pool01.contoso.test<', '>pool 01<')],
+    ['an oversize body', `<provisionGroupList>${'x'.repeat(40_000)}</provisionGroupList>`],
+  ])('refuses %s', (_name, body) => {
+    expect(codeOf(() => parseProvisioningBody(body))).toBe('REGISTRAR_PROVISIONING_MALFORMED');
+  });
+});
