@@ -1,9 +1,11 @@
 import type { Command } from '../io';
 import { discoverCommand } from './discover';
+import { labCommand } from './lab';
 
 /**
  * Every CLI command. Each lives in its own module beside this file and is listed here once.
  */
 export const COMMANDS: readonly Command[] = [
   discoverCommand,
+  labCommand,
 ];
