@@ -20,7 +20,10 @@ export function orderSrv<T extends SrvRecord>(records: readonly T[], random: Ran
   const out: T[] = [];
   for (const priority of [...byPriority.keys()].sort((a, b) => a - b)) {
     const group = byPriority.get(priority)!;
-    const pending = [...group.filter((r) => r.weight === 0), ...group.filter((r) => r.weight !== 0)];
+    // The RFC allows any order before the draw; a sorted one makes a given draw reproducible
+    // whatever order the DNS server answered in.
+    const sorted = [...group].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.port - b.port));
+    const pending = [...sorted.filter((r) => r.weight === 0), ...sorted.filter((r) => r.weight !== 0)];
     while (pending.length > 0) {
       const total = pending.reduce((n, r) => n + r.weight, 0);
       // A uniform integer in [0, total], as the RFC's "between 0 and the sum (inclusive)".
