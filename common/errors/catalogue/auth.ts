@@ -46,4 +46,32 @@ export const authErrors = {
     summary: 'The Web Ticket service sent an answer Tether cannot use.',
     fix: 'Check that the Web Services URL (DHCP option 43 or the configured URL) points at the Lync pool; save a diagnostics bundle if it persists.',
   },
+  // NTLM over HTTP (common/pool/ntlm, main/pool/auth/ntlm-http.ts), MS-NLMP and RFC 4559.
+  NTLM_NOT_OFFERED: {
+    stage: 'auth',
+    summary: 'The server did not offer Windows (NTLM) authentication.',
+    fix: 'Ask the administrator to allow NTLM on the Web services (Set-CsWebServiceConfiguration -UseWindowsAuth NTLM or Negotiate), or use PIN sign-in.',
+    cmdlet: 'Get-CsWebServiceConfiguration',
+  },
+  NTLM_UNSUPPORTED: {
+    stage: 'auth',
+    summary: 'The server offered an NTLM variant Tether does not use (it needs NTLMv2 with Unicode and target information).',
+    fix: 'Set the pool\'s LAN Manager authentication level to send NTLMv2 responses only (LmCompatibilityLevel 3 or higher).',
+  },
+  NTLM_MALFORMED: {
+    stage: 'auth',
+    summary: 'An NTLM message in the handshake was malformed or truncated.',
+    fix: 'Check that nothing between this PC and the pool (a proxy or load balancer) rewrites the Authorization headers; try again.',
+  },
+  NTLM_REJECTED: {
+    stage: 'auth',
+    summary: 'The server rejected these Windows credentials (NTLM).',
+    fix: 'Check the domain, user name and password (DOMAIN\\user), and that the account is enabled and not locked; try again.',
+    cmdlet: 'Test-CsClientAuth -UserSipAddress <sip:user@domain> -UserCredential <DOMAIN\\user>',
+  },
+  NTLM_CONNECTION_LOST: {
+    stage: 'auth',
+    summary: 'The server closed the connection in the middle of the NTLM handshake, which binds to one connection.',
+    fix: 'Make sure a load balancer or proxy in front of the pool keeps the client connection (persistence) and does not close it after the first answer.',
+  },
 } as const satisfies ErrorTable;
