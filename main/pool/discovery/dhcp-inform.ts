@@ -42,6 +42,8 @@ export interface DhcpInformOptions {
   readonly clock?: ProbeClock;
   readonly interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly xid?: number;
+  /** Told about every packet that was received but not taken (noise, malformed, not an ACK). */
+  readonly onIgnored?: (why: TetherError) => void;
 }
 
 export interface DhcpInformResult extends DhcpPoolAnswer {
@@ -104,7 +106,7 @@ export async function dhcpInform(options: DhcpInformOptions): Promise<DhcpInform
     });
   }
   socket.setBroadcast(true);
-  return waitForAck(socket, { request, targets, serverPort, xid, timeoutMs, retryMs, clock }).then(
+  return waitForAck(socket, { request, targets, serverPort, xid, timeoutMs, retryMs, clock, onIgnored: options.onIgnored }).then(
     ({ answer, attempts }) => ({ ...answer, interfaceName: options.interfaceName, clientIp: ip, mac, vendorClass, attempts }),
   );
 }
@@ -117,6 +119,7 @@ interface Exchange {
   readonly timeoutMs: number;
   readonly retryMs: number;
   readonly clock: ProbeClock;
+  readonly onIgnored: ((why: TetherError) => void) | undefined;
 }
 
 function waitForAck(socket: Socket, ex: Exchange): Promise<{ answer: DhcpPoolAnswer; attempts: number }> {
@@ -159,6 +162,7 @@ function waitForAck(socket: Socket, ex: Exchange): Promise<{ answer: DhcpPoolAns
       } catch (err) {
         // Keep listening: another server may answer properly; report this one if none does.
         lastProblem = toTetherError(err);
+        ex.onIgnored?.(lastProblem);
         return;
       }
       if (packet.op !== 2 || packet.xid !== ex.xid) return; // someone else's exchange
@@ -167,6 +171,7 @@ function waitForAck(socket: Socket, ex: Exchange): Promise<{ answer: DhcpPoolAns
         lastProblem = new TetherError('DHCP_PACKET_MALFORMED', `${rinfo.address} answered with DHCP message type ${type ?? 'none'} instead of DHCPACK.`, {
           detail: { server: rinfo.address, messageType: type ?? -1 },
         });
+        ex.onIgnored?.(lastProblem);
         return;
       }
       finish(() => resolve({ answer: readPoolAnswer(packet, rinfo.address), attempts }));
