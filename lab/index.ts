@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { TetherError } from '../common/errors';
 import { addAdminRoutes } from './admin';
 import { openLabCa, type PersistentLabCa } from './ca/ca';
+import { loadOrIssueServerCerts } from './ca/server-certs';
 import type { FaultName, LabContext, LabDns, LabService, LabServiceHandle } from './context';
 import { startDnsServer, type LabDnsServer } from './dns/server';
 import { LabZone } from './dns/zone';
@@ -118,12 +119,8 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     allLocked: () => faults.has('account-locked'),
   });
   const serverNames = poolServerNames(domain, poolFqdn);
-  const [good, expired, wrongName] = await Promise.all([
-    ca.issueServerCertAsync(serverNames, { ips: [host] }),
-    ca.issueServerCertAsync(serverNames, { ips: [host], expired: true }),
-    ca.issueServerCertAsync([WRONG_NAME]),
-  ]);
-  const tls = createLabTls(serverNames, { good, expired, wrongName }, ca.intermediateCertPem, faults);
+  const serverCerts = await loadOrIssueServerCerts(ca, join(stateDir, 'ca'), serverNames, [host], WRONG_NAME);
+  const tls = createLabTls(serverNames, serverCerts, ca.intermediateCertPem, faults);
   const zone = new LabZone({ domain, poolFqdn, address: host, has: (f) => faults.has(f) });
   const routes = new RouteTable();
   addAdminRoutes(routes, faults, users);

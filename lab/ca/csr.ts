@@ -45,7 +45,13 @@ export function parseCsr(input: string): ParsedCsr {
   try {
     verified = csr.verify();
   } catch (err) {
-    throw new TetherError('LAB_CSR_INVALID', `The request's signature cannot be checked: ${(err as Error).message}`, { cause: err });
+    // forge throws for an unknown algorithm (a request we cannot check) and for a signature that
+    // does not decrypt to a valid PKCS#1 block under the key (a request that fails the check).
+    const message = (err as Error).message;
+    if (/OID/i.test(message)) {
+      throw new TetherError('LAB_CSR_INVALID', `The request's signature cannot be checked: ${message}`, { cause: err });
+    }
+    throw new TetherError('LAB_CSR_SIGNATURE', undefined, { cause: err });
   }
   if (!verified) throw new TetherError('LAB_CSR_SIGNATURE');
   const cn = csr.subject.getField('CN') as { value?: unknown } | null;
