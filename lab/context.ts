@@ -48,7 +48,7 @@ export interface LabCa {
   /** SHA-256 fingerprint of the root's DER, upper-case hex with colons (as a pin is shown). */
   readonly rootFingerprint: string;
   /** A server certificate (key made here) for the given DNS names, optionally expired. */
-  issueServerCert(dnsNames: string[], options?: { expired?: boolean }): LabCertificate;
+  issueServerCert(dnsNames: string[], options?: { expired?: boolean; ips?: string[] }): LabCertificate;
   /**
    * Verifies a PKCS#10 request's signature and issues a client certificate for `sipUri`
    * (subject CN=<sipUri>, SAN URI), valid for `validityHours`. Returns PEM.

@@ -119,7 +119,7 @@ describe('lab CA', () => {
     );
     // A flipped bit in the signature of an openssl request.
     const der = Buffer.from(opensslCsr(['rsa:2048'], 'flip').replace(/-----[^-]+-----/g, ''), 'base64');
-    der[der.length - 5] ^= 0x01;
+    der[der.length - 5] = der[der.length - 5]! ^ 0x01;
     expect(() => ca.issueFromCsr(der.toString('base64'), 'sip:alice@contoso.test', 8)).toThrowError(
       expect.objectContaining({ code: 'LAB_CSR_SIGNATURE' }),
     );
