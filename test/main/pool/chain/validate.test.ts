@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { TetherError } from '../../../../common/errors';
+import { decodePemCertificates, decodePkcs7Certificates, encodePkcs7Certificates } from '../../../../common/pool/chain/pkcs7';
+import { chainPems, checkServerChain, decideTrust, normaliseFingerprint, parseChainDocument, validateChain } from '../../../../main/pool/chain';
+import { issue, makePki, testKey } from './throwaway-ca';
+
+const pki = makePki();
+const now = new Date();
+const DAY = 86_400_000;
+
+function failure(fn: () => unknown): TetherError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TetherError) return err;
+    throw err;
+  }
+  throw new Error('expected a TetherError');
+}
+
+describe('chain parsing', () => {
+  it('reads certs-only PKCS#7 (DER and PEM) and PEM bundles to the same certificates', () => {
+    const p7 = encodePkcs7Certificates([pki.intermediate.pem, pki.root.pem]);
+    const fromDer = decodePkcs7Certificates(p7);
+    expect(fromDer.map((d) => Buffer.from(d).toString('hex'))).toEqual([pki.intermediate.der, pki.root.der].map((d) => Buffer.from(d).toString('hex')));
+    const p7pem = `-----BEGIN PKCS7-----\n${Buffer.from(p7).toString('base64')}\n-----END PKCS7-----\n`;
+    expect(decodePemCertificates(p7pem)).toHaveLength(2);
+    expect(decodePemCertificates(pki.intermediate.pem + pki.root.pem)).toHaveLength(2);
+    expect(parseChainDocument(p7, 'application/pkcs7-mime; smime-type=certs-only')).toHaveLength(2);
+    expect(parseChainDocument(Buffer.from(pki.root.pem), 'application/x-pem-file')).toHaveLength(1);
+  });
+
+  it.each([
+    ['empty', new Uint8Array(0), 'application/pkcs7-mime'],
+    ['garbage DER', new Uint8Array([0x30, 0x82, 0xff, 0xff, 1, 2]), 'application/pkcs7-mime'],
+    ['a bare certificate', pki.root.der, 'application/pkcs7-mime'],
+    ['trailing bytes', new Uint8Array([...encodePkcs7Certificates([pki.root.pem]), 0]), 'application/pkcs7-mime'],
+    ['HTML', Buffer.from('<html>oops</html>'), 'text/html'],
+    ['a PEM private key', Buffer.from(pki.root.keyPem), 'application/x-pem-file'],
+    ['bad base64', Buffer.from('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n'), 'application/x-pem-file'],
+    ['no PEM block', Buffer.from('hello'), 'application/x-pem-file'],
+  ])('refuses %s as CHAIN_MALFORMED', (_name, body, type) => {
+    expect(failure(() => validateChain(parseChainDocument(body, type), now)).code).toBe('CHAIN_MALFORMED');
+  });
+
+  it('refuses a truncated PKCS#7 at every length', () => {
+    const p7 = encodePkcs7Certificates([pki.intermediate.pem, pki.root.pem]);
+    for (let n = 0; n < p7.length; n += 7) {
+      expect(failure(() => decodePkcs7Certificates(p7.subarray(0, n))).code).toBe('CHAIN_MALFORMED');
+    }
+  });
+});
+
+describe('chain validation', () => {
+  it('orders a good chain deepest first, whatever the order it came in', () => {
+    const v = validateChain([pki.root.der, pki.intermediate.der], now);
+    expect(v.root.subject).toContain('Test Root CA');
+    expect(v.intermediates.map((c) => c.subject)).toEqual([expect.stringContaining('Test Issuing CA')]);
+    expect(chainPems(v)).toEqual([expect.stringContaining('BEGIN CERTIFICATE'), v.root.pem]);
+  });
+
+  it('orders a three-level chain', () => {
+    const sub = issue({ cn: 'Test Sub CA', key: testKey(3), ca: true, issuer: pki.intermediate });
+    const v = validateChain([pki.intermediate.der, pki.root.der, sub.der], now);
+    expect(v.intermediates.map((c) => c.subject.match(/CN=([^,]+)/)![1])).toEqual(['Test Sub CA', 'Test Issuing CA']);
+  });
+
+  it('refuses an expired intermediate', () => {
+    const old = issue({ cn: 'Old CA', key: testKey(3), ca: true, issuer: pki.root, notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
+    const e = failure(() => validateChain([pki.root.der, old.der], now));
+    expect(e.code).toBe('CHAIN_CERT_EXPIRED');
+    expect(e.stage).toBe('ca-chain');
+    expect(e.detail.subject).toContain('Old CA');
+  });
+
+  it('refuses an intermediate signed by another key than its named issuer', () => {
+    const forged = issue({ cn: 'Forged CA', key: testKey(3), ca: true, issuer: pki.root, signWith: testKey(4) });
+    expect(failure(() => validateChain([pki.root.der, forged.der], now)).code).toBe('CHAIN_BAD_SIGNATURE');
+  });
+
+  it('refuses a non-CA intermediate', () => {
+    const notCa = issue({ cn: 'Not a CA', key: testKey(3), ca: false, issuer: pki.root });
+    expect(failure(() => validateChain([pki.root.der, notCa.der], now)).code).toBe('CHAIN_NOT_CA');
+    const underIt = issue({ cn: 'Below', key: testKey(4), ca: true, issuer: notCa });
+    expect(failure(() => validateChain([pki.root.der, notCa.der, underIt.der], now)).code).toBe('CHAIN_NOT_CA');
+  });
+
+  it('reports a missing intermediate and a missing root', () => {
+    const sub = issue({ cn: 'Test Sub CA', key: testKey(3), ca: true, issuer: pki.intermediate });
+    const e = failure(() => validateChain([pki.root.der, sub.der], now));
+    expect(e.code).toBe('CHAIN_INTERMEDIATE_MISSING');
+    expect(e.detail.missingIssuer).toContain('Test Issuing CA');
+    expect(failure(() => validateChain([pki.intermediate.der], now)).code).toBe('CHAIN_ROOT_MISSING');
+  });
+
+  it('refuses two roots', () => {
+    const other = issue({ cn: 'Other Root', key: testKey(3), ca: true });
+    expect(failure(() => validateChain([pki.root.der, other.der], now)).detail.reason).toBe('several-roots');
+  });
+});
+
+describe('the pool TLS certificate against the chain', () => {
+  const v = validateChain([pki.root.der, pki.intermediate.der], now);
+
+  it('accepts a leaf under the chain', () => {
+    expect(checkServerChain(v, [pki.leaf.der], now).inferred).toEqual([]);
+  });
+
+  it('picks up an intermediate the server sends but the download lacks', () => {
+    const rootOnly = validateChain([pki.root.der], now);
+    const check = checkServerChain(rootOnly, [pki.leaf.der, pki.intermediate.der], now);
+    expect(check.inferred.map((c) => c.fingerprint256)).toEqual([v.intermediates[0]!.fingerprint256]);
+  });
+
+  it('reports the USB-tethering failure: intermediate in neither place', () => {
+    const rootOnly = validateChain([pki.root.der], now);
+    const e = failure(() => checkServerChain(rootOnly, [pki.leaf.der], now));
+    expect(e.code).toBe('CHAIN_INTERMEDIATE_MISSING');
+    expect(e.detail.where).toBe('server');
+  });
+
+  it('refuses a leaf from another CA and an expired leaf', () => {
+    const stranger = issue({ cn: 'pool01.contoso.test', key: testKey(3), issuer: issue({ cn: 'Test Issuing CA', key: testKey(4), ca: true }) });
+    expect(failure(() => checkServerChain(v, [stranger.der], now)).code).toBe('CHAIN_BAD_SIGNATURE');
+    const expired = issue({ cn: 'pool01', key: testKey(2), issuer: pki.intermediate, notBefore: new Date(Date.now() - 3 * DAY), notAfter: new Date(Date.now() - DAY) });
+    expect(failure(() => checkServerChain(v, [expired.der], now)).code).toBe('CHAIN_SERVER_MISMATCH');
+  });
+});
+
+describe('trust decision', () => {
+  const v = validateChain([pki.root.der, pki.intermediate.der], now);
+
+  it('trusts a root in the (injected) OS store', () => {
+    expect(decideTrust(v.root, { osRoots: [pki.root.pem] })).toBe('os-store');
+  });
+
+  it('trusts a pinned fingerprint in any spelling', () => {
+    const pin = v.root.fingerprint256.replace(/:/g, '').toLowerCase();
+    expect(decideTrust(v.root, { osRoots: [], pinnedFingerprints: [pin] })).toBe('pinned');
+    expect(normaliseFingerprint(pin)).toBe(v.root.fingerprint256);
+    expect(failure(() => normaliseFingerprint('abc')).code).toBe('BAD_INPUT');
+  });
+
+  it('refuses an unknown root with its fingerprint in detail, also against the real OS store', () => {
+    const e = failure(() => decideTrust(v.root, { osRoots: [], pinnedFingerprints: ['00'.repeat(32)] }));
+    expect(e.code).toBe('CHAIN_ROOT_UNTRUSTED');
+    expect(e.stage).toBe('ca-chain');
+    expect(e.detail.fingerprint).toBe(v.root.fingerprint256);
+    expect(failure(() => decideTrust(v.root)).code).toBe('CHAIN_ROOT_UNTRUSTED');
+  });
+});
