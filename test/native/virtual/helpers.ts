@@ -1,5 +1,5 @@
 import { BUILT_IN_CATALOGUE } from '../../../native/usb/catalogue';
-import { VirtualClock } from '../../../native/virtual/clock';
+import { VirtualClock, type Clock } from '../../../native/virtual/clock';
 import type { DeviceDescription } from '../../../native/virtual/descriptors';
 import { VirtualFaults, type FaultPlan } from '../../../native/virtual/faults';
 import { linkModel, type LinkSpeed } from '../../../native/virtual/link-model';
@@ -7,7 +7,7 @@ import { VirtualUsbDevice } from '../../../native/virtual/usb-device';
 import type { UsbWire } from '../../../native/virtual/wire';
 
 /** A bare virtual USB device (no phone behind it): tests drive the phone's side through `wires`. */
-export function bareDevice(options: { speed?: LinkSpeed; faults?: FaultPlan; clock?: VirtualClock; turnaroundMs?: number } = {}) {
+export function bareDevice(options: { speed?: LinkSpeed; faults?: FaultPlan; clock?: Clock; turnaroundMs?: number } = {}) {
   const speed = options.speed ?? 'high';
   const clock = options.clock ?? new VirtualClock();
   const faults = new VirtualFaults(options.faults);

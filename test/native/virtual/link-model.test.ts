@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { UsbFrameLink } from '../../../native/usb/frame-link';
+import { findTetherInterface } from '../../../native/usb/endpoints';
+import { RealClock, VirtualClock } from '../../../native/virtual/clock';
+import { TETHER_OUT_ENDPOINT } from '../../../native/virtual/descriptors';
+import { BusTimeline, linkModel } from '../../../native/virtual/link-model';
+import { bareDevice, bytes, openClaimed } from './helpers';
+
+describe('link model', () => {
+  it('states USB 2.0 bulk capacity: 53.248 MB/s at high speed, 1.216 MB/s at full speed', () => {
+    expect(linkModel('high').capacityBytesPerSecond).toBe(53_248_000);
+    expect(linkModel('full').capacityBytesPerSecond).toBe(1_216_000);
+    expect(linkModel('high').packetSize).toBe(512);
+    expect(linkModel('full').packetSize).toBe(64);
+  });
+
+  it('starts each reservation where the last ended, and forgives a late wake-up once', () => {
+    const clock = new VirtualClock({ autoAdvance: false });
+    const bus = new BusTimeline(linkModel('full'), clock);
+    const a = bus.reserve(64 * 19); // one 1 ms frame's worth
+    expect(a.start).toBe(0);
+    expect(a.end).toBeCloseTo(1, 9);
+    expect(a.completeAt).toBeCloseTo(2, 9);
+    const b = bus.reserve(64);
+    expect(b.start).toBeCloseTo(1, 9);
+    void clock.advance(10);
+    bus.settled(b.completeAt); // the caller heard of b 10 - completeAt ms late
+    const c = bus.reserve(64);
+    expect(c.start).toBeCloseTo(b.completeAt, 9);
+  });
+});
+
+/** Pipelined OUT transfers (several queued, as a windowed protocol does) against a draining phone. */
+async function pipelinedThroughput(speed: 'high' | 'full', frameBytes: number, count: number, clock: VirtualClock) {
+  const { device, phoneSide } = bareDevice({ speed, clock });
+  await openClaimed(device);
+  const link = phoneSide();
+  const frame = bytes(frameBytes);
+  const needsZlp = frameBytes % device.link.packetSize === 0;
+  const t0 = clock.now();
+  const sends: Promise<USBOutTransferResult>[] = [];
+  for (let i = 0; i < count; i++) {
+    sends.push(device.transferOut(TETHER_OUT_ENDPOINT, frame));
+    if (needsZlp) sends.push(device.transferOut(TETHER_OUT_ENDPOINT, new Uint8Array(0)));
+  }
+  for (let i = 0; i < count; i++) await link.receive(frameBytes);
+  await Promise.all(sends);
+  const seconds = (clock.now() - t0) / 1000;
+  return (frameBytes * count) / seconds / device.capacityBytesPerSecond;
+}
+
+describe('link pacing (virtual clock)', () => {
+  it('reaches ≥95% of high-speed capacity when transfers are pipelined', async () => {
+    const clock = new VirtualClock();
+    const fraction = await pipelinedThroughput('high', 16_000, 400, clock);
+    expect(fraction).toBeGreaterThanOrEqual(0.95);
+    expect(fraction).toBeLessThanOrEqual(1);
+  });
+
+  it('reaches ≥95% of full-speed capacity when transfers are pipelined', async () => {
+    const clock = new VirtualClock();
+    const fraction = await pipelinedThroughput('full', 4_000, 200, clock);
+    expect(fraction).toBeGreaterThanOrEqual(0.95);
+    expect(fraction).toBeLessThanOrEqual(1);
+  });
+
+  it('charges stop-and-wait its turnaround per transfer', async () => {
+    const clock = new VirtualClock();
+    const { device, phoneSide } = bareDevice({ speed: 'high', clock });
+    await openClaimed(device);
+    const link = phoneSide();
+    const t0 = clock.now();
+    for (let i = 0; i < 50; i++) {
+      const sent = device.transferOut(TETHER_OUT_ENDPOINT, bytes(1000));
+      await link.receive(1000);
+      await sent;
+    }
+    const packetMs = 0.125 / 13;
+    expect(clock.now() - t0).toBeCloseTo(50 * (2 * packetMs + 0.125), 6);
+  });
+
+  it("reports H3's UsbFrameLink throughput over the virtual device (it sends one transfer at a time)", async () => {
+    const clock = new VirtualClock();
+    const { device, phoneSide } = bareDevice({ speed: 'high', clock });
+    await openClaimed(device);
+    const link = new UsbFrameLink(device, findTetherInterface(device));
+    const phone = phoneSide();
+    const frame = bytes(65_000);
+    const t0 = clock.now();
+    const sends = Array.from({ length: 40 }, () => link.send(frame));
+    for (let i = 0; i < 40; i++) await phone.receive(65_536);
+    await Promise.all(sends);
+    const fraction = (65_000 * 40) / ((clock.now() - t0) / 1000) / device.capacityBytesPerSecond;
+    // Bus time per frame 1.24 ms plus 0.125 ms turnaround: ≈ 0.90 of capacity.
+    expect(fraction).toBeGreaterThan(0.85);
+    expect(fraction).toBeLessThan(0.95);
+    await link.close();
+  });
+});
+
+describe('link pacing (real clock)', () => {
+  it('paces on the real clock without accumulating timer lateness', async () => {
+    const real = bareDevice({ speed: 'high', clock: new RealClock() });
+    await openClaimed(real.device);
+    const link = real.phoneSide();
+    const n = 200;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const sent = real.device.transferOut(TETHER_OUT_ENDPOINT, bytes(16_000));
+      await link.receive(16_000);
+      await sent;
+    }
+    const elapsed = performance.now() - t0;
+    const expected = n * (32 * (0.125 / 13) + 0.125);
+    // Never faster than the bus allows; and far below n × 1 ms, the cost of one timer per transfer.
+    expect(elapsed).toBeGreaterThanOrEqual(expected * 0.99);
+    console.log(`real clock stop-and-wait: ${elapsed.toFixed(1)} ms for ${expected.toFixed(1)} ms of bus time and turnaround`);
+    expect(elapsed).toBeLessThan(expected * 1.6 + 40);
+  });
+});
+
