@@ -9,6 +9,8 @@ import { tempDir } from '../support';
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
 let resolver: Resolver;
+/** dns-packet decodes the rcode too; its typings leave it out. */
+type Decoded = dnsPacket.DecodedPacket & { rcode: string };
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -23,7 +25,7 @@ afterAll(async () => {
 
 const errorCode = (p: Promise<unknown>) => p.then(() => 'resolved', (e: NodeJS.ErrnoException) => e.code);
 
-function udpQuery(packet: dnsPacket.Packet): Promise<dnsPacket.DecodedPacket> {
+function udpQuery(packet: dnsPacket.Packet): Promise<Decoded> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');
     const timer = setTimeout(() => {
@@ -33,7 +35,7 @@ function udpQuery(packet: dnsPacket.Packet): Promise<dnsPacket.DecodedPacket> {
     s.on('message', (m) => {
       clearTimeout(timer);
       s.close();
-      resolve(dnsPacket.decode(m));
+      resolve(dnsPacket.decode(m) as Decoded);
     });
     s.send(dnsPacket.encode(packet), lab.dnsPort, '127.0.0.1');
   });
@@ -146,13 +148,13 @@ describe('lab DNS server', () => {
     // Split the two messages at an odd point to exercise reassembly.
     socket.write(both.subarray(0, 7));
     setImmediate(() => socket.write(both.subarray(7)));
-    const answers = await new Promise<dnsPacket.DecodedPacket[]>((resolve, reject) => {
+    const answers = await new Promise<Decoded[]>((resolve, reject) => {
       let buf = Buffer.alloc(0);
-      const out: dnsPacket.DecodedPacket[] = [];
+      const out: Decoded[] = [];
       socket.on('data', (chunk: Buffer) => {
         buf = Buffer.concat([buf, chunk]);
         while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          out.push(dnsPacket.streamDecode(buf));
+          out.push(dnsPacket.streamDecode(buf) as unknown as Decoded);
           buf = buf.subarray(2 + buf.readUInt16BE(0));
         }
         if (out.length === 2) resolve(out);

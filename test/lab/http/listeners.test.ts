@@ -182,7 +182,7 @@ describe('lab HTTPS certificates and faults', () => {
       const s = tlsConnect({ host: '127.0.0.1', port: lab.httpsPort, servername: 'pool01.contoso.test', ca: [lab.ca.rootCertPem] }, () => {
         const peer = s.getPeerCertificate(true);
         s.destroy();
-        resolve([peer.subject.CN, peer.issuerCertificate.subject.CN, peer.issuerCertificate.issuerCertificate.subject.CN]);
+        resolve([peer.subject.CN, peer.issuerCertificate.subject.CN, peer.issuerCertificate.issuerCertificate.subject.CN].map(String));
       });
       s.on('error', reject);
     });
