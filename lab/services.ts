@@ -1,7 +1,10 @@
 import type { LabService } from './context';
+import { webServices } from './webservices';
 
 /**
  * Every service the lab pool runs, started in this order with one shared LabContext (and stopped
  * in reverse). Each helper module adds ONE entry here.
  */
-export const LAB_SERVICES: LabService[] = [];
+export const LAB_SERVICES: LabService[] = [
+  webServices,
+];

@@ -33,6 +33,19 @@ const NS_WSDL = 'http://schemas.xmlsoap.org/wsdl/';
 const NS_WSDL_SOAP = 'http://schemas.xmlsoap.org/wsdl/soap/';
 const NS_SP = 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702';
 
+/**
+ * Diagnostic ids the lab's WebTicket service sends (X-Ms-diagnostics and OCSDiagnosticsFault).
+ * OUR MODEL: the real ids are in MS-OCER §7.22, which our sources do not reproduce [S28b], so the
+ * client also maps by HTTP status, fault code and reason text (docs/pool/webticket-pin.md).
+ */
+export const WEBTICKET_ERROR_IDS = {
+  badCredentials: 28100,
+  accountLocked: 28101,
+  methodDisabled: 28102,
+  unknownUser: 28103,
+  unknownAppliesTo: 28104,
+} as const;
+
 /** A protocol violation in a WebTicket or mex document, as a typed error of the auth stage. */
 function malformed(what: string): TetherError {
   return new TetherError('WEBTICKET_BAD_RESPONSE', `Malformed web ticket message: ${what}.`, { detail: { what } });
@@ -45,8 +58,11 @@ export interface WebTicketRequest {
   readonly to: string;
   /** The service the ticket is for: the CertProv endpoint (wsp:AppliesTo). */
   readonly appliesTo: string;
-  /** `sip:user@domain` for the Claims. */
-  readonly sipUri: string;
+  /**
+   * `sip:user@domain` for the Claims. Omitted in OUR PIN model, where the phone knows only its
+   * number and PIN: the server then names the user in the ticket (WebTicket.subject).
+   */
+  readonly sipUri?: string;
   /** Client entropy, 32 bytes (SIPE sends 256 bits). */
   readonly entropy: Uint8Array;
   /** RST Context attribute (a UUID). */
@@ -61,9 +77,11 @@ export function buildWebTicketRequest(r: WebTicketRequest): string {
     `<wst:TokenType>${TOKEN_TYPE_SAML11}</wst:TokenType>` +
     `<wst:RequestType>${REQUEST_TYPE_ISSUE}</wst:RequestType>` +
     `<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>${escapeXmlText(r.appliesTo)}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
-    `<wst:Claims Dialect="${CLAIMS_DIALECT}">` +
-    `<auth:ClaimType Uri="${CLAIM_TYPE_URI}" Optional="false"><auth:Value>${escapeXmlText(r.sipUri)}</auth:Value></auth:ClaimType>` +
-    `</wst:Claims>` +
+    (r.sipUri === undefined
+      ? ''
+      : `<wst:Claims Dialect="${CLAIMS_DIALECT}">` +
+        `<auth:ClaimType Uri="${CLAIM_TYPE_URI}" Optional="false"><auth:Value>${escapeXmlText(r.sipUri)}</auth:Value></auth:ClaimType>` +
+        `</wst:Claims>`) +
     `<wst:Entropy><wst:BinarySecret>${Buffer.from(r.entropy).toString('base64')}</wst:BinarySecret></wst:Entropy>` +
     `<wst:KeyType>${KEY_TYPE_SYMMETRIC}</wst:KeyType>` +
     `</wst:RequestSecurityToken>`;
@@ -171,6 +189,8 @@ export interface WebTicket {
   readonly expiresAt: number;
   /** Server entropy when the ticket has a PSHA1 computed proof key. */
   readonly serverEntropy: Buffer | null;
+  /** The user the ticket names (saml Subject/NameIdentifier), when readable. */
+  readonly subject: string | undefined;
 }
 
 /**
@@ -202,6 +222,7 @@ export function parseWebTicketResponse(raw: string, envelope: XmlElement): WebTi
     if (secret === undefined) throw malformed('computed key without server entropy');
     serverEntropy = strictBase64(secret, malformed);
   }
+  const subject = assertion.find(NS.saml, 'Subject')?.child(NS.saml, 'NameIdentifier')?.text.trim();
   return {
     assertionXml: cutElement(raw, assertion),
     assertionId,
@@ -209,6 +230,7 @@ export function parseWebTicketResponse(raw: string, envelope: XmlElement): WebTi
     expires,
     expiresAt,
     serverEntropy,
+    subject: subject === '' ? undefined : subject,
   };
 }
 

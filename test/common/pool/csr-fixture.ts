@@ -15,7 +15,7 @@ export function makeCsr(sipUri: string, bits = 2048): { csrPem: string; keyPem: 
 
 /** A tiny self-contained CA (root → intermediate → leaf) for wire tests that need real certificates. */
 export function makeChain(csrPem: string): { rootPem: string; intermediatePem: string; leafPem: string } {
-  const mk = (subjectCn: string, issuerCn: string, pub: forge.pki.PublicKey, signKey: forge.pki.PrivateKey, ca: boolean, serial: string) => {
+  const mk = (subjectCn: string, issuerCn: string, pub: forge.pki.PublicKey, signKey: forge.pki.rsa.PrivateKey, ca: boolean, serial: string) => {
     const c = forge.pki.createCertificate();
     c.publicKey = pub;
     c.serialNumber = serial;
@@ -24,7 +24,7 @@ export function makeChain(csrPem: string): { rootPem: string; intermediatePem: s
     c.setSubject([{ name: 'commonName', value: subjectCn }]);
     c.setIssuer([{ name: 'commonName', value: issuerCn }]);
     c.setExtensions(ca ? [{ name: 'basicConstraints', cA: true }] : [{ name: 'basicConstraints', cA: false }]);
-    c.sign(signKey, forge.md.sha256.create());
+    c.sign(signKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     return forge.pki.certificateToPem(c);
   };
   const gen = () => {

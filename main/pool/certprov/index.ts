@@ -1,0 +1,2 @@
+export { getAndPublishCert, certProvFailure } from './get-and-publish-cert';
+export type { GetAndPublishCertOptions, IssuedCertificate } from './get-and-publish-cert';
