@@ -1,5 +1,6 @@
 import type { LabService } from './context';
 import { webServices } from './webservices';
+import { deviceUpdateService } from './device-update';
 
 /**
  * Every service the lab pool runs, started in this order with one shared LabContext (and stopped
@@ -7,4 +8,5 @@ import { webServices } from './webservices';
  */
 export const LAB_SERVICES: LabService[] = [
   webServices,
+  deviceUpdateService,
 ];
