@@ -46,7 +46,7 @@ function domName(err: unknown): string | null {
   return typeof name === 'string' && name !== 'Error' ? name : null;
 }
 
-function pick(name: string | null, dom: string | null, op: UsbOperation): ErrorCode {
+function pick(name: string | null, dom: string | null, op: UsbOperation, message: string): ErrorCode {
   switch (name) {
     case 'LIBUSB_ERROR_ACCESS':
       return 'USB_NO_PERMISSION';
@@ -77,7 +77,8 @@ function pick(name: string | null, dom: string | null, op: UsbOperation): ErrorC
     case 'SecurityError':
       return 'USB_NO_PERMISSION';
     case 'NotFoundError':
-      return 'USB_DISCONNECTED';
+      // Also "configuration/interface/endpoint not found" while opening: the descriptors lied.
+      return op === 'transfer-in' || op === 'transfer-out' || op === 'clear-halt' || /disconnect/i.test(message) ? 'USB_DISCONNECTED' : 'USB_NOT_A_PHONE';
     case 'NetworkError':
       // Chrome's WebUSB: "Unable to claim interface" when another program holds it; otherwise a
       // transfer on a device that went away.
@@ -93,7 +94,7 @@ function pick(name: string | null, dom: string | null, op: UsbOperation): ErrorC
 export function usbErrorFrom(err: unknown, op: UsbOperation, platform: NodeJS.Platform = process.platform): TetherError {
   if (err instanceof TetherError) return err;
   const name = libusbName(err);
-  const code = pick(name, domName(err), op);
+  const code = pick(name, domName(err), op, err instanceof Error ? err.message : '');
   const detail = { op, platform, libusb: name };
   if (code === 'USB_NO_PERMISSION' || code === 'USB_NO_DRIVER') {
     return new TetherError(code, `${new TetherError(code).message} ${platformHint(code, platform)}`, { detail, cause: err });

@@ -23,6 +23,9 @@ describe('usbErrorFrom: every node-usb and WebUSB failure gets a distinct typed 
     [named('NetworkError', 'Unable to claim interface.'), 'claim', 'USB_INTERFACE_BUSY'],
     [named('NetworkError', 'A transfer error has occurred.'), 'transfer-in', 'USB_DISCONNECTED'],
     [named('NotFoundError', 'The device was disconnected.'), 'transfer-out', 'USB_DISCONNECTED'],
+    [named('NotFoundError', 'The device was disconnected.'), 'claim', 'USB_DISCONNECTED'],
+    [named('NotFoundError', 'The interface number provided is not supported by the device in its current configuration.'), 'claim', 'USB_NOT_A_PHONE'],
+    [named('AbortError', 'The transfer was cancelled.'), 'transfer-in', 'USB_LINK_CLOSED'],
     ['weird', 'transfer-out', 'USB_TRANSFER_FAILED'],
   ];
   for (const [err, op, code] of cases) {
