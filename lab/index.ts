@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TetherError } from '../common/errors';
@@ -109,7 +110,15 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     dns: checkPort('dnsPort', options.dnsPort ?? 0),
   };
 
-  await mkdir(stateDir, { recursive: true });
+  try {
+    await mkdir(stateDir, { recursive: true });
+    await access(stateDir, constants.W_OK);
+  } catch (err) {
+    throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write its state folder ${stateDir}.`, {
+      detail: { path: stateDir },
+      cause: err,
+    });
+  }
   const faults = createLabFaults(options.faults ?? [], options.slowMs ?? DEFAULT_SLOW_MS);
   const ca = await openLabCa({ dir: join(stateDir, 'ca'), domain });
   const users = await openUserDirectory({

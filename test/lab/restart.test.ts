@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab } from '../../lab';
@@ -79,6 +79,8 @@ describe('lab state folder', () => {
   it('refuses bad options and a taken port with typed errors', async () => {
     await expect(startLab({ stateDir: tmp.dir, domain: 'not a domain' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(startLab({ stateDir: tmp.dir, httpPort: 70000 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    writeFileSync(join(tmp.dir, 'a-file'), 'x');
+    await expect(startLab({ stateDir: join(tmp.dir, 'a-file', 'sub') })).rejects.toMatchObject({ code: 'LAB_STATE_UNWRITABLE' });
     const lab = await startLab({ stateDir: tmp.dir, services: [] });
     try {
       await expect(startLab({ stateDir: join(tmp.dir, 'b'), services: [], httpPort: lab.httpPort })).rejects.toMatchObject({

@@ -7,6 +7,11 @@ export const labErrors = {
     summary: "The lab's state folder holds a file it cannot read.",
     fix: 'Move the state folder (default .tether-lab/) aside and start the lab again; it makes a new CA and users.',
   },
+  LAB_STATE_UNWRITABLE: {
+    stage: null,
+    summary: 'The lab cannot create or write its state folder.',
+    fix: 'Choose a folder you can write with --state DIR, or free some disk space.',
+  },
   LAB_LISTEN_FAILED: {
     stage: null,
     summary: 'The lab could not open one of its ports.',
