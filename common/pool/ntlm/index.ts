@@ -19,3 +19,5 @@ export { NtlmClient, buildAuthenticate, DEFAULT_CLIENT_FLAGS } from './client';
 export type { NtlmCredentials, NtlmClientOptions, AuthenticateInputs } from './client';
 export { createChallenge, verifyAuthenticate } from './server';
 export type { NtlmServerIdentity, NtlmServerOptions, NtlmChallengeState, NtlmSecret, NtlmVerification, NtlmRejectReason, VerifyOptions } from './server';
+export { NtlmHttpAcceptor } from './http-acceptor';
+export type { NtlmHttpStep, NtlmHttpAcceptorOptions } from './http-acceptor';

@@ -60,6 +60,8 @@ export interface PoolRequest {
   stage: StageId;
   /** Marks a non-GET/HEAD call safe to repeat (e.g. a read-only SOAP query). */
   idempotent?: boolean;
+  /** Never retry, even a GET (a leg of a connection-bound handshake must not move to a new socket). */
+  noRetry?: boolean;
   timeouts?: Partial<HttpTimeouts>;
   maxResponseBytes?: number;
   /**
@@ -201,7 +203,7 @@ export class PoolHttpClient {
   private async withRetries<T>(req: PoolRequest, once: (agent: Agent) => Promise<T>, agent: Agent): Promise<T> {
     const method = (req.method ?? 'GET').toUpperCase();
     const idempotent = req.idempotent === true || IDEMPOTENT_METHODS.has(method);
-    const attempts = idempotent ? Math.max(1, this.retry.attempts) : 1;
+    const attempts = idempotent && req.noRetry !== true ? Math.max(1, this.retry.attempts) : 1;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new TetherError('CANCELLED', 'The HTTP client was closed.', { stage: req.stage });
       try {
