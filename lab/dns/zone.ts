@@ -53,7 +53,8 @@ export class LabZone {
     this.apex = canon(options.domain);
     const d = this.apex;
     this.hidden = new Set([`_sipinternaltls._tcp.${d}`, `_sipinternal._tcp.${d}`]);
-    const a = (name: string) => this.add({ name, type: 'A', address: options.address });
+    const a = (name: string) =>
+      this.add(isIP(options.address) === 6 ? { name, type: 'AAAA', address: options.address } : { name, type: 'A', address: options.address });
     for (const host of [options.poolFqdn, `ucupdates-r2.${d}`, `sipinternal.${d}`, `sip.${d}`, `sipexternal.${d}`, `ns1.${d}`]) {
       a(host);
     }

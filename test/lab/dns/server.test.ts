@@ -139,6 +139,17 @@ describe('lab DNS server', () => {
     expect(udp.answers).toHaveLength(0);
     const all = await resolver.resolve4(name);
     expect(all).toHaveLength(60);
+    // A dig-style query with EDNS (1232-byte buffer and a cookie option) gets a mid-size answer over
+    // UDP that would not fit in 512 bytes (dns-packet does not compress names: 30 records ≈ 1 KB).
+    const mid = 'some.contoso.test';
+    for (let i = 1; i <= 30; i++) lab.context.dns.add({ name: mid, type: 'A', address: `127.0.2.${i}` });
+    const opt = { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [{ code: 10, data: Buffer.alloc(8, 7) }] };
+    expect((await udpQuery(q(10, mid, 'A'))).flag_tc).toBe(true);
+    const edns = await udpQuery({ ...q(11, mid, 'A'), additionals: [opt] as unknown as dnsPacket.Answer[] });
+    expect(edns.flag_tc).toBe(false);
+    expect(edns.answers).toHaveLength(30);
+    expect(edns.additionals).toContainEqual(expect.objectContaining({ type: 'OPT' }));
+    lab.context.dns.remove(mid);
     lab.context.dns.remove(name);
   });
 
