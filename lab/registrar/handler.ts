@@ -1,0 +1,108 @@
+import { X509Certificate } from 'node:crypto';
+import { TetherError } from '../../common/errors';
+import {
+  addressOfRecord,
+  buildProvisioningBody,
+  buildResponse,
+  header,
+  PROVISIONING_CONTENT_TYPE,
+  registerAddresses,
+  tlsDskChallenge,
+  type RegistrarProvisioning,
+  type SipRequest,
+  type SipResponse,
+} from '../../common/pool/sip';
+import type { LabUsers } from '../context';
+
+/**
+ * The lab registrar's decisions, apart from its socket (OUR MODEL of authentication, see
+ * docs/pool/registrar.md): the client's certificate was verified by TLS against the lab CA;
+ * without one the answer is 401 with a TLS-DSK challenge naming the CertProv URL [S31][S33];
+ * a certificate for another user, or an unknown/locked user, gets 403; otherwise 200 OK with the
+ * in-band provisioning values.
+ */
+
+/** What the TLS layer established about the client. */
+export interface PeerIdentity {
+  /** True only when the client presented a certificate that chains to the lab CA. */
+  readonly authorized: boolean;
+  /** The presented certificate (DER), verified or not. */
+  readonly certDer: Buffer | null;
+  /** OpenSSL's reason when not authorized. */
+  readonly authorizationError: string | null;
+}
+
+export interface RegistrarPolicy {
+  readonly targetname: string;
+  readonly stsUri: string;
+  readonly provisioning: RegistrarProvisioning;
+  /** Registration lifetime granted (seconds). */
+  readonly maxExpires: number;
+}
+
+/** The SIP URIs a user certificate names: SAN URIs, else its CN when that is a sip: URI. */
+export function certificateSipUris(der: Buffer): string[] {
+  const x509 = new X509Certificate(der);
+  const out: string[] = [];
+  for (const part of (x509.subjectAltName ?? '').split(/,\s*/)) {
+    if (part.startsWith('URI:sip:')) out.push(part.slice(4));
+  }
+  if (out.length === 0) {
+    const cn = /(?:^|\n)CN=(sip:[^\n]+)/.exec(x509.subject)?.[1];
+    if (cn) out.push(cn);
+  }
+  return out;
+}
+
+function toTag(callId: string): string {
+  // Stable per dialog and opaque; the registrar keeps no dialog state.
+  let h = 0;
+  for (const c of callId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `lab${h.toString(16)}`;
+}
+
+export function handleRegister(req: SipRequest, peer: PeerIdentity, users: LabUsers, policy: RegistrarPolicy): SipResponse {
+  const tag = toTag(header(req, 'Call-ID') ?? '');
+  const reply = (status: number, reason: string, extra: { name: string; value: string }[] = [], body?: { type: string; text: string }) =>
+    buildResponse(req, status, reason, [{ name: 'Server', value: 'Tether-Lab-Registrar' }, ...extra], body, tag);
+  const diag = (id: number, reason: string) => ({ name: 'ms-diagnostics', value: `${id};reason="${reason}";source="${policy.targetname}"` });
+
+  if (req.method !== 'REGISTER') {
+    return reply(405, 'Method Not Allowed', [{ name: 'Allow', value: 'REGISTER' }]);
+  }
+  let addresses: { from: string; to: string };
+  try {
+    addresses = registerAddresses(req);
+  } catch (err) {
+    if (err instanceof TetherError) return reply(400, 'Bad Request', [diag(1000, err.message.replace(/"/g, "'"))]);
+    throw err;
+  }
+  if (!peer.authorized || peer.certDer === null) {
+    return reply(401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: tlsDskChallenge(policy.targetname, policy.stsUri) }]);
+  }
+  if (addresses.from !== addresses.to) return reply(403, 'Forbidden', [diag(1001, 'Registering another user is not allowed')]);
+  const certUris = certificateSipUris(peer.certDer).map((u) => {
+    try {
+      return addressOfRecord(u);
+    } catch {
+      return '';
+    }
+  });
+  if (!certUris.includes(addresses.to)) {
+    return reply(403, 'Forbidden', [diag(1002, 'The client certificate was issued to another user')]);
+  }
+  const user = users.all().find((u) => u.sipUri.toLowerCase() === addresses.to);
+  if (!user) return reply(403, 'Forbidden', [diag(1003, 'User is not enabled for Lync')]);
+  if (users.isLocked(user)) return reply(403, 'Forbidden', [diag(1004, 'Account is locked')]);
+
+  const asked = header(req, 'Expires');
+  const expires = asked !== undefined && /^[0-9]{1,10}$/.test(asked) ? Math.min(Number(asked), policy.maxExpires) : policy.maxExpires;
+  const contact = header(req, 'Contact');
+  const extra = [
+    ...(contact === undefined ? [] : [{ name: 'Contact', value: `${contact};expires=${expires}` }]),
+    { name: 'Expires', value: String(expires) },
+    { name: 'ms-keep-alive', value: 'UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300' },
+    { name: 'Allow-Events', value: 'vnd-microsoft-provisioning, vnd-microsoft-roaming-contacts, vnd-microsoft-provisioning-v2, presence' },
+  ];
+  return reply(200, 'OK', extra, { type: PROVISIONING_CONTENT_TYPE, text: buildProvisioningBody(policy.provisioning) });
+}

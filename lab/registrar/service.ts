@@ -1,0 +1,146 @@
+import type { Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { TetherError } from '../../common/errors';
+import { CHAIN_PATH } from '../../common/pool/chain/wire';
+import { serializeSipMessage, SipStreamDecoder, type RegistrarProvisioning } from '../../common/pool/sip';
+import type { FaultName, LabContext, LabService, LabServiceHandle } from '../context';
+import { handleRegister, type RegistrarPolicy } from './handler';
+
+/**
+ * The lab's registrar (stage 9): SIP over TLS on the pool FQDN, with mutual TLS against the lab CA
+ * as OUR simplification of TLS-DSK (docs/pool/registrar.md). It publishes its port in the lab's
+ * SIP SRV records, presents the lab's server certificate (certificate faults included), and
+ * refuses connections while 'registrar-unreachable' is on by closing its listener.
+ */
+
+export interface RegistrarServiceOptions {
+  /** Port to listen on; 0 (default) takes a free one (real registrars use 5061). */
+  readonly port?: number;
+  /** PIN policy and lock timeout handed out in-band; defaults match Lync's (Set-CsPinPolicy, Set-CsUCPhoneConfiguration). */
+  readonly enforcePinLock?: boolean;
+  readonly minPinLength?: number;
+  readonly phoneTimeoutSeconds?: number;
+  readonly maxExpires?: number;
+  /** Idle connections are closed after this long. */
+  readonly idleMs?: number;
+}
+
+const CERT_FAULTS = new Set<FaultName | 'slowMs'>(['server-cert-expired', 'server-cert-wrong-name', 'intermediate-missing']);
+
+export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOptions = {}): RegistrarPolicy {
+  const https = new URL(ctx.httpsBase);
+  const base = (path: string) => `${https.origin}${path}`;
+  const provisioning: RegistrarProvisioning = {
+    registrarFqdn: ctx.poolFqdn,
+    deviceUpdateInternalUrl: base('/RequestHandler/ucdevice.upx'),
+    deviceUpdateExternalUrl: base('/RequestHandlerExt/ucdevice.upx'),
+    enforcePinLock: options.enforcePinLock ?? true,
+    minPinLength: options.minPinLength ?? 5,
+    phoneTimeoutSeconds: options.phoneTimeoutSeconds ?? 600,
+  };
+  return { targetname: ctx.poolFqdn, stsUri: base(CHAIN_PATH), provisioning, maxExpires: options.maxExpires ?? 3600 };
+}
+
+export function createRegistrarService(options: RegistrarServiceOptions = {}): LabService {
+  return {
+    name: 'registrar',
+    start: (ctx) => startRegistrar(ctx, options),
+  };
+}
+
+async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions): Promise<LabServiceHandle> {
+  const policy = registrarPolicy(ctx, options);
+  const clientCas = ctx.ca.chainPems();
+  const sockets = new Set<Socket>();
+  const idleMs = options.idleMs ?? 120_000;
+
+  const server: Server = createServer(
+    {
+      ...ctx.tls.current(),
+      ca: clientCas,
+      requestCert: true,
+      // Client authentication is OPTIONAL at the TLS layer on purpose: OpenSSL still verifies any
+      // certificate presented against the lab CA (socket.authorized), and the registrar answers
+      // a missing or unverified one with a SIP 401 challenge, as a real registrar does, instead of
+      // failing the handshake. This is the server side; clients always verify the server.
+      rejectUnauthorized: false,
+    },
+    (socket) => serve(socket),
+  );
+  server.on('tlsClientError', (err) => ctx.log(`registrar: TLS handshake failed: ${err.message}`));
+  server.on('connection', (raw: Socket) => {
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+  });
+
+  function serve(socket: TLSSocket): void {
+    const decoder = new SipStreamDecoder();
+    const der = socket.getPeerX509Certificate()?.raw ?? null;
+    const peer = {
+      authorized: socket.authorized,
+      certDer: der === null ? null : Buffer.from(der),
+      authorizationError: socket.authorizationError === undefined ? null : String(socket.authorizationError),
+    };
+    socket.setTimeout(idleMs, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      let messages;
+      try {
+        messages = decoder.push(chunk);
+      } catch (err) {
+        ctx.log(`registrar: dropped a connection: ${err instanceof TetherError ? err.message : String(err)}`);
+        socket.destroy();
+        return;
+      }
+      for (const msg of messages) {
+        if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
+        const res = handleRegister(msg, peer, ctx.users, policy);
+        ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
+        socket.write(serializeSipMessage(res));
+      }
+    });
+  }
+
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, ctx.host, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+
+  const port = await listen(options.port ?? 0);
+  let queue = Promise.resolve();
+  // Fault changes are applied one after another, so a quick on/off/on cannot interleave.
+  const onFault = (fault: FaultName | 'slowMs') => {
+    if (CERT_FAULTS.has(fault)) server.setSecureContext({ ...ctx.tls.current(), ca: clientCas });
+    if (fault !== 'registrar-unreachable') return;
+    queue = queue.then(async () => {
+      const down = ctx.faults.has('registrar-unreachable');
+      if (down && server.listening) await close();
+      else if (!down && !server.listening) await listen(port);
+    }).catch((err: unknown) => ctx.log(`registrar: could not apply registrar-unreachable: ${(err as Error).message}`));
+  };
+  const unsubscribe = ctx.faults.onChange(onFault);
+  if (ctx.faults.has('registrar-unreachable')) onFault('registrar-unreachable');
+  ctx.dns.setSipPort('tls', port);
+
+  return {
+    endpoints: { sip: `sip:${ctx.poolFqdn}:${port};transport=tls`, registrarPort: port },
+    async stop() {
+      unsubscribe();
+      await queue;
+      await close();
+    },
+  };
+}
+
+export const registrarService = createRegistrarService();

@@ -1,0 +1,2 @@
+export { registerWithRegistrar, registrarSocketError } from './register-client';
+export type { RegisterOptions, RegistrarEndpoint, RegistrationResult } from './register-client';
