@@ -189,7 +189,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
       for (const [k, v] of Object.entries(handle.endpoints ?? {})) {
         serviceEndpoints[coreKeys.has(k) || k in serviceEndpoints ? `${service.name}.${k}` : k] = v;
       }
-      log(`lab: started ${service.name}`);
+      log(`started ${service.name}`);
     } catch (err) {
       await stopAll();
       throw new TetherError('LAB_SERVICE_FAILED', `The lab service '${service.name}' failed to start: ${(err as Error).message}`, {
