@@ -1,6 +1,7 @@
 import type { Command } from '../io';
 import { discoverCommand } from './discover';
 import { labCommand } from './lab';
+import { testAuthCommand } from './test-auth';
 
 /**
  * Every CLI command. Each lives in its own module beside this file and is listed here once.
@@ -8,4 +9,5 @@ import { labCommand } from './lab';
 export const COMMANDS: readonly Command[] = [
   discoverCommand,
   labCommand,
+  testAuthCommand,
 ];

@@ -59,7 +59,12 @@ export async function ntlmHttpRequest(
   clientOptions: NtlmClientOptions = {},
 ): Promise<NtlmHttpResult> {
   const stage = req.stage ?? 'auth';
-  const url = new URL(req.url);
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch (cause) {
+    throw new TetherError('HTTP_BAD_URL', `Not a valid URL: ${req.url}`, { stage, cause });
+  }
   const session = http.session(url);
   const where = { url: `${url.origin}${url.pathname}` };
   const send = (authorization: string | null, final: boolean): Promise<PoolResponse> =>

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { isIP } from 'node:net';
 import forge from 'node-forge';
 
 /**
@@ -42,6 +43,7 @@ export class ThrowawayCa {
     this.certPem = forge.pki.certificateToPem(cert);
   }
 
+  /** A leaf for these DNS names (or IP addresses), signed by this CA. */
   issue(dnsNames: string[], options: { expired?: boolean } = {}): TestCert {
     const leafKeys = rsaKeys();
     const cert = forge.pki.createCertificate();
@@ -56,7 +58,7 @@ export class ThrowawayCa {
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
+      { name: 'subjectAltName', altNames: dnsNames.map((value) => (isIP(value) ? { type: 7, ip: value } : { type: 2, value })) },
     ]);
     cert.sign(this.keys.privateKey, forge.md.sha256.create());
     return { certPem: forge.pki.certificateToPem(cert), keyPem: leafKeys.keyPem };
