@@ -1,4 +1,6 @@
+import { chainService } from './chain/service';
 import type { LabService } from './context';
+import { registrarService } from './registrar/service';
 import { webServices } from './webservices';
 import { deviceUpdateService } from './device-update';
 
@@ -9,4 +11,6 @@ import { deviceUpdateService } from './device-update';
 export const LAB_SERVICES: LabService[] = [
   webServices,
   deviceUpdateService,
+  chainService,
+  registrarService,
 ];
