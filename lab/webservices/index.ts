@@ -1,10 +1,10 @@
 import type { LabService } from '../context';
 import { PIN_PORT_NAME, PIN_PORT_SUFFIX } from '../../common/pool/webticket-pin';
-import { PORT_CERTPROV_PROOF, buildCertProvMex, buildWebTicketMex } from '../../common/pool/webticket-wire';
+import { PORT_CERTPROV_PROOF, PORT_WIN_NEGOTIATE, PORT_WIN_NTLM, buildCertProvMex, buildWebTicketMex } from '../../common/pool/webticket-wire';
 import { getAndPublishCertHandler } from './certprov-service';
 import { sendSoap } from './soap-http';
 import { createTicketStore } from './ticket-store';
-import { pinHandler, type WebTicketServiceConfig } from './webticket-service';
+import { ntlmHandler, pinHandler, type WebTicketServiceConfig } from './webticket-service';
 
 /**
  * Lab Web Services for stages 7–8 (docs/pool/certprov.md): WebTicketService.svc (PIN and NTLM
@@ -16,6 +16,8 @@ export const WEBTICKET_PATH = '/WebTicket/WebTicketService.svc';
 export const CERTPROV_PATH = '/CertProv/CertProvisioningService.svc';
 export const CERTPROV_PROOF_PATH = `${CERTPROV_PATH}/${PORT_CERTPROV_PROOF}`;
 export const PIN_PATH = `${WEBTICKET_PATH}${PIN_PORT_SUFFIX}`;
+export const NTLM_PATH = `${WEBTICKET_PATH}/${PORT_WIN_NTLM}`;
+export const NEGOTIATE_PATH = `${WEBTICKET_PATH}/${PORT_WIN_NEGOTIATE}`;
 
 export interface WebServicesOptions {
   /** Web ticket lifetime (default 8 hours). */
@@ -59,10 +61,22 @@ export function createWebServices(options: WebServicesOptions = {}): LabService 
       ctx.routes.add(
         'GET',
         `${WEBTICKET_PATH}/mex`,
-        (_req, res) => sendSoap(res, 200, buildWebTicketMex([{ name: PIN_PORT_NAME, location: `${ctx.httpsBase}${PIN_PATH}` }])),
+        (_req, res) =>
+          sendSoap(
+            res,
+            200,
+            buildWebTicketMex([
+              { name: PORT_WIN_NEGOTIATE, location: `${ctx.httpsBase}${NEGOTIATE_PATH}` },
+              { name: PORT_WIN_NTLM, location: `${ctx.httpsBase}${NTLM_PATH}` },
+              { name: PIN_PORT_NAME, location: `${ctx.httpsBase}${PIN_PATH}` },
+            ]),
+          ),
         https,
       );
       ctx.routes.add('POST', PIN_PATH, pinHandler(wt), https);
+      const useWindowsAuth = () => options.useWindowsAuth ?? true;
+      ctx.routes.add('POST', NTLM_PATH, ntlmHandler({ ...wt, useWindowsAuth, offerNegotiate: false }), https);
+      ctx.routes.add('POST', NEGOTIATE_PATH, ntlmHandler({ ...wt, useWindowsAuth, offerNegotiate: true }), https);
 
       return {
         endpoints: { certprov: `${ctx.httpsBase}${CERTPROV_PATH}`, webticket: webTicketUrl },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LabContext, LabUser } from '../context';
 import { readBody, sendText } from '../http/routes';
+import { NtlmHttpAcceptor } from '../../common/pool/ntlm';
 import { readPinCredentials } from '../../common/pool/webticket-pin';
 import {
   WEBTICKET_ERROR_IDS,
@@ -117,6 +118,52 @@ export function pinHandler(cfg: WebTicketServiceConfig) {
     }
     if (rst.sipUri !== undefined && rst.sipUri.toLowerCase() !== user.sipUri.toLowerCase()) {
       sendDiagnosticFault(res, ctx.poolFqdn, DIAG.badPin);
+      return;
+    }
+    answerWithTicket(cfg, res, rst, user, info.url.href);
+  };
+}
+
+/**
+ * POST …/WebTicketServiceWinNtlm and …/WinNegotiate: RFC 4559 NTLMv2 verified for real against
+ * the user's stored password (common/pool/ntlm), bound to the connection as IIS does; then the RST.
+ */
+export function ntlmHandler(cfg: WebTicketServiceConfig & { useWindowsAuth: () => boolean; offerNegotiate: boolean }) {
+  const { ctx } = cfg;
+  const label = (s: string) => (s.split('.')[0] ?? s).toUpperCase().slice(0, 15);
+  const acceptor = new NtlmHttpAcceptor(
+    { nbDomainName: label(ctx.domain), nbComputerName: label(ctx.poolFqdn), dnsDomainName: ctx.domain, dnsComputerName: ctx.poolFqdn },
+    (domain, user) => {
+      const u = ctx.users.byNtlm(domain, user);
+      return u ? { password: u.password } : undefined;
+    },
+  );
+  return async (req: IncomingMessage, res: ServerResponse, info: { url: URL }): Promise<void> => {
+    if (!cfg.useWindowsAuth()) {
+      req.resume();
+      sendDiagnosticStatus(res, 403, ctx.poolFqdn, DIAG.ntlmDisabled);
+      return;
+    }
+    const step = acceptor.step(req.socket, req.headers.authorization);
+    if (step.kind !== 'authenticated') {
+      req.resume(); // drain the body so the connection stays usable for the next leg
+      const offers = step.kind === 'challenge' && cfg.offerNegotiate && step.header === 'NTLM' ? ['Negotiate', 'NTLM'] : [step.header];
+      if (step.kind === 'rejected') {
+        ctx.log(`webticket: NTLM rejected for ${step.domain}\\${step.user} (${step.reason})`);
+        sendDiagnosticStatus(res, 401, ctx.poolFqdn, DIAG.badNtlm, { 'WWW-Authenticate': step.header });
+        return;
+      }
+      res.setHeader('WWW-Authenticate', offers);
+      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 13 });
+      res.end('Unauthorized\n');
+      return;
+    }
+    const user = ctx.users.byNtlm(step.domain, step.user);
+    const rst = await readRst(req, res);
+    if (!rst) return;
+    if (!user || (rst.sipUri !== undefined && rst.sipUri.toLowerCase() !== user.sipUri.toLowerCase())) {
+      // Authenticated, but not as the SIP user the Claims name.
+      sendDiagnosticFault(res, ctx.poolFqdn, DIAG.unknownUser);
       return;
     }
     answerWithTicket(cfg, res, rst, user, info.url.href);

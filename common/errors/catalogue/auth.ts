@@ -17,12 +17,6 @@ export const authErrors = {
     fix: 'An administrator must unlock the PIN (Unlock-CsClientPin -Identity <user>) before the phone can sign in; then try again with the right PIN.',
     cmdlet: BOOTSTRAP_CMDLET,
   },
-  WEBTICKET_NTLM_REJECTED: {
-    stage: 'auth',
-    summary: 'The pool did not accept these Windows credentials (NTLM).',
-    fix: 'Check the domain, user name and password (DOMAIN\\user) and that the account is enabled for Lync; try again.',
-    cmdlet: 'Test-CsClientAuth -UserSipAddress <sip:user@domain> -UserCredential <DOMAIN\\user>',
-  },
   WEBTICKET_METHOD_DISABLED: {
     stage: 'auth',
     summary: 'The pool refused this way of signing in (HTTP 403): PIN or Windows authentication is turned off for phones.',

@@ -10,6 +10,7 @@ import {
   type WebTicket,
 } from '../../../common/pool/webticket-wire';
 import type { PoolHttpClient, PoolResponse } from '../net/http';
+import { ntlmHttpRequest } from './ntlm-http';
 import { answerDetail, readSoapAnswer, type SoapAnswer } from './soap-answer';
 
 /**
@@ -18,7 +19,8 @@ import { answerDetail, readSoapAnswer, type SoapAnswer } from './soap-answer';
  * - PIN: phone number or extension + PIN in OUR MODEL's UsernameToken, POSTed to the
  *   `WebTicketServicePin` port;
  * - NTLM: the RST POSTed to the `WebTicketServiceWinNtlm`/`WinNegotiate` port, authenticated with
- *   RFC 4559 NTLM on one kept-alive connection.
+ *   RFC 4559 NTLMv2 on one kept-alive connection (main/pool/auth/ntlm-http); a rejected password
+ *   is its NTLM_REJECTED.
  * Credentials are used for the request only: never logged, stored or put in an error; the request
  * bytes that held them are zeroed after sending (JS strings themselves cannot be wiped).
  */
@@ -39,15 +41,6 @@ export interface NtlmAuth {
 
 export type WebTicketAuth = PinAuth | NtlmAuth;
 
-/** Sends one POST with NTLM (RFC 4559) on a kept-alive connection; injected so the seam is testable. */
-export type NtlmPost = (req: {
-  http: PoolHttpClient;
-  url: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  credentials: { domain: string; username: string; password: string };
-}) => Promise<PoolResponse>;
-
 export interface WebTicketOptions {
   readonly http: PoolHttpClient;
   /** The WebTicket port to POST to (from discovery or configuration). */
@@ -57,8 +50,6 @@ export interface WebTicketOptions {
   /** `sip:user@domain` for the Claims; required with NTLM, omitted with PIN in our model. */
   readonly sipUri?: string;
   readonly auth: WebTicketAuth;
-  /** The NTLM transport (main/pool/auth/ntlm-http); required for `kind: 'ntlm'`. */
-  readonly ntlmPost?: NtlmPost;
   /** Randomness and clock, injectable for tests. */
   readonly random?: (n: number) => Buffer;
   readonly now?: () => number;
@@ -102,14 +93,18 @@ export async function requestWebTicket(opts: WebTicketOptions): Promise<IssuedWe
     if (auth.kind === 'pin') {
       res = await opts.http.request({ url: opts.url, method: 'POST', headers, body, stage: 'auth', acceptStatus: () => true });
     } else {
-      if (!opts.ntlmPost) throw new TetherError('INTERNAL', 'No NTLM transport was given for Windows sign-in.', { stage: 'auth' });
-      res = await opts.ntlmPost({
-        http: opts.http,
-        url: opts.url,
-        headers,
-        body,
-        credentials: { domain: auth.domain, username: auth.username, password: auth.password },
-      });
+      // The password as bytes we can wipe; the NTLM client wipes every key derived from it.
+      const password = Buffer.from(auth.password, 'utf8');
+      try {
+        const result = await ntlmHttpRequest(
+          opts.http,
+          { domain: auth.domain, user: auth.username, password },
+          { url: opts.url, method: 'POST', headers, body, stage: 'auth', acceptStatus: () => true },
+        );
+        res = result.response;
+      } finally {
+        password.fill(0);
+      }
     }
   } catch (err) {
     entropy.fill(0);
@@ -160,8 +155,8 @@ export function webTicketFailure(a: SoapAnswer, url: string, method: 'pin' | 'nt
   if (id === WEBTICKET_ERROR_IDS.methodDisabled || a.status === 403) {
     return new TetherError('WEBTICKET_METHOD_DISABLED', undefined, { detail });
   }
-  if (id === WEBTICKET_ERROR_IDS.badCredentials || id === WEBTICKET_ERROR_IDS.unknownUser || a.status === 401 || /FailedAuthentication/.test(a.diagnostics?.fault ?? '')) {
-    return new TetherError(method === 'pin' ? 'WEBTICKET_PIN_REJECTED' : 'WEBTICKET_NTLM_REJECTED', undefined, { detail });
+  if (id === WEBTICKET_ERROR_IDS.badCredentials || a.status === 401 || /FailedAuthentication/.test(a.diagnostics?.fault ?? '')) {
+    return new TetherError(method === 'pin' ? 'WEBTICKET_PIN_REJECTED' : 'NTLM_REJECTED', undefined, { detail });
   }
   if (a.status >= 500 && a.diagnostics === null) {
     return new TetherError('WEBTICKET_SERVICE_ERROR', `The Web Ticket service answered HTTP ${a.status}.${a.faultString ? ` Fault: ${a.faultString.slice(0, 200)}` : ''}`, { detail });

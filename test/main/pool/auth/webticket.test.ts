@@ -107,6 +107,37 @@ describe('PIN web ticket against the lab over HTTPS', () => {
   });
 });
 
+describe('NTLM web ticket against the lab over HTTPS (NTLMv2 verified for real)', () => {
+  const ntlm = (url: string, password: string, sipUri = 'sip:alice@contoso.test', username = 'alice') =>
+    requestWebTicket({ http: env.http, url, appliesTo: eps.certProvUrl, sipUri, auth: { kind: 'ntlm', domain: 'CONTOSO', username, password } });
+
+  it('issues a ticket on the WinNtlm and WinNegotiate ports', async () => {
+    expect(eps.ports.ntlm).toBe(`${env.httpsBase}/WebTicket/WebTicketService.svc/WebTicketServiceWinNtlm`);
+    const t = await ntlm(eps.ports.ntlm!, 'Lab-Alice-2026!');
+    expect(t.sipUri).toBe('sip:alice@contoso.test');
+    expect(t.ticket.subject).toBe('sip:alice@contoso.test');
+    const n = await ntlm(eps.ports.negotiate!, 'Lab-Alice-2026!');
+    expect(n.ticket.assertionId).not.toBe(t.ticket.assertionId);
+  });
+
+  it('rejects a wrong password with NTLM_REJECTED (stage auth), without the password in the error', async () => {
+    const err = await ntlm(eps.ports.ntlm!, 'Wrong-Password-1').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NTLM_REJECTED', stage: 'auth' });
+    expect(JSON.stringify(err)).not.toContain('Wrong-Password-1');
+  });
+
+  it('refuses a ticket for another SIP user than the Windows account', async () => {
+    const err = await ntlm(eps.ports.ntlm!, 'Lab-Bob-2026!', 'sip:alice@contoso.test', 'bob').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WEBTICKET_REFUSED', detail: { errorId: 28103 } });
+  });
+
+  it('needs the SIP address for Windows sign-in', async () => {
+    await expect(
+      requestWebTicket({ http: env.http, url: eps.ports.ntlm!, appliesTo: eps.certProvUrl, auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'alice', password: 'x' } }),
+    ).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'auth' });
+  });
+});
+
 describe('WebTicket failures map to typed errors', () => {
   const at = (path: string) =>
     requestWebTicket({ http: env.http, url: `${env.httpsBase}${path}`, appliesTo: eps.certProvUrl, auth: { kind: 'pin', phoneOrExt: '101', pin: '13579' } }).catch((e: unknown) => e);
@@ -136,6 +167,16 @@ describe('WebTicket failures map to typed errors', () => {
       const e = await discoverCertProvAuth(off.http, off.certProvBase);
       const err = await requestWebTicket({ http: off.http, url: e.ports.pin!, appliesTo: e.certProvUrl, auth: { kind: 'pin', phoneOrExt: '101', pin: '13579' } }).catch((x: unknown) => x);
       expect(err).toMatchObject({ code: 'WEBTICKET_METHOD_DISABLED', detail: { status: 403, errorId: 28102 } });
+    } finally {
+      await off.stop();
+    }
+  });
+  it('HTTP 403 when Windows sign-in is disabled → NTLM_NOT_OFFERED', async () => {
+    const off = await startWebServicesLab({ useWindowsAuth: false });
+    try {
+      const e = await discoverCertProvAuth(off.http, off.certProvBase);
+      const err = await requestWebTicket({ http: off.http, url: e.ports.ntlm!, appliesTo: e.certProvUrl, sipUri: 'sip:alice@contoso.test', auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'alice', password: 'Lab-Alice-2026!' } }).catch((x: unknown) => x);
+      expect(err).toMatchObject({ code: 'NTLM_NOT_OFFERED', stage: 'auth', detail: { status: 403 } });
     } finally {
       await off.stop();
     }

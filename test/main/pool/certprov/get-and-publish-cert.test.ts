@@ -95,6 +95,23 @@ describe('PIN → web ticket → GetAndPublishCert over HTTPS against the lab', 
     }
   });
 
+  it('NTLM → ticket → certificate for the Windows user', async () => {
+    const carol = makeCsr('sip:carol@contoso.test', 2048);
+    const ticket = await requestWebTicket({
+      http: env.http,
+      url: eps.ports.ntlm!,
+      appliesTo: eps.certProvUrl,
+      sipUri: 'sip:carol@contoso.test',
+      auth: { kind: 'ntlm', domain: 'contoso.test', username: 'carol', password: 'Lab-Carol-2026!' },
+    });
+    const issued = await publish(ticket, { csrPem: carol.csrPem, entity: 'sip:carol@contoso.test' });
+    const leaf = new X509Certificate(issued.certificatePem);
+    expect(leaf.subject).toBe('CN=sip:carol@contoso.test');
+    expect(leaf.publicKey.export({ type: 'spki', format: 'pem' })).toBe(carol.publicKeyPem);
+    expect(leaf.verify(new X509Certificate(env.lab.ca.intermediateCertPem).publicKey)).toBe(true);
+    ticket.dispose();
+  });
+
   it('publish-store-unavailable → CERTPROV_PUBLISH_FAILED ("data store unavailable"), nothing published', async () => {
     const ticket = await pinTicket('102', '24680');
     const user = env.lab.users.bySipUri('sip:bob@contoso.test')!;
