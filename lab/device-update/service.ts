@@ -50,6 +50,12 @@ export function deviceUpdateHandlers(ctx: Pick<LabContext, 'faults' | 'httpBase'
       plain(res, 413, `The request exceeds ${MAX_DEVICE_UPDATE_XML} bytes.`);
       return;
     }
+    try {
+      await store.reload();
+    } catch (err) {
+      plain(res, 500, toTetherError(err).message);
+      return;
+    }
     let id;
     try {
       id = decodeDeviceUpdateRequest(body);

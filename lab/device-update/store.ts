@@ -69,17 +69,23 @@ export class DeviceUpdateStore {
   static async open(stateDir: string): Promise<DeviceUpdateStore> {
     const dir = join(stateDir, 'device-update');
     await mkdir(join(dir, 'files'), { recursive: true });
-    let state: StoreFile = { version: 1, images: [], rules: [], testDevices: [] };
+    return new DeviceUpdateStore(dir, await DeviceUpdateStore.read(dir));
+  }
+
+  private static async read(dir: string): Promise<StoreFile> {
     try {
       const parsed = JSON.parse(await readFile(join(dir, 'store.json'), 'utf8')) as StoreFile;
-      if (parsed.version === 1 && Array.isArray(parsed.images) && Array.isArray(parsed.rules) && Array.isArray(parsed.testDevices)) state = parsed;
-      else throw new Error('unknown layout');
+      if (parsed.version === 1 && Array.isArray(parsed.images) && Array.isArray(parsed.rules) && Array.isArray(parsed.testDevices)) return parsed;
+      throw new Error('unknown layout');
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') {
-        throw new TetherError('BAD_INPUT', `The Device Update store ${join(dir, 'store.json')} cannot be read: ${(err as Error).message}`, { cause: err });
-      }
+      if ((err as { code?: string }).code === 'ENOENT') return { version: 1, images: [], rules: [], testDevices: [] };
+      throw new TetherError('BAD_INPUT', `The Device Update store ${join(dir, 'store.json')} cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    return new DeviceUpdateStore(dir, state);
+  }
+
+  /** Re-reads store.json, so imports and approvals made by another process (the demo, a test) show. */
+  async reload(): Promise<void> {
+    this.state = await DeviceUpdateStore.read(this.dir);
   }
 
   private async save(): Promise<void> {
@@ -220,4 +226,12 @@ export class DeviceUpdateStore {
     }
     return { image: null, why: 'nothing approved for this device kind (pending updates go to test devices only)' };
   }
+}
+
+/** Opens the store in a lab state folder and imports one image (optionally approving it at once). */
+export async function importDeviceUpdateImage(stateDir: string, input: ImportImage & { approve?: boolean }): Promise<StoredImage> {
+  const store = await DeviceUpdateStore.open(stateDir);
+  const image = await store.importImage(input);
+  if (input.approve) await store.approve(image, image.version);
+  return image;
 }

@@ -42,7 +42,7 @@ export class ImageCache {
   }
 
   /** The image at `baseUrl/<fileName>`, from the cache or downloaded once. */
-  get(identity: DeviceIdentity, module: OfferedModule, baseUrl: string, options: UpdateHttpOptions = {}): Promise<CachedImage> {
+  get(identity: DeviceIdentity, module: OfferedModule, baseUrl: string, options: UpdateHttpOptions): Promise<CachedImage> {
     const path = this.pathFor(identity, module);
     const key = `${path}\n${module.sha256}`;
     const running = this.inflight.get(key);

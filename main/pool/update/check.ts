@@ -7,7 +7,7 @@ import {
   type DeviceIdentity,
   type DeviceUpdateAnswer,
 } from '../../../common/pool/device-update-wire';
-import { networkReason, readSmallBody, send, type UpdateHttpOptions } from './http';
+import { reachError, type UpdateHttpOptions } from './http';
 
 /** The request handler path on the internal Web Services site [S21][S24]. */
 export const DEVICE_UPDATE_PATH = '/RequestHandler/ucdevice.upx';
@@ -24,37 +24,34 @@ export function deviceUpdateUrl(base: string): URL {
  * Stage 4: asks the Device Update Web service what this phone should run (HTTP POST to
  * ucdevice.upx with the phone's identity [S21]). Resolves with the answer; no modules = no update.
  */
-export async function checkForUpdate(serviceUrl: string | URL, identity: DeviceIdentity, options: UpdateHttpOptions = {}): Promise<DeviceUpdateAnswer> {
+export async function checkForUpdate(serviceUrl: string | URL, identity: DeviceIdentity, options: UpdateHttpOptions): Promise<DeviceUpdateAnswer> {
   const url = typeof serviceUrl === 'string' ? deviceUpdateUrl(serviceUrl) : serviceUrl;
   const body = encodeDeviceUpdateRequest(identity);
   let res;
   try {
-    res = await send(url, { method: 'POST', headers: { 'Content-Type': DEVICE_UPDATE_CONTENT_TYPE }, body }, options);
-  } catch (err) {
-    throw new TetherError('UPDATE_SERVICE_UNREACHABLE', `${url.origin}: ${networkReason(err)}.`, {
-      detail: { url: url.href },
-      cause: err,
+    res = await options.http.request({
+      url,
+      method: 'POST',
+      headers: { 'Content-Type': DEVICE_UPDATE_CONTENT_TYPE },
+      body,
+      // Not reaching the service at all is stage 3; what it answers is stage 4.
+      stage: 'find-update',
+      maxResponseBytes: MAX_DEVICE_UPDATE_XML,
+      acceptStatus: () => true,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
-  }
-  const status = res.statusCode ?? 0;
-  if (status === 401 || status === 403) {
-    res.resume();
-    throw new TetherError('UPDATE_ANONYMOUS_DENIED', `${url.href} refused the anonymous request (HTTP ${status}).`, { detail: { url: url.href, status } });
-  }
-  if (status >= 500) {
-    res.resume();
-    throw new TetherError('UPDATE_SERVICE_ERROR', `${url.href} answered HTTP ${status}.`, { detail: { url: url.href, status } });
-  }
-  if (status !== 200) {
-    res.resume();
-    throw new TetherError('UPDATE_RESPONSE_MALFORMED', `${url.href} answered HTTP ${status} instead of 200.`, { detail: { url: url.href, status } });
-  }
-  let xml: Buffer;
-  try {
-    xml = await readSmallBody(res, MAX_DEVICE_UPDATE_XML);
   } catch (err) {
-    if (err instanceof TetherError) throw err;
-    throw new TetherError('UPDATE_SERVICE_UNREACHABLE', `${url.origin}: the answer was cut off (${networkReason(err)}).`, { cause: err });
+    if (err instanceof TetherError && err.code === 'HTTP_RESPONSE_TOO_LARGE') {
+      throw new TetherError('UPDATE_RESPONSE_MALFORMED', `The Device Update answer exceeds ${MAX_DEVICE_UPDATE_XML} bytes.`, { cause: err });
+    }
+    throw reachError(err, url, 'find-update');
   }
-  return decodeDeviceUpdateResponse(xml);
+  const where = { url: `${url.origin}${url.pathname}`, status: res.status };
+  if (res.status === 401 || res.status === 403) {
+    throw new TetherError('UPDATE_ANONYMOUS_DENIED', `${where.url} refused the anonymous request (HTTP ${res.status}).`, { detail: where });
+  }
+  if (res.status >= 500) throw new TetherError('UPDATE_SERVICE_ERROR', `${where.url} answered HTTP ${res.status}.`, { detail: where });
+  if (res.status !== 200) throw new TetherError('UPDATE_RESPONSE_MALFORMED', `${where.url} answered HTTP ${res.status} instead of 200.`, { detail: where });
+  return decodeDeviceUpdateResponse(res.body);
 }

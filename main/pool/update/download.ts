@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TetherError } from '../../../common/errors';
-import { networkReason, send, type UpdateHttpOptions } from './http';
+import { MAX_IMAGE_SIZE } from '../../../common/pool/device-update-wire';
+import { DOWNLOAD_TIMEOUTS, reachError, type UpdateHttpOptions } from './http';
 
 export interface ExpectedImage {
   readonly size: number;
@@ -15,25 +16,34 @@ export interface ExpectedImage {
  * holding the whole image in memory). The bytes go to a temporary file beside `finalPath`, which
  * is renamed into place only once both checks pass, so a reader never sees a partial image.
  */
-export async function downloadVerified(url: URL, expected: ExpectedImage, finalPath: string, options: UpdateHttpOptions = {}): Promise<void> {
+export async function downloadVerified(url: URL, expected: ExpectedImage, finalPath: string, options: UpdateHttpOptions): Promise<void> {
+  const where = `${url.origin}${url.pathname}`;
   let res;
   try {
-    res = await send(url, { method: 'GET' }, options);
+    res = await options.http.stream({
+      url,
+      stage: 'check-update',
+      acceptStatus: () => true,
+      // Our own check below stops at the announced size; this only bounds a hostile answer.
+      maxResponseBytes: MAX_IMAGE_SIZE + 1,
+      timeouts: { ...DOWNLOAD_TIMEOUTS, ...options.timeouts },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (err) {
-    throw new TetherError('UPDATE_SERVICE_UNREACHABLE', `${url.origin}: ${networkReason(err)}.`, { detail: { url: url.href }, cause: err });
+    throw reachError(err, url, 'check-update');
   }
-  const status = res.statusCode ?? 0;
-  if (status !== 200) {
-    res.resume();
-    if (status === 404 || status === 410) throw new TetherError('UPDATE_IMAGE_MISSING', `${url.href} is not in the store (HTTP ${status}).`, { detail: { url: url.href, status } });
-    if (status === 401 || status === 403) throw new TetherError('UPDATE_ANONYMOUS_DENIED', `${url.href} refused the anonymous download (HTTP ${status}).`, { detail: { url: url.href, status } });
-    throw new TetherError('UPDATE_SERVICE_ERROR', `${url.href} answered HTTP ${status}.`, { detail: { url: url.href, status } });
+  if (res.status !== 200) {
+    res.cancel();
+    const detail = { url: where, status: res.status };
+    if (res.status === 404 || res.status === 410) throw new TetherError('UPDATE_IMAGE_MISSING', `${where} is not in the store (HTTP ${res.status}).`, { detail });
+    if (res.status === 401 || res.status === 403) throw new TetherError('UPDATE_ANONYMOUS_DENIED', `${where} refused the anonymous download (HTTP ${res.status}).`, { detail });
+    throw new TetherError('UPDATE_SERVICE_ERROR', `${where} answered HTTP ${res.status}.`, { detail });
   }
   const declared = res.headers['content-length'];
   if (declared !== undefined && Number(declared) !== expected.size) {
-    res.destroy();
-    throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${url.href} is ${declared} bytes; the service said ${expected.size}.`, {
-      detail: { url: url.href, expected: expected.size, declared: Number(declared) },
+    res.cancel();
+    throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} is ${declared} bytes; the service said ${expected.size}.`, {
+      detail: { url: where, expected: expected.size, declared: Number(declared) },
     });
   }
 
@@ -43,7 +53,7 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
   try {
     file = await open(partPath, 'wx');
   } catch (err) {
-    res.destroy();
+    res.cancel();
     throw new TetherError('UPDATE_CACHE_FAILED', `Cannot write ${partPath}: ${(err as Error).message}`, { cause: err });
   }
   const hash = createHash('sha256');
@@ -51,39 +61,38 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
   let ok = false;
   try {
     try {
-      for await (const chunk of res) {
-        const bytes = chunk as Buffer;
-        received += bytes.length;
+      for await (const chunk of res.body) {
+        received += chunk.length;
         if (received > expected.size) {
-          throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${url.href} sent more than the ${expected.size} bytes the service announced.`, {
-            detail: { url: url.href, expected: expected.size, received },
+          throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} sent more than the ${expected.size} bytes the service announced.`, {
+            detail: { url: where, expected: expected.size, received },
           });
         }
-        hash.update(bytes);
-        await file.write(bytes);
+        hash.update(chunk);
+        await file.write(chunk);
       }
     } catch (err) {
-      if (err instanceof TetherError) throw err;
-      const code = (err as { code?: string }).code;
+      const code = err instanceof TetherError ? err.code : (err as { code?: string }).code;
+      if (code === 'UPDATE_IMAGE_SIZE_MISMATCH' || code === 'HTTP_TIMEOUT' || code === 'CANCELLED') throw err;
       if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT') {
         throw new TetherError('UPDATE_CACHE_FAILED', `Writing the image failed: ${(err as Error).message}`, { cause: err });
       }
-      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${url.href} was cut short after ${received} of ${expected.size} bytes (${networkReason(err)}).`, {
-        detail: { url: url.href, expected: expected.size, received },
+      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} was cut short after ${received} of ${expected.size} bytes (${(err as Error).message}).`, {
+        detail: { url: where, expected: expected.size, received },
         cause: err,
       });
     } finally {
-      if (!res.complete) res.destroy();
+      res.cancel();
     }
     if (received !== expected.size) {
-      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${url.href} ended after ${received} of ${expected.size} bytes.`, {
-        detail: { url: url.href, expected: expected.size, received },
+      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} ended after ${received} of ${expected.size} bytes.`, {
+        detail: { url: where, expected: expected.size, received },
       });
     }
     const actual = hash.digest('hex');
     if (actual !== expected.sha256.toLowerCase()) {
-      throw new TetherError('UPDATE_IMAGE_HASH_MISMATCH', `${url.href} has SHA-256 ${actual}, not ${expected.sha256.toLowerCase()}.`, {
-        detail: { url: url.href, expected: expected.sha256.toLowerCase(), actual },
+      throw new TetherError('UPDATE_IMAGE_HASH_MISMATCH', `${where} has SHA-256 ${actual}, not ${expected.sha256.toLowerCase()}.`, {
+        detail: { url: where, expected: expected.sha256.toLowerCase(), actual },
       });
     }
     await file.sync();

@@ -7,7 +7,7 @@ import type { UpdateHttpOptions } from './http';
 export { ImageCache, type CachedImage } from './cache';
 export { checkForUpdate, deviceUpdateUrl, DEVICE_UPDATE_PATH, DEVICE_UPDATE_EXTERNAL_PATH } from './check';
 export { downloadVerified, type ExpectedImage } from './download';
-export type { UpdateHttpOptions } from './http';
+export { DOWNLOAD_TIMEOUTS, type UpdateHttpOptions } from './http';
 
 export interface UpdateResult {
   readonly answer: DeviceUpdateAnswer;
@@ -23,7 +23,7 @@ export async function fetchUpdate(
   serviceUrl: string | URL,
   identity: DeviceIdentity,
   cache: ImageCache,
-  options: UpdateHttpOptions & { useExternal?: boolean } = {},
+  options: UpdateHttpOptions & { useExternal?: boolean },
 ): Promise<UpdateResult> {
   const answer = await checkForUpdate(serviceUrl, identity, options);
   if (answer.modules.length === 0) return { answer, images: [] };
