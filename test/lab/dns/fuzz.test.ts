@@ -47,7 +47,7 @@ describe('lab DNS answers hostile input', () => {
 
   it('answers every well-formed question about lab names with the right rcode', () => {
     const names = ['pool01.contoso.test', 'x.contoso.test', '_sip._tls.contoso.test', 'contoso.test', 'example.org', '_tcp.contoso.test'];
-    const types = ['A', 'AAAA', 'SRV', 'TXT', 'SOA', 'NS', 'ANY', 'MX', 'CNAME'] as const;
+    const types: dnsPacket.RecordType[] = ['A', 'AAAA', 'SRV', 'TXT', 'SOA', 'NS', 'MX', 'CNAME'];
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.constantFrom(...types), fc.integer({ min: 0, max: 65535 }), (name, type, id) => {
         const out = answerQuery(zone, dnsPacket.encode({ id, type: 'query', questions: [{ name, type, class: 'IN' }] }), 'udp')!;
