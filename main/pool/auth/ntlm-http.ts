@@ -103,7 +103,6 @@ export async function ntlmHttpRequest(
         detail: { ...where, status: leg1.status, ...diagnosticsDetail(leg1) },
       });
     }
-    if (leg1.socketId !== probe.socketId) throw lost(stage, where);
     let authenticate: Buffer;
     try {
       authenticate = client.authenticate(challenge.token);

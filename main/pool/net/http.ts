@@ -204,12 +204,20 @@ export class PoolHttpClient {
     const method = (req.method ?? 'GET').toUpperCase();
     const idempotent = req.idempotent === true || IDEMPOTENT_METHODS.has(method);
     const attempts = idempotent && req.noRetry !== true ? Math.max(1, this.retry.attempts) : 1;
+    let staleRetried = false;
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new TetherError('CANCELLED', 'The HTTP client was closed.', { stage: req.stage });
       try {
         return await once(agent);
       } catch (err) {
         const e = err instanceof TetherError ? err : transportError(err, req.stage, { url: String(req.url) });
+        // Node's documented keep-alive race: the server closed an idle socket as we reused it. The
+        // request was never processed, so one immediate retry on a fresh socket is safe for any method.
+        if (e.detail.staleSocket === true && !staleRetried && req.noRetry !== true) {
+          staleRetried = true;
+          attempt--;
+          continue;
+        }
         if (attempt >= attempts || !isRetryable(e) || req.signal?.aborted) throw e;
         const retryAfter = typeof e.detail.retryAfterMs === 'number' ? e.detail.retryAfterMs : 0;
         const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
@@ -326,7 +334,10 @@ export class PoolHttpClient {
       creq.on('error', (err) => {
         if (answered) return; // body-phase errors surface through the body reader
         finish();
-        reject(mapError(err));
+        const e = mapError(err);
+        // A kept-alive socket the server had already closed: the request never reached it.
+        const stale = fired === undefined && creq.reusedSocket && (err as { code?: unknown }).code === 'ECONNRESET';
+        reject(stale ? new TetherError(e.code, e.message, { stage: e.stage, detail: { ...e.detail, staleSocket: true }, cause: err }) : e);
       });
       creq.on('response', (incoming) => {
         res = incoming;

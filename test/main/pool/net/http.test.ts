@@ -324,3 +324,43 @@ describe('PoolHttpClient timeouts and limits', () => {
     expect((await failure(p)).code).toBe('CANCELLED');
   });
 });
+
+describe('PoolHttpClient stale keep-alive sockets', () => {
+  it('retries a POST once, at once, when the server had closed the reused socket', async () => {
+    const perSocket = new Map<Socket, number>();
+    let answered = 0;
+    const port = await httpServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n >= 2) {
+        req.socket.destroy(); // as if the idle socket had been closed just before this request
+        return;
+      }
+      answered++;
+      res.end('ok');
+    });
+    const delays: number[] = [];
+    const c = client({ sleep: async (ms) => void delays.push(ms) });
+    const first = await c.request({ url: `http://${POOL}:${port}/`, method: 'POST', body: 'a', stage: 'certificate' });
+    const second = await c.request({ url: `http://${POOL}:${port}/`, method: 'POST', body: 'b', stage: 'certificate' });
+    expect(second.status).toBe(200);
+    expect(second.socketId).not.toBe(first.socketId);
+    expect(answered).toBe(2);
+    expect(delays).toEqual([]);
+  });
+
+  it('does not retry a stale socket inside a connection-bound session call', async () => {
+    const perSocket = new Map<Socket, number>();
+    const port = await httpServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n >= 2) req.socket.destroy();
+      else res.end('ok');
+    });
+    const session = client().session(`http://${POOL}:${port}/`);
+    await session.request({ url: `http://${POOL}:${port}/`, stage: 'auth', noRetry: true });
+    const e = await failure(session.request({ url: `http://${POOL}:${port}/`, stage: 'auth', noRetry: true }));
+    session.close();
+    expect(e.code).toBe('HTTP_CONNECT_FAILED');
+  });
+});
