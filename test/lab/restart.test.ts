@@ -83,7 +83,7 @@ describe('lab state folder', () => {
     await expect(startLab({ stateDir: join(tmp.dir, 'a-file', 'sub') })).rejects.toMatchObject({ code: 'LAB_STATE_UNWRITABLE' });
     const lab = await startLab({ stateDir: tmp.dir, services: [] });
     try {
-      await expect(startLab({ stateDir: join(tmp.dir, 'b'), services: [], httpPort: lab.httpPort })).rejects.toMatchObject({
+      await expect(startLab({ stateDir: tmp.dir, services: [], httpPort: lab.httpPort })).rejects.toMatchObject({
         code: 'LAB_LISTEN_FAILED',
       });
     } finally {
