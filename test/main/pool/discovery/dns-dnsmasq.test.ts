@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createPoolResolver } from '../../../../main/pool/net/resolver';
 import { discoverPool } from '../../../../main/pool/discovery/discover';
-import { dnsmasqMissing, startDnsmasq, type Dnsmasq } from './dnsmasq';
+import { createServer, type Server } from 'node:net';
+import { dnsmasqMissing, freePort, startDnsmasq, type Dnsmasq } from './dnsmasq';
 
 const run = promisify(execFile);
 const missing = dnsmasqMissing();
@@ -13,7 +14,19 @@ if (missing) console.warn(`skipping dnsmasq discovery tests: ${missing}`);
 describe.skipIf(missing !== null)('discovery against dnsmasq on loopback', () => {
   let full: Dnsmasq;
   let tcpOnly: Dnsmasq;
+  let probing: Dnsmasq;
+  let live: Server;
   beforeAll(async () => {
+    live = createServer((s) => s.destroy());
+    await new Promise<void>((r) => live.listen(0, '127.0.0.1', r));
+    const livePort = (live.address() as { port: number }).port;
+    const deadPort = await freePort();
+    probing = await startDnsmasq([
+      `--srv-host=_sipinternaltls._tcp.probe.test,dead.probe.test,${deadPort},0,0`,
+      `--srv-host=_sipinternal._tcp.probe.test,live.probe.test,${livePort},0,0`,
+      '--host-record=dead.probe.test,127.0.0.1',
+      '--host-record=live.probe.test,127.0.0.1',
+    ]);
     [full, tcpOnly] = await Promise.all([
       startDnsmasq([
         // Two TLS targets at priority 0 (weights 90/10) and a backup at priority 10.
@@ -35,7 +48,8 @@ describe.skipIf(missing !== null)('discovery against dnsmasq on loopback', () =>
     ]);
   });
   afterAll(async () => {
-    await Promise.all([full?.stop(), tcpOnly?.stop()]);
+    await Promise.all([full?.stop(), tcpOnly?.stop(), probing?.stop()]);
+    live?.close();
   });
 
   it('finds the internal TLS pool, ordered by priority and weight, and ucupdates-r2', async () => {
@@ -79,5 +93,14 @@ describe.skipIf(missing !== null)('discovery against dnsmasq on loopback', () =>
     );
     expect(text.stdout).toMatch(/Registrar: +fe\.fabrikam\.test:5060 \(TCP, step 3/);
     expect(text.stdout).toMatch(/Device Update: ucupdates-r2\.fabrikam\.test not found/);
+  });
+
+  it('--connect skips a candidate that refuses connections and takes the next one that answers', async () => {
+    const plainRun = await run(process.execPath, ['bin/tether.mjs', 'discover', '--domain', 'probe.test', '--dns', probing.server, '--json']);
+    expect(JSON.parse(plainRun.stdout).registrar).toMatchObject({ host: 'dead.probe.test', step: 1 });
+    const probed = await run(process.execPath, ['bin/tether.mjs', 'discover', '--domain', 'probe.test', '--dns', probing.server, '--connect', '--json']);
+    const doc = JSON.parse(probed.stdout) as { registrar: unknown; candidates: { step: number; status: string; reason: string }[] };
+    expect(doc.registrar).toMatchObject({ host: 'live.probe.test', step: 3, transport: 'tcp' });
+    expect(doc.candidates[0]).toMatchObject({ step: 1, status: 'skipped', reason: expect.stringMatching(/did not accept a connection/) });
   });
 });
