@@ -1,7 +1,9 @@
 import type { Command } from '../io';
 import { discoverCommand } from './discover';
 import { labCommand } from './lab';
+import { probeCommand } from './probe';
 import { testAuthCommand } from './test-auth';
+import { testBootstrapCommand } from './test-bootstrap';
 
 /**
  * Every CLI command. Each lives in its own module beside this file and is listed here once.
@@ -9,5 +11,7 @@ import { testAuthCommand } from './test-auth';
 export const COMMANDS: readonly Command[] = [
   discoverCommand,
   labCommand,
+  probeCommand,
   testAuthCommand,
+  testBootstrapCommand,
 ];
