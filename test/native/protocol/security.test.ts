@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
-import { memoryLinkPair, openDeviceSession, openHostSession, PAIRED_ONLY_OPERATIONS, type MemoryDirection } from '../../../native/protocol';
+import {
+  memoryLinkPair,
+  openDeviceSession,
+  openHostSession,
+  PAIRED_ONLY_OPERATIONS,
+  type MemoryDirection,
+  type OperationName,
+} from '../../../native/protocol';
 import { FRAME_HEADER_SIZE, FrameType, decodeFrame, sealCrc } from '../../../native/protocol/frame';
 import { CORE, type SessionCore } from '../../../native/protocol/session';
 import { connect, containsBytes, IDENTITY, SAMPLES, sampleHandlers, settle } from './fixtures';
@@ -26,7 +33,7 @@ function tamper() {
 
 describe('pairing gate', () => {
   it('without confirmation, no credential byte crosses the link and the host API refuses every paired-only operation', async () => {
-    const seen: Array<{ op: string; request: unknown }> = [];
+    const seen: Array<{ op: OperationName; request: unknown }> = [];
     const { host, hostFrames } = await connect({ handlers: sampleHandlers(seen) });
     const before = hostFrames.length;
     for (const op of PAIRED_ONLY_OPERATIONS) {
@@ -49,7 +56,7 @@ describe('pairing gate', () => {
   });
 
   it('the phone refuses paired-only requests on its own (a host that skips its check gets PROTOCOL_NOT_PAIRED)', async () => {
-    const seen: Array<{ op: string; request: unknown }> = [];
+    const seen: Array<{ op: OperationName; request: unknown }> = [];
     const { host } = await connect({ handlers: sampleHandlers(seen) });
     const core = (host as unknown as { [CORE]: SessionCore })[CORE];
     for (const op of PAIRED_ONLY_OPERATIONS) {
@@ -61,7 +68,7 @@ describe('pairing gate', () => {
   });
 
   it('after confirmation the credentials reach the phone, encrypted on the wire', async () => {
-    const seen: Array<{ op: string; request: unknown }> = [];
+    const seen: Array<{ op: OperationName; request: unknown }> = [];
     let pairedOnPhone = false;
     const { host, device, hostFrames } = await connect({ handlers: sampleHandlers(seen), onPaired: () => (pairedOnPhone = true) });
     expect(host.paired).toBe(false);
