@@ -80,7 +80,17 @@ export const labCommand: Command = {
     io.stdout.write(JSON.stringify(lab.endpoints) + '\n');
     log?.(`running; the demo users' passwords and PINs above are lab data only. Ctrl-C stops.`);
     await stopped;
-    await lab.stop();
+    // A supervisor may deliver the signal twice (e.g. to the process and to its group); a repeat
+    // while stopping must not kill the lab halfway through saving its state.
+    const repeat = () => log?.('already stopping');
+    process.on('SIGINT', repeat);
+    process.on('SIGTERM', repeat);
+    try {
+      await lab.stop();
+    } finally {
+      process.off('SIGINT', repeat);
+      process.off('SIGTERM', repeat);
+    }
     log?.('stopped');
     return EXIT.ok;
   },
