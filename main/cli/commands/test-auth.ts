@@ -18,6 +18,8 @@ without echo; it is never taken from the command line.
   --ntlm DOMAIN\\user the Windows account (user@domain is also accepted)
   --dns HOST:PORT    resolve names through this DNS server instead of the system's
   --ca FILE          also trust the CA certificate(s) in this PEM file (TLS is always verified)
+  --method GET|POST  the request to authenticate (default GET; a 405 answer to GET switches to an
+                     empty POST, as .svc endpoints take only POST)
   --timeout MS       give up after this many milliseconds (default 20000)
   --json             print one JSON document
 
@@ -30,6 +32,7 @@ interface Args {
   dns?: string;
   ca?: string;
   timeoutMs: number;
+  method?: 'GET' | 'POST';
   json: boolean;
 }
 
@@ -47,7 +50,11 @@ function parseArgs(args: string[]): Args {
     else if (a === '--ntlm') out.account = value();
     else if (a === '--dns') out.dns = value();
     else if (a === '--ca') out.ca = value();
-    else if (a === '--timeout') {
+    else if (a === '--method') {
+      const m = value().toUpperCase();
+      if (m !== 'GET' && m !== 'POST') throw usageError(`--method is GET or POST.\n\n${USAGE}`);
+      out.method = m;
+    }    else if (a === '--timeout') {
       out.timeoutMs = Number(value());
       if (!Number.isInteger(out.timeoutMs) || out.timeoutMs <= 0) throw usageError(`--timeout needs a positive number of milliseconds.\n\n${USAGE}`);
     } else if (a === '--password' || a.startsWith('--password=')) {
@@ -110,10 +117,23 @@ export const testAuthCommand: Command = {
     const password = await readPassword(io, a.account!);
     const http = new PoolHttpClient({ resolver, extraCaPems, timeouts: { connectMs: Math.min(10_000, a.timeoutMs), totalMs: a.timeoutMs } });
     try {
-      const result = await ntlmHttpRequest(http, { domain, user, password }, { url: a.url!, stage: 'auth' });
+      const credentials = { domain, user, password };
+      // Authentication is what is tested: any answer but a 401 after AUTHENTICATE is a pass.
+      const attempt = (method: 'GET' | 'POST') =>
+        ntlmHttpRequest(http, credentials, {
+          url: a.url!,
+          stage: 'auth',
+          method,
+          acceptStatus: () => true,
+          ...(method === 'POST' ? { body: '', headers: { 'content-type': 'text/xml; charset=utf-8' } } : {}),
+        });
+      const result = await attempt(a.method ?? 'GET').catch((err: unknown) => {
+        if (a.method === undefined && err instanceof TetherError && err.code === 'NTLM_NOT_OFFERED' && err.detail.status === 405) return attempt('POST');
+        throw err;
+      });
       const report = { ok: true, url: a.url, account: a.account, scheme: result.scheme, status: result.response.status };
       if (a.json) io.stdout.write(JSON.stringify(report) + '\n');
-      else io.stdout.write(`NTLM sign-in accepted: ${a.account} at ${a.url} (HTTP ${result.response.status}, ${result.scheme}, one connection).\n`);
+      else io.stdout.write(`NTLM sign-in accepted: ${a.account} at ${a.url} (${result.scheme} on one connection; the authenticated request got HTTP ${result.response.status}).\n`);
       return EXIT.ok;
     } finally {
       password.fill(0);

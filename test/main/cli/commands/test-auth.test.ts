@@ -125,3 +125,40 @@ describe('tether test-auth', () => {
     expect(() => parseAccount('\\alice')).toThrow();
   });
 });
+
+describe('tether test-auth against a POST-only endpoint', () => {
+  it('switches to an empty POST when GET gets 405, and passes on any non-401 answer', async () => {
+    const { createServer } = await import('node:http');
+    const { NtlmHttpAcceptor } = await import('../../../../common/pool/ntlm');
+    const acceptor = new NtlmHttpAcceptor({ nbDomainName: 'CONTOSO', nbComputerName: 'POOL01', dnsDomainName: 'contoso.test', dnsComputerName: POOL }, () => ({ password: 'Secret-1' }));
+    const methods: string[] = [];
+    const svc = createServer((req, res) => {
+      methods.push(req.method ?? '');
+      req.resume();
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' });
+        res.end();
+        return;
+      }
+      const step = acceptor.step(req.socket, req.headers.authorization);
+      if (step.kind === 'authenticated') {
+        res.writeHead(400);
+        res.end('bad RST');
+      } else {
+        res.writeHead(401, { 'www-authenticate': step.header });
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => svc.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (svc.address() as { port: number }).port;
+      const t = io({ TETHER_PASSWORD: 'Secret-1' });
+      const code = await main(['test-auth', '--url', `http://127.0.0.1:${port}/WebTicket/WebTicketService.svc/WebTicketServiceWinNtlm`, '--ntlm', 'CONTOSO\\alice', '--json'], t);
+      expect(code).toBe(0);
+      expect(JSON.parse(t.out())).toMatchObject({ ok: true, status: 400 });
+      expect(methods).toEqual(['GET', 'POST', 'POST', 'POST']);
+    } finally {
+      await new Promise<void>((resolve) => svc.close(() => resolve()));
+    }
+  });
+});
