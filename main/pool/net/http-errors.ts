@@ -1,4 +1,4 @@
-import { TetherError, type ErrorCode, type ErrorDetail } from '../../../common/errors';
+import { TetherError, entryFor, type ErrorCode, type ErrorDetail } from '../../../common/errors';
 import type { StageId } from '../../../common/stages';
 
 // OpenSSL verification codes, grouped by the fault a person can fix.
@@ -14,7 +14,6 @@ const UNTRUSTED = new Set([
   'CERT_SIGNATURE_FAILURE',
   'INVALID_CA',
 ]);
-const CONNECT_FAILED = new Set(['ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'ECONNABORTED']);
 
 function errCode(err: unknown): string {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
@@ -31,7 +30,7 @@ export function transportCodeFor(err: unknown): ErrorCode {
   if (UNTRUSTED.has(code)) return 'TLS_CERT_UNTRUSTED';
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return 'TLS_HANDSHAKE_FAILED';
   if (code.startsWith('HPE_')) return 'HTTP_PROTOCOL_ERROR';
-  if (CONNECT_FAILED.has(code) || (err instanceof Error && /socket hang up|aborted/i.test(err.message))) return 'HTTP_CONNECT_FAILED';
+  // ECONNRESET, EHOSTUNREACH, "socket hang up" and anything unknown: the connection failed.
   return 'HTTP_CONNECT_FAILED';
 }
 
@@ -41,7 +40,9 @@ export function transportError(err: unknown, stage: StageId, detail: ErrorDetail
   const code = transportCodeFor(err);
   const nodeCode = errCode(err);
   const reason = err instanceof Error ? err.message : String(err);
-  return new TetherError(code, undefined, {
+  // The summary plus where: a person reading one line needs the server it was about.
+  const target = typeof detail.url === 'string' ? ` (${detail.url})` : '';
+  return new TetherError(code, `${entryFor(code).summary}${target}`, {
     stage,
     detail: { ...detail, ...(nodeCode ? { nodeCode } : {}), reason },
     cause: err,
