@@ -201,13 +201,16 @@ class Parser {
   }
 
   private xmlDeclaration(): void {
-    if (!/^<\?xml[\s?]/.test(this.s.slice(0, 6))) return;
-    this.i = 5;
+    // OUR CHOICE: white space before the declaration (not well-formed per XML 1.0) is tolerated;
+    // some servers emit a stray newline, and it carries no risk.
+    this.skipSpace();
+    if (!/^<\?xml[\s?]/.test(this.s.slice(this.i, this.i + 6))) return;
+    this.i += 5;
     const body = this.until('?>', 'XML declaration');
-    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(body)) this.fail('bad-declaration', 'XML declaration lacks a valid version.', 0);
+    if (!/^\s+version\s*=\s*(["'])1\.[0-9]+\1/.test(body)) this.fail('bad-declaration', 'XML declaration lacks a valid version.');
     const enc = /\sencoding\s*=\s*(["'])([^"']*)\1/.exec(body)?.[2];
     if (enc !== undefined && !/^(utf-?8|utf-?16|us-ascii)$/i.test(enc)) {
-      this.fail('unsupported-encoding', `XML encoding '${enc}' is not supported (UTF-8 or UTF-16 only).`, 0);
+      this.fail('unsupported-encoding', `XML encoding '${enc}' is not supported (UTF-8 or UTF-16 only).`);
     }
   }
 

@@ -66,6 +66,10 @@ describe('parseXml: well-formed documents', () => {
     expect(parseXml(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc, 'utf16le')])).text).toBe('héllo ✓ 𝄞');
   });
 
+  it('tolerates white space before the XML declaration', () => {
+    expect(parseXml('\r\n  <?xml version="1.0" encoding="utf-8"?><r>x</r>').text).toBe('x');
+  });
+
   it('skips comments and processing instructions', () => {
     const r = parseXml('<?xml version="1.0"?><!-- c --><?pi x?><r><!-- in --><?p?>t</r><!-- after -->\n');
     expect(r.text).toBe('t');
