@@ -1,12 +1,13 @@
 import { connect } from 'node:net';
 import { toTetherError, type SerializedTetherError } from '../../../common/errors';
+import { VLAN_VENDOR_CLASS } from '../../../common/pool/dhcp-options';
 import { createPoolResolver, type PoolResolver } from '../../pool/net/resolver';
 import { dhcpInform, type DhcpInformResult } from '../../pool/discovery/dhcp-inform';
 import { discoverPool, type DiscoveryResult } from '../../pool/discovery/discover';
 import type { ReachabilityProbe } from '../../pool/discovery/registrar';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT] [--dhcp-inform IFACE [--dhcp-server IP]] [--connect] [--json]
+const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT] [--dhcp-inform IFACE [--dhcp-server IP] [--dhcp-vlan]] [--connect] [--json]
 
 Finds what a Lync phone would find on this network (stages 3 and 5):
   every Registrar candidate in the vendor's order (internal SRV TLS, DHCP TLS, internal SRV TCP,
@@ -18,6 +19,7 @@ Finds what a Lync phone would find on this network (stages 3 and 5):
   --dhcp-inform IFACE  also send a DHCPINFORM (vendor class MS-UC-Client) on IFACE and use its
                        options 43 and 120 (needs port 68: run as administrator)
   --dhcp-server IP     also send the DHCPINFORM straight to this server
+  --dhcp-vlan          also ask with vendor class CPE-OCPHONE for the voice VLAN ID (stage 1)
   --connect            also check that each candidate accepts a TCP connection
   --json               print one JSON document
 `;
@@ -27,12 +29,13 @@ interface Args {
   dns?: string;
   iface?: string;
   dhcpServer?: string;
+  vlan: boolean;
   connect: boolean;
   json: boolean;
 }
 
 function parseArgs(args: string[]): Args {
-  const out: Partial<Args> & { connect: boolean; json: boolean } = { connect: false, json: false };
+  const out: Partial<Args> & { connect: boolean; json: boolean; vlan: boolean } = { connect: false, json: false, vlan: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -44,12 +47,13 @@ function parseArgs(args: string[]): Args {
     else if (a === '--dns') out.dns = value();
     else if (a === '--dhcp-inform') out.iface = value();
     else if (a === '--dhcp-server') out.dhcpServer = value();
+    else if (a === '--dhcp-vlan') out.vlan = true;
     else if (a === '--connect') out.connect = true;
     else if (a === '--json') out.json = true;
     else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
   }
   if (!out.domain) throw usageError(`--domain is required.\n\n${USAGE}`);
-  if (out.dhcpServer && !out.iface) throw usageError('--dhcp-server needs --dhcp-inform IFACE.');
+  if ((out.dhcpServer || out.vlan) && !out.iface) throw usageError('--dhcp-server and --dhcp-vlan need --dhcp-inform IFACE.');
   return out as Args;
 }
 
@@ -70,9 +74,28 @@ function tcpProbe(resolver: PoolResolver, timeoutMs = 3000): ReachabilityProbe {
     });
 }
 
-function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null): string {
+interface VlanProbe {
+  readonly answer: DhcpInformResult | null;
+  readonly error: SerializedTetherError | null;
+}
+
+function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanProbe | null): string {
   const lines: string[] = [];
   lines.push(`Discovery for ${r.domain} (DNS server: ${r.dnsServer ?? 'system'})`);
+  if (vlan) {
+    const v = vlan.answer?.vlan;
+    lines.push(
+      `VLAN (CPE-OCPHONE): ${
+        vlan.error
+          ? `${vlan.error.code}: ${vlan.error.message}`
+          : v == null
+            ? `the DHCPACK from ${vlan.answer?.server} has no option 43`
+            : v.id !== null
+              ? `VLAN ID ${v.id} (from ${vlan.answer?.server})`
+              : `unusable: ${v.error?.message} (hex ${v.hex})`
+      }`,
+    );
+  }
   if (dhcp) {
     lines.push(`DHCP on ${dhcp.interfaceName} (${dhcp.clientIp}): DHCPACK from ${dhcp.server} after ${dhcp.attempts} DHCPINFORM(s)`);
     const o43 = dhcp.option43;
@@ -110,9 +133,19 @@ export const discoverCommand: Command = {
     const resolver = createPoolResolver(args.dns === undefined ? {} : { server: args.dns });
     let dhcp: DhcpInformResult | null = null;
     let dhcpError: SerializedTetherError | null = null;
+    let vlan: VlanProbe | null = null;
     if (args.iface) {
+      const target = { interfaceName: args.iface, ...(args.dhcpServer ? { server: args.dhcpServer } : {}) };
+      if (args.vlan) {
+        // One after the other: both need port 68.
+        try {
+          vlan = { answer: await dhcpInform({ ...target, vendorClass: VLAN_VENDOR_CLASS }), error: null };
+        } catch (err) {
+          vlan = { answer: null, error: toTetherError(err).toJSON() };
+        }
+      }
       try {
-        dhcp = await dhcpInform({ interfaceName: args.iface, ...(args.dhcpServer ? { server: args.dhcpServer } : {}) });
+        dhcp = await dhcpInform(target);
       } catch (err) {
         // DNS still tells the helpdesk most of the story; report the DHCP failure beside it.
         dhcpError = toTetherError(err).toJSON();
@@ -126,8 +159,9 @@ export const discoverCommand: Command = {
       ...(args.connect ? { probe: tcpProbe(resolver) } : {}),
     });
     const ok = result.registrar !== null;
-    if (args.json) io.stdout.write(JSON.stringify({ ok, ...result, dhcp }) + '\n');
-    else io.stdout.write(describe(result, dhcp));
+    const vlanJson = vlan === null ? null : { vlanId: vlan.answer?.vlan?.id ?? null, answer: vlan.answer, error: vlan.error };
+    if (args.json) io.stdout.write(JSON.stringify({ ok, ...result, dhcp, vlan: vlanJson }) + '\n');
+    else io.stdout.write(describe(result, dhcp, vlan));
     return ok ? EXIT.ok : EXIT.failure;
   },
 };

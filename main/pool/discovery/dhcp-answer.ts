@@ -1,6 +1,13 @@
 import { TetherError, toTetherError } from '../../../common/errors';
 import type { SerializedTetherError } from '../../../common/errors';
-import { decodeOption120, decodeUcClientOption43, type DecodedUcClientOption43 } from '../../../common/pool/dhcp-options';
+import {
+  decodeOption120,
+  decodeUcClientOption43,
+  decodeVlanOption43,
+  UC_VENDOR_CLASS,
+  VLAN_VENDOR_CLASS,
+  type DecodedUcClientOption43,
+} from '../../../common/pool/dhcp-options';
 import { OPTION, type DhcpPacket } from '../../../common/pool/dhcp-packet';
 
 /** What a DHCP answer said about the pool, with each option decoded or its typed error kept. */
@@ -15,6 +22,12 @@ export interface DhcpPoolAnswer {
   readonly option120: {
     readonly hex: string;
     readonly names: string[] | null;
+    readonly error: SerializedTetherError | null;
+  } | null;
+  /** Option 43 read as the VLAN answer, when the request's vendor class was CPE-OCPHONE (stage 1). */
+  readonly vlan: {
+    readonly hex: string;
+    readonly id: number | null;
     readonly error: SerializedTetherError | null;
   } | null;
   /** Option 15, the DNS domain the DHCP server hands out. */
@@ -35,8 +48,13 @@ function attempt<T>(fn: () => T): { value: T | null; error: SerializedTetherErro
  * Reads options 43/120/15 from a DHCPACK. A bad option does not hide the good ones: a helpdesk
  * user needs to see that option 120 is fine even when option 43 is broken.
  */
-export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string): DhcpPoolAnswer {
-  const o43 = packet.options.get(OPTION.vendorSpecific);
+export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string, vendorClass: string = UC_VENDOR_CLASS): DhcpPoolAnswer {
+  // Option 43's meaning depends on the vendor class the client sent [S1][S4].
+  const raw43 = packet.options.get(OPTION.vendorSpecific);
+  const isVlan = vendorClass.toUpperCase() === VLAN_VENDOR_CLASS;
+  const o43 = isVlan ? undefined : raw43;
+  const v43 = isVlan ? raw43 : undefined;
+  const rVlan = v43 === undefined ? null : attempt(() => decodeVlanOption43(v43));
   const o120 = packet.options.get(OPTION.sipServers);
   const o15 = packet.options.get(OPTION.domainName);
   const o54 = packet.options.get(OPTION.serverId);
@@ -46,6 +64,7 @@ export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string): DhcpP
     server: o54?.length === 4 ? [...o54].join('.') : sourceAddress,
     option43: o43 === undefined ? null : { hex: hexOf(o43), decoded: r43!.value, error: r43!.error },
     option120: o120 === undefined ? null : { hex: hexOf(o120), names: r120!.value, error: r120!.error },
+    vlan: v43 === undefined ? null : { hex: hexOf(v43), id: rVlan!.value, error: rVlan!.error },
     domainName: o15 === undefined ? null : Buffer.from(o15).toString('latin1').replace(/\0+$/, ''),
   };
 }

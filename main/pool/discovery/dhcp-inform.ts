@@ -36,6 +36,7 @@ export interface DhcpInformOptions {
   readonly timeoutMs?: number;
   /** Resend interval while no answer came (RFC 2131 §4.1 backs off; a helpdesk probe is short). */
   readonly retryMs?: number;
+  /** MS-UC-Client (default: options 43/120 for the pool) or CPE-OCPHONE (option 43 = VLAN ID). */
   readonly vendorClass?: string;
   readonly clientPort?: number;
   readonly serverPort?: number;
@@ -106,7 +107,7 @@ export async function dhcpInform(options: DhcpInformOptions): Promise<DhcpInform
     });
   }
   socket.setBroadcast(true);
-  return waitForAck(socket, { request, targets, serverPort, xid, timeoutMs, retryMs, clock, onIgnored: options.onIgnored }).then(
+  return waitForAck(socket, { request, targets, serverPort, xid, timeoutMs, retryMs, clock, vendorClass, onIgnored: options.onIgnored }).then(
     ({ answer, attempts }) => ({ ...answer, interfaceName: options.interfaceName, clientIp: ip, mac, vendorClass, attempts }),
   );
 }
@@ -119,6 +120,7 @@ interface Exchange {
   readonly timeoutMs: number;
   readonly retryMs: number;
   readonly clock: ProbeClock;
+  readonly vendorClass: string;
   readonly onIgnored: ((why: TetherError) => void) | undefined;
 }
 
@@ -174,7 +176,7 @@ function waitForAck(socket: Socket, ex: Exchange): Promise<{ answer: DhcpPoolAns
         ex.onIgnored?.(lastProblem);
         return;
       }
-      finish(() => resolve({ answer: readPoolAnswer(packet, rinfo.address), attempts }));
+      finish(() => resolve({ answer: readPoolAnswer(packet, rinfo.address, ex.vendorClass), attempts }));
     });
     socket.on('error', (err) => finish(() => reject(new TetherError('DHCP_INTERFACE_UNUSABLE', err.message, { cause: err }))));
     send();

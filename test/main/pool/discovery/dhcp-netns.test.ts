@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { encodeOption120, encodeUcClientOption43 } from '../../../../common/pool/dhcp-options';
+import { encodeOption120, encodeUcClientOption43, encodeVlanOption43 } from '../../../../common/pool/dhcp-options';
 import { DNSMASQ, startProcess, stopProcess } from './dnsmasq';
 
 const run = promisify(execFile);
@@ -67,6 +67,8 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
         '--dhcp-vendorclass=set:ms,MS-UC-Client',
         `--dhcp-option-force=tag:ms,43,${hex(o43)}`,
         `--dhcp-option-force=tag:ms,120,${hex(encodeOption120(['pool01.contoso.test']))}`,
+        '--dhcp-vendorclass=set:vlan,CPE-OCPHONE',
+        `--dhcp-option-force=tag:vlan,43,${hex(encodeVlanOption43(200))}`,
       ],
       ['ip', 'netns', 'exec', SERVER_NS],
     );
@@ -83,8 +85,8 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const discover = (domain: string) =>
-    run('ip', ['netns', 'exec', CLIENT_NS, process.execPath, 'bin/tether.mjs', 'discover', '--dhcp-inform', CLIENT_IF, '--domain', domain, '--dns', `${NET}.1:53`, '--json'], {
+  const discover = (domain: string, ...extra: string[]) =>
+    run('ip', ['netns', 'exec', CLIENT_NS, process.execPath, 'bin/tether.mjs', 'discover', '--dhcp-inform', CLIENT_IF, '--domain', domain, '--dns', `${NET}.1:53`, '--json', ...extra], {
       cwd: process.cwd(),
     }).catch((e: { stdout: string }) => e);
 
@@ -105,5 +107,14 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
     expect(doc.ok).toBe(true);
     expect(doc.registrar).toMatchObject({ host: 'pool01.contoso.test', port: 5061, transport: 'tls', step: 2 });
     expect(doc.candidates[0]).toMatchObject({ step: 1, status: 'skipped' });
+  });
+
+  it('--dhcp-vlan asks with vendor class CPE-OCPHONE and reads sub-option 10 as the VLAN ID', async () => {
+    const { stdout } = await discover('contoso.test', '--dhcp-vlan');
+    const doc = JSON.parse(stdout);
+    expect(doc.vlan).toMatchObject({ vlanId: 200, error: null, answer: { vendorClass: 'CPE-OCPHONE', option43: null } });
+    // The MS-UC-Client exchange is unaffected.
+    expect(doc.dhcp.option43.decoded.webServerFqdn).toBe('web.contoso.test');
+    expect(doc.dhcp.vlan).toBeNull();
   });
 });
