@@ -26,3 +26,5 @@ export {
   tlsDskChallenge,
 } from './register';
 export type { RegisterIds, RegisterOutcome, RegisterRequestOptions } from './register';
+export { RegisterTransaction } from './transaction';
+export type { Registration, TransactionStep } from './transaction';

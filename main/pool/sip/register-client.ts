@@ -1,24 +1,13 @@
 import type { LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import {
-  buildRegister,
-  interpretRegisterResponse,
-  matchesRequest,
-  newRegisterIds,
-  outcomeError,
-  serializeSipMessage,
-  SipStreamDecoder,
-  type RegisterIds,
-  type RegistrarProvisioning,
-  type SipResponse,
-} from '../../../common/pool/sip';
+import { addressOfRecord, newRegisterIds, RegisterTransaction, type RegisterIds, type RegistrarProvisioning } from '../../../common/pool/sip';
 
 /**
  * Stage 9 from the PC: one SIP REGISTER over verified TLS to the Registrar, as the helpdesk's
  * `Test-CsClientAuth`-like probe. All protocol logic is in common/pool/sip; this module is only the
  * socket: connect (names through the PoolResolver), present the user's certificate when there is
- * one, send, wait for the final answer, and map every failure to a typed stage-9 error.
+ * one, run a RegisterTransaction over it, and map every socket failure to a typed stage-9 error.
  */
 
 export interface RegistrarEndpoint {
@@ -88,6 +77,11 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
   const started = Date.now();
   const where = `${options.registrar.host}:${options.registrar.port}`;
   const timeoutMs = options.timeoutMs ?? 15_000;
+  try {
+    addressOfRecord(options.sipUri);
+  } catch {
+    return Promise.reject(new TetherError('BAD_INPUT', `'${options.sipUri.slice(0, 100)}' is not a SIP address (sip:user@domain).`, { stage: 'logon' }));
+  }
   return new Promise<RegistrationResult>((resolve, reject) => {
     let settled = false;
     let secured = false;
@@ -130,8 +124,7 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const decoder = new SipStreamDecoder();
-    let request: ReturnType<typeof buildRegister>;
+    let transaction: RegisterTransaction | undefined;
     socket.on('error', (err) => finish(registrarSocketError(err, where, secured)));
     socket.on('close', () =>
       finish(new TetherError('REGISTRAR_UNREACHABLE', `The Registrar ${where} closed the connection before answering.`, { detail: { registrar: where, phase: secured ? 'exchange' : 'handshake' } })),
@@ -139,40 +132,26 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
     socket.once('secureConnect', () => {
       secured = true;
       try {
-        request = buildRegister({
-          sipUri: options.sipUri,
-          local: { host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 },
-          ids: options.ids ?? newRegisterIds(),
-          ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-        });
-        socket.write(serializeSipMessage(request));
+        transaction = new RegisterTransaction(
+          {
+            sipUri: options.sipUri,
+            local: { host: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0 },
+            ids: options.ids ?? newRegisterIds(),
+            ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+          },
+          where,
+        );
+        socket.write(transaction.bytes());
       } catch (err) {
         finish(err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err }));
       }
     });
     socket.on('data', (chunk: Buffer) => {
-      try {
-        for (const msg of decoder.push(chunk)) {
-          // Requests from the server (none expected before we are registered) and provisional
-          // answers are not the outcome; neither is an answer to another transaction.
-          if (msg.kind !== 'response' || msg.status < 200) continue;
-          if (!matchesRequest(request, msg)) continue;
-          const outcome = interpretRegisterResponse(request, msg as SipResponse);
-          const err = outcomeError(outcome, { registrar: where, sipUri: options.sipUri });
-          if (err || outcome.kind !== 'registered') return finish(err);
-          return finish(null, {
-            registrar: where,
-            sipUri: options.sipUri,
-            expires: outcome.expires,
-            gruu: outcome.gruu,
-            provisioning: outcome.provisioning,
-            tlsProtocol: socket.getProtocol(),
-            elapsedMs: Date.now() - started,
-          });
-        }
-      } catch (err) {
-        finish(err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err }));
-      }
+      if (!transaction) return;
+      const step = transaction.receive(chunk);
+      if (!step.done) return;
+      if ('error' in step) return finish(step.error);
+      finish(null, { ...step.registration, tlsProtocol: socket.getProtocol(), elapsedMs: Date.now() - started });
     });
   });
 }

@@ -119,3 +119,26 @@ describe('provisioning body', () => {
     expect(codeOf(() => parseProvisioningBody(body))).toBe('REGISTRAR_PROVISIONING_MALFORMED');
   });
 });
+
+describe('RegisterTransaction (the socket-free exchange native/ and main/ share)', () => {
+  it('skips provisional and foreign answers, byte by byte, and ends on the final answer', async () => {
+    const { RegisterTransaction } = await import('../../../../common/pool/sip');
+    const t = new RegisterTransaction({ sipUri: 'sip:alice@contoso.test', local: { host: '127.0.0.1', port: 1 }, ids: newRegisterIds() }, 'pool:5061');
+    const req = parseSipMessage(t.bytes());
+    if (req.kind !== 'request') throw new Error('not a request');
+    const trying = buildResponse(req, 100, 'Trying');
+    const foreign = buildResponse(register(), 200, 'OK');
+    const final = buildResponse(req, 200, 'OK', [], { type: PROVISIONING_CONTENT_TYPE, text: buildProvisioningBody(PROV) });
+    const wire = new Uint8Array([...serializeSipMessage(trying), ...serializeSipMessage(foreign), ...serializeSipMessage(final)]);
+    let step = t.receive(new Uint8Array(0));
+    for (let i = 0; i < wire.length && !step.done; i++) step = t.receive(wire.subarray(i, i + 1));
+    expect(step.done && 'registration' in step && step.registration).toEqual({ sipUri: 'sip:alice@contoso.test', registrar: 'pool:5061', expires: null, gruu: null, provisioning: PROV });
+  });
+
+  it('ends with a typed error on garbage', async () => {
+    const { RegisterTransaction } = await import('../../../../common/pool/sip');
+    const t = new RegisterTransaction({ sipUri: 'sip:alice@contoso.test', local: { host: '127.0.0.1', port: 1 }, ids: newRegisterIds() }, 'pool:5061');
+    const step = t.receive(new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    expect(step.done && 'error' in step && step.error.code).toBe('SIP_MESSAGE_MALFORMED');
+  });
+});
