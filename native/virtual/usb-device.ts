@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import type { VirtualPhoneHost } from './create';
 import {
   CONFIGURATION_VALUE,
   configurationDescriptorBytes,
@@ -115,6 +116,8 @@ export class VirtualUsbDevice implements USBDevice {
   readonly configurations: USBConfiguration[];
   /** The link model of this attachment (its packet size and capacity). */
   readonly link: LinkModel;
+  /** The phone behind this device (unplug, reboot, faults, state); null for a bare device. */
+  host: VirtualPhoneHost | null = null;
 
   private state: DeviceState = 'attached';
   private isOpen = false;

@@ -42,6 +42,7 @@ interface RxFrame {
 }
 
 interface RxWaiter {
+  readonly view: DeviceLinkView;
   readonly maxLength: number;
   resolve(frame: Uint8Array): void;
   reject(err: unknown): void;
@@ -89,7 +90,7 @@ export class UsbWire {
   private readonly bufferBytes: number;
 
   private gone: 'unplugged' | 'reset' | null = null;
-  private deviceClosed = false;
+  private view: DeviceLinkView | null = null;
   private readonly halted = { in: false, out: false };
   private readonly hostPending = new Set<Pending<never> | Pending<USBInTransferResult> | Pending<USBOutTransferResult>>();
 
@@ -113,8 +114,6 @@ export class UsbWire {
   /** Counters of this attachment (fault plans count from here). */
   readonly counters = { outBytes: 0, inBytes: 0, outFramesAssembled: 0, outFramesTaken: 0, inFramesQueued: 0, inFramesDelivered: 0 };
 
-  readonly deviceLink: FrameLink;
-
   constructor(options: WireOptions) {
     this.clock = options.clock;
     this.faults = options.faults;
@@ -124,14 +123,22 @@ export class UsbWire {
     this.packetSize = options.model.packetSize;
     this.applySlow();
     for (const d of ['in', 'out'] as const) if (this.faults.stallAfterFrame(d, 0)) this.halted[d] = true;
-    this.deviceLink = {
-      send: (frame) => this.deviceSend(frame),
-      receive: (maxLength) => this.deviceReceive(maxLength),
-      close: async () => {
-        this.deviceClosed = true;
-        this.failDeviceWaiters(new TetherError('USB_LINK_CLOSED'));
-      },
-    };
+  }
+
+  /**
+   * The phone's side of the pipes as a FrameLink. Each protocol session gets its own view: closing
+   * it ends that session's reads and writes, not the pipes, so the phone can answer the next
+   * handshake on the same attachment (frames already received stay queued for it).
+   */
+  get deviceLink(): FrameLink {
+    if (!this.view || this.view.closed) this.view = new DeviceLinkView(this);
+    return this.view;
+  }
+
+  /** A fresh view for a new session (the previous one, if open, is closed). */
+  openDeviceLink(): FrameLink {
+    if (this.view && !this.view.closed) void this.view.close();
+    return this.deviceLink;
   }
 
   /** Re-reads the slow-device knob (it may be turned at runtime). */
@@ -224,14 +231,15 @@ export class UsbWire {
 
   // ------------------------------------------------------------------ phone side (FrameLink)
 
-  private deviceError(): TetherError | null {
+  private deviceError(view: DeviceLinkView): TetherError | null {
     if (this.gone) return new TetherError('USB_DISCONNECTED', undefined, { detail: { op: 'phone-side', reason: this.gone } });
-    if (this.deviceClosed) return new TetherError('USB_LINK_CLOSED');
+    if (view.closed) return new TetherError('USB_LINK_CLOSED');
     return null;
   }
 
-  private async deviceSend(frame: Uint8Array): Promise<void> {
-    const err = this.deviceError();
+  /** @internal DeviceLinkView */
+  async deviceSend(view: DeviceLinkView, frame: Uint8Array): Promise<void> {
+    const err = this.deviceError(view);
     if (err) throw err;
     const index = this.counters.inFramesQueued++;
     const bytes = this.faults.transformFrame('in', index, frame.slice());
@@ -241,18 +249,30 @@ export class UsbWire {
     // Backpressure: the phone's sender waits while the host is not reading.
     while (this.txBytes > this.bufferBytes) {
       await new Promise<void>((resolve) => this.txDrainWaiters.push(resolve));
-      const again = this.deviceError();
+      const again = this.deviceError(view);
       if (again) throw again;
     }
   }
 
-  private deviceReceive(maxLength: number): Promise<Uint8Array> {
-    const err = this.deviceError();
+  /** @internal DeviceLinkView */
+  deviceReceive(view: DeviceLinkView, maxLength: number): Promise<Uint8Array> {
+    const err = this.deviceError(view);
     if (err) return Promise.reject(err);
     return new Promise((resolve, reject) => {
-      this.rxWaiters.push({ maxLength, resolve, reject });
+      this.rxWaiters.push({ view, maxLength, resolve, reject });
       this.serveRx();
     });
+  }
+
+  /** @internal DeviceLinkView: a session closed its view. */
+  viewClosed(view: DeviceLinkView): void {
+    const err = new TetherError('USB_LINK_CLOSED');
+    this.rxWaiters = this.rxWaiters.filter((w) => {
+      if (w.view !== view) return true;
+      w.reject(err);
+      return false;
+    });
+    for (const d of this.txDrainWaiters.splice(0)) d();
   }
 
   private failDeviceWaiters(err: TetherError): void {
@@ -444,5 +464,25 @@ export class UsbWire {
     p.settled = true;
     this.hostPending.delete(p as Pending<never>);
     p.reject(err);
+  }
+}
+
+/** One session's handle on the phone's side of the pipes. */
+class DeviceLinkView implements FrameLink {
+  closed = false;
+  constructor(private readonly wire: UsbWire) {}
+
+  send(frame: Uint8Array): Promise<void> {
+    return this.wire.deviceSend(this, frame);
+  }
+
+  receive(maxLength: number): Promise<Uint8Array> {
+    return this.wire.deviceReceive(this, maxLength);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wire.viewClosed(this);
   }
 }

@@ -1,0 +1,280 @@
+import { TetherError } from '../../common/errors';
+import { openDeviceSession } from '../protocol/device-session';
+import type { DeviceSession, SessionOptions } from '../protocol/api';
+import { BUILT_IN_CATALOGUE, findModel, type Catalogue, type PhoneModel } from '../usb/catalogue';
+import { RealClock, type Clock } from './clock';
+import { VIRTUAL_VENDOR_ID, bcdFromVersion, virtualProductId, type DeviceDescription } from './descriptors';
+import { VirtualFaults, type FaultPlan } from './faults';
+import { linkModel, type LinkSpeed } from './link-model';
+import { phoneHandlers, REPLY_GRACE_MS } from './phone/handlers';
+import { randomSerial } from './phone/identity';
+import { VirtualPhone, type PhoneNetworkConfig, type RegistrarConnector } from './phone/phone';
+import { checkSerial, MemoryPhoneStore, type PhoneStore } from './phone/store';
+import { VirtualUsbDevice } from './usb-device';
+import type { UsbWire } from './wire';
+
+/** Where attached phones are announced: H3's ManualSource (native/usb/source.ts) fits. */
+export interface HotplugSink {
+  plug(device: USBDevice): void;
+  unplug(device: USBDevice): void;
+}
+
+export interface CreateVirtualPhoneOptions {
+  /** Catalogue model id (CX600, CX700, CX3000, HP4120, AASTRA6725IP) or a model. */
+  readonly model: string | PhoneModel;
+  /** Default: model id and 8 random hex digits. The same serial and store give the same phone back. */
+  readonly serial?: string;
+  /** USB 2.0 link speed (default high). */
+  readonly speed?: LinkSpeed;
+  /** Paces the link and the phone's timers (default the real clock; VirtualClock in tests). */
+  readonly clock?: Clock;
+  /** The phone's flash (default a fresh in-memory store). */
+  readonly store?: PhoneStore;
+  readonly faults?: FaultPlan | VirtualFaults;
+  readonly network?: PhoneNetworkConfig;
+  /** Stage 9 seam; without it the phone never tries to sign in. */
+  readonly registrar?: RegistrarConnector;
+  /** Wall-clock time for certificate dates and logs. */
+  readonly now?: () => Date;
+  /** Announces attach/detach (H3's ManualSource). */
+  readonly bus?: HotplugSink;
+  /** Plug the cable back in this long after a fault pulled it (default: stays out until plug()). */
+  readonly replugAfterMs?: number;
+  /** Options for the phone's protocol sessions (window, max payload, timers …). */
+  readonly session?: SessionOptions;
+  readonly catalogue?: Catalogue;
+  readonly maxImageBytes?: number;
+}
+
+type DeviceListener = (device: VirtualUsbDevice) => void;
+
+/**
+ * One virtual phone across its whole life: power cycles (reboot, firmware activation), cable
+ * pulls and re-plugs. Each enumeration is a new `VirtualUsbDevice` with the same serial, as with a
+ * real phone; `device` is the current one. The phone's side of the tether protocol runs behind
+ * each attachment's bulk endpoints.
+ */
+export class VirtualPhoneHost {
+  readonly model: PhoneModel;
+  readonly serial: string;
+  readonly faults: VirtualFaults;
+  readonly store: PhoneStore;
+  readonly clock: Clock;
+  private phoneNow: VirtualPhone | null = null;
+  private deviceNow: VirtualUsbDevice | null = null;
+  private sessionNow: DeviceSession | null = null;
+  private powered = false;
+  private cablePlugged = true;
+  private generation = 0;
+  private readonly attachListeners = new Set<DeviceListener>();
+  private readonly detachListeners = new Set<DeviceListener>();
+  private readonly handlers: ReturnType<typeof phoneHandlers>;
+
+  constructor(private readonly options: CreateVirtualPhoneOptions & { readonly model: PhoneModel; readonly serial: string }) {
+    this.model = options.model;
+    this.serial = options.serial;
+    this.faults = options.faults instanceof VirtualFaults ? options.faults : new VirtualFaults(options.faults);
+    this.store = options.store ?? new MemoryPhoneStore();
+    this.clock = options.clock ?? new RealClock();
+    this.handlers = phoneHandlers(() => this.phone, this.faults, {
+      unplug: () => this.unplug(),
+      reboot: (delayMs, reason) => this.scheduleReboot(delayMs, reason),
+    });
+  }
+
+  /** The phone's state for this power cycle (replaced at each boot). */
+  get phone(): VirtualPhone {
+    if (!this.phoneNow) throw new TetherError('INTERNAL', 'The virtual phone is powered off.');
+    return this.phoneNow;
+  }
+
+  /** The current enumeration, or null while unplugged or booting. */
+  get device(): VirtualUsbDevice | null {
+    return this.deviceNow;
+  }
+
+  /** The protocol session running now, if a host has connected. */
+  get session(): DeviceSession | null {
+    return this.sessionNow;
+  }
+
+  onAttach(listener: DeviceListener): () => void {
+    this.attachListeners.add(listener);
+    return () => this.attachListeners.delete(listener);
+  }
+
+  onDetach(listener: DeviceListener): () => void {
+    this.detachListeners.add(listener);
+    return () => this.detachListeners.delete(listener);
+  }
+
+  /** Resolves with the next enumeration (or the current one, if attached). */
+  nextAttach(): Promise<VirtualUsbDevice> {
+    return new Promise((resolve) => {
+      const off = this.onAttach((d) => {
+        off();
+        resolve(d);
+      });
+    });
+  }
+
+  /** Powers the phone on (boots from its store) and, with the cable in, enumerates. */
+  async powerOn(): Promise<VirtualUsbDevice | null> {
+    if (this.powered) return this.deviceNow;
+    this.powered = true;
+    const generation = ++this.generation;
+    this.phoneNow = await VirtualPhone.load(
+      {
+        model: this.model,
+        serial: this.serial,
+        store: this.store,
+        network: this.options.network,
+        registrar: this.options.registrar,
+        now: this.options.now,
+        maxImageBytes: this.options.maxImageBytes,
+      },
+      { newImageFails: () => this.faults.takeFailNextBoot() },
+    );
+    if (generation !== this.generation) return null;
+    if (this.cablePlugged) this.attach();
+    return this.deviceNow;
+  }
+
+  /** Pulls the USB cable: the device disappears; the phone keeps power and memory. */
+  unplug(): void {
+    this.cablePlugged = false;
+    this.detach();
+    const after = this.options.replugAfterMs;
+    if (after !== undefined) void this.clock.sleepUntil(this.clock.now() + after).then(() => this.plug());
+  }
+
+  /** Plugs the cable back in: the phone enumerates again (a new USBDevice, same serial). */
+  plug(): VirtualUsbDevice | null {
+    this.cablePlugged = true;
+    if (this.powered && this.phoneNow && !this.deviceNow) this.attach();
+    return this.deviceNow;
+  }
+
+  /** Reboots now: the device disappears, memory is lost, the phone boots from its store and re-enumerates. */
+  async reboot(reason = 'reboot'): Promise<void> {
+    await this.powerOff(reason);
+    await this.clock.sleepUntil(this.clock.now() + this.faults.bootMs);
+    await this.powerOn();
+  }
+
+  /** Cuts power: the device disappears and memory (credentials, session) is lost. */
+  async powerOff(reason = 'power off'): Promise<void> {
+    if (!this.powered) return;
+    this.powered = false;
+    this.generation++;
+    this.detach();
+    const phone = this.phoneNow;
+    this.phoneNow = null;
+    if (phone) await phone.shutdown(reason);
+  }
+
+  private scheduleReboot(delayMs: number, reason: string): number {
+    const delay = Math.max(REPLY_GRACE_MS, Math.min(60_000, Math.floor(delayMs)));
+    const generation = this.generation;
+    void this.clock.sleepUntil(this.clock.now() + delay).then(async () => {
+      if (generation === this.generation) await this.reboot(reason);
+    });
+    return delay;
+  }
+
+  private description(): DeviceDescription {
+    const m = this.model;
+    return {
+      vendorId: m.vendorId ?? VIRTUAL_VENDOR_ID,
+      productId: m.productId ?? virtualProductId(m, this.options.catalogue),
+      bcdDevice: bcdFromVersion(this.phone.firmware.runningVersion),
+      manufacturerName: m.vendor,
+      productName: m.name,
+      serialNumber: this.serial,
+      speed: this.options.speed ?? 'high',
+      tether: (this.options.catalogue ?? BUILT_IN_CATALOGUE).tetherInterface,
+    };
+  }
+
+  private attach(): void {
+    this.faults.newAttachment();
+    const device: VirtualUsbDevice = new VirtualUsbDevice({
+      description: this.description(),
+      link: linkModel(this.options.speed ?? 'high'),
+      clock: this.clock,
+      faults: this.faults,
+      onWire: (wire) => this.serve(wire, () => this.deviceNow === device),
+      onUnplug: () => this.unplug(),
+    });
+    device.host = this;
+    this.deviceNow = device;
+    this.options.bus?.plug(device);
+    for (const l of [...this.attachListeners]) l(device);
+  }
+
+  private detach(): void {
+    const device = this.deviceNow;
+    if (!device) return;
+    this.deviceNow = null;
+    device.detach();
+    void this.sessionNow?.close().catch(() => {});
+    this.sessionNow = null;
+    this.options.bus?.unplug(device);
+    for (const l of [...this.detachListeners]) l(device);
+  }
+
+  /** Runs the phone's side of the protocol on one wire: a session per host handshake, until the wire ends. */
+  private serve(wire: UsbWire, current: () => boolean): void {
+    void (async () => {
+      while (!wire.isGone) {
+        const link = wire.openDeviceLink();
+        const phone = this.phoneNow;
+        if (!phone) return;
+        let session: DeviceSession;
+        try {
+          session = await openDeviceSession(link, {
+            ...this.options.session,
+            identity: phone.identity,
+            handlers: this.handlers.handlers,
+            onBulk: this.handlers.onBulk,
+            showSas: (sas) => phone.showPairingCode(sas),
+            onPaired: () => phone.paired(),
+          });
+        } catch {
+          await link.close();
+          if (wire.isGone) return;
+          // A failed handshake (junk, a timeout): wait a moment and listen again.
+          await this.clock.sleepUntil(this.clock.now() + 10);
+          continue;
+        }
+        if (current()) this.sessionNow = session;
+        const off = phone.onEvent((event, payload) => {
+          if (session.state === 'open') void session.emit(event, payload).catch(() => {});
+        });
+        await session.closed;
+        off();
+        phone.sessionEnded();
+        if (this.sessionNow === session) this.sessionNow = null;
+        await link.close();
+      }
+    })();
+  }
+}
+
+/**
+ * Makes a virtual phone of a catalogue model, powers it on and plugs it in. Resolves with its
+ * `USBDevice` (interchangeable with node-usb's WebUSB device); `device.host` controls the phone
+ * (unplug, plug, reboot, faults, state).
+ */
+export async function createVirtualPhone(options: CreateVirtualPhoneOptions): Promise<VirtualUsbDevice> {
+  const catalogue = options.catalogue ?? BUILT_IN_CATALOGUE;
+  const model = typeof options.model === 'string' ? findModel(options.model, catalogue) : options.model;
+  if (!model) {
+    throw new TetherError('BAD_INPUT', `Unknown phone model "${String(options.model)}"; known: ${catalogue.models.map((m) => m.id).join(', ')}.`);
+  }
+  const serial = checkSerial(options.serial ?? randomSerial(model));
+  const host = new VirtualPhoneHost({ ...options, model, serial });
+  const device = await host.powerOn();
+  if (!device) throw new TetherError('INTERNAL', 'The virtual phone did not enumerate.');
+  return device;
+}

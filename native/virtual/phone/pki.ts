@@ -1,0 +1,170 @@
+import { createHash, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { TetherError, type ErrorCode } from '../../../common/errors';
+
+/**
+ * The phone's certificate work: checking a CA chain before trusting it, making its key pair and
+ * PKCS#10 request (the private key never leaves the phone), and checking an issued certificate.
+ * Parsing and signature checks use node-forge (RSA certificates, which is what Lync CAs issue);
+ * the key is a Node KeyObject that signs without ever being exported.
+ */
+
+export function sha256Hex(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+export function sha1Thumbprint(der: Uint8Array): string {
+  return createHash('sha1').update(der).digest('hex').toUpperCase();
+}
+
+function parse(der: Uint8Array, code: ErrorCode, what: string): forge.pki.Certificate {
+  try {
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
+    return forge.pki.certificateFromAsn1(asn1);
+  } catch (cause) {
+    throw new TetherError(code, `${what} is not a DER X.509 certificate with an RSA key.`, { cause });
+  }
+}
+
+function cn(cert: forge.pki.Certificate): string {
+  const attr = cert.subject.getField('CN') as { value?: unknown } | null;
+  return typeof attr?.value === 'string' ? attr.value : cert.subject.hash as string;
+}
+
+function isCa(cert: forge.pki.Certificate): { ca: boolean; pathLen: number | null; canSign: boolean } {
+  const bc = cert.getExtension('basicConstraints') as { cA?: boolean; pathLenConstraint?: number } | null;
+  const ku = cert.getExtension('keyUsage') as { keyCertSign?: boolean } | null;
+  return {
+    ca: bc?.cA === true,
+    pathLen: typeof bc?.pathLenConstraint === 'number' ? bc.pathLenConstraint : null,
+    canSign: ku === null || ku.keyCertSign === true,
+  };
+}
+
+function signedBy(child: forge.pki.Certificate, issuer: forge.pki.Certificate): boolean {
+  if (!issuer.subject || child.issuer.hash !== issuer.subject.hash) return false;
+  try {
+    return issuer.verify(child);
+  } catch {
+    return false;
+  }
+}
+
+function checkDates(cert: forge.pki.Certificate, now: Date, code: ErrorCode): void {
+  if (now < cert.validity.notBefore) {
+    throw new TetherError(code, `Certificate "${cn(cert)}" is not valid until ${cert.validity.notBefore.toISOString()}.`);
+  }
+  if (now > cert.validity.notAfter) {
+    throw new TetherError(code, `Certificate "${cn(cert)}" expired on ${cert.validity.notAfter.toISOString()}.`);
+  }
+}
+
+/**
+ * Checks a CA chain given root first, then each intermediate (messages.ts InstallCaChainRequest):
+ * the root is self-signed, each certificate is signed by the one before it, every one is a CA
+ * (basicConstraints cA, keyCertSign when keyUsage is present, path length respected) and valid now.
+ * Returns the SHA-256 fingerprints in order.
+ */
+export function verifyCaChain(ders: readonly Uint8Array[], now: Date): string[] {
+  const code: ErrorCode = 'DEVICE_CHAIN_REJECTED';
+  if (ders.length < 1 || ders.length > 16) throw new TetherError(code, `A CA chain has 1 to 16 certificates, not ${ders.length}.`);
+  const certs = ders.map((d, i) => parse(d, code, `Certificate ${i + 1} of the chain`));
+  certs.forEach((cert, i) => {
+    const ca = isCa(cert);
+    if (!ca.ca) throw new TetherError(code, `Certificate "${cn(cert)}" is not a CA certificate (basicConstraints cA is not set).`);
+    if (!ca.canSign) throw new TetherError(code, `Certificate "${cn(cert)}" may not sign certificates (keyUsage lacks keyCertSign).`);
+    // CAs below this one in the chain (not counting the leaf): pathLenConstraint must allow them.
+    const below = certs.length - 1 - i;
+    if (ca.pathLen !== null && below > ca.pathLen) {
+      throw new TetherError(code, `Certificate "${cn(cert)}" allows ${ca.pathLen} intermediate CA(s) below it, the chain has ${below}.`);
+    }
+    checkDates(cert, now, code);
+  });
+  const root = certs[0]!;
+  if (!signedBy(root, root)) throw new TetherError(code, `The first certificate ("${cn(root)}") must be a self-signed root.`);
+  for (let i = 1; i < certs.length; i++) {
+    if (!signedBy(certs[i]!, certs[i - 1]!)) {
+      throw new TetherError(code, `Certificate "${cn(certs[i]!)}" is not signed by "${cn(certs[i - 1]!)}" before it in the chain.`);
+    }
+  }
+  return ders.map(sha256Hex);
+}
+
+/** The phone's key pair: made here, kept as a KeyObject, used only to sign. */
+export interface PhoneKeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+export function makeRsaKeyPair(bits: number): Promise<PhoneKeyPair> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else resolve({ publicKey, privateKey });
+    });
+  });
+}
+
+/**
+ * A PKCS#10 request with subject CN=`subject`, signed with SHA-256/RSA. node-forge builds the
+ * request; the signature is made by Node's crypto with the KeyObject, so the key is never exported.
+ */
+export function makeCsr(keys: PhoneKeyPair, subject: string): Uint8Array {
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  csr.setSubject([{ name: 'commonName', value: subject }]);
+  const oid = forge.pki.oids.sha256WithRSAEncryption!;
+  // forge reads these when it serialises the request.
+  const fields = csr as unknown as { signatureOid: string; siginfo: { algorithmOid: string }; certificationRequestInfo: unknown; signature: string };
+  fields.signatureOid = oid;
+  fields.siginfo.algorithmOid = oid;
+  // getCertificationRequestInfo exists in node-forge but not in its type definitions.
+  const info = (forge.pki as unknown as { getCertificationRequestInfo(c: ReturnType<typeof forge.pki.createCertificationRequest>): forge.asn1.Asn1 }).getCertificationRequestInfo(csr);
+  fields.certificationRequestInfo = info;
+  const tbs = Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary');
+  fields.signature = sign('sha256', tbs, keys.privateKey).toString('binary');
+  const der = forge.asn1.toDer(forge.pki.certificationRequestToAsn1(csr)).getBytes();
+  return new Uint8Array(Buffer.from(der, 'binary'));
+}
+
+function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+/**
+ * Checks an issued certificate: it carries the phone's public key, is valid now, and chains
+ * through `issuing` (0–16 intermediates sent with it) to a certificate of the installed CA chain.
+ * Returns its SHA-1 thumbprint.
+ */
+export function verifyIssuedCertificate(
+  certDer: Uint8Array,
+  issuing: readonly Uint8Array[],
+  installedChain: readonly Uint8Array[],
+  keys: PhoneKeyPair,
+  now: Date,
+): string {
+  const code: ErrorCode = 'DEVICE_CERTIFICATE_MISMATCH';
+  const cert = parse(certDer, code, 'The certificate');
+  let certKey: Buffer;
+  try {
+    certKey = spkiDer(createPublicKey(forge.pki.publicKeyToPem(cert.publicKey)));
+  } catch (cause) {
+    throw new TetherError(code, 'The certificate carries an unreadable public key.', { cause });
+  }
+  if (!certKey.equals(spkiDer(keys.publicKey))) throw new TetherError(code, "The certificate is not for this phone's key pair.");
+  checkDates(cert, now, code);
+  if (installedChain.length === 0) throw new TetherError(code, 'No CA chain is installed to check the certificate against; install the chain first.');
+  const trusted = installedChain.map((d, i) => parse(d, code, `Installed CA certificate ${i + 1}`));
+  const extra = issuing.map((d, i) => parse(d, code, `Issuing certificate ${i + 1}`));
+  let current = cert;
+  for (let depth = 0; depth <= 16; depth++) {
+    const anchor = trusted.find((t) => signedBy(current, t));
+    if (anchor) return sha1Thumbprint(certDer);
+    const next = extra.find((x) => x !== current && signedBy(current, x));
+    if (!next) break;
+    if (!isCa(next).ca) throw new TetherError(code, `Issuing certificate "${cn(next)}" is not a CA certificate.`);
+    checkDates(next, now, code);
+    current = next;
+  }
+  throw new TetherError(code, 'The certificate does not chain to the installed CA chain.');
+}
