@@ -122,63 +122,87 @@ function parseHead(head: Uint8Array, limits: SipLimits): ParsedHead {
  * re-synchronised once its framing is in doubt.
  */
 export class SipStreamDecoder {
-  private buf: Uint8Array = new Uint8Array(0);
+  // Received bytes live in store[start, end); the store grows by doubling, so a peer that trickles
+  // a message one byte at a time costs linear, not quadratic, copying.
+  private store = new Uint8Array(1024);
+  private start = 0;
+  private end = 0;
   private failure: TetherError | null = null;
   /** The head of the message being received, once its blank line has arrived. */
   private head: (ParsedHead & { end: number }) | null = null;
-  /** Bytes of `buf` already searched for the blank line without finding it. */
+  /** Bytes of the pending data already searched for the blank line without finding it. */
   private scanned = 0;
 
   constructor(private readonly limits: SipLimits = DEFAULT_SIP_LIMITS) {}
 
   /** Bytes received but not yet part of a returned message. */
   get pending(): number {
-    return this.buf.length;
+    return this.end - this.start;
   }
 
   push(chunk: Uint8Array): SipMessage[] {
     if (this.failure) throw this.failure;
     try {
-      return this.drain(chunk);
+      this.append(chunk);
+      return this.drain();
     } catch (err) {
       this.failure = err instanceof TetherError ? err : malformed('internal', String(err));
-      this.buf = new Uint8Array(0);
+      this.store = new Uint8Array(0);
+      this.start = this.end = 0;
       throw this.failure;
     }
   }
 
-  private drain(chunk: Uint8Array): SipMessage[] {
-    const joined = new Uint8Array(this.buf.length + chunk.length);
-    joined.set(this.buf, 0);
-    joined.set(chunk, this.buf.length);
-    this.buf = joined;
+  private append(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.store.length) {
+      const pending = this.end - this.start;
+      const size = Math.max(1024, pending + chunk.length, pending * 2);
+      const next = size <= this.store.length ? this.store : new Uint8Array(size);
+      if (next === this.store) this.store.copyWithin(0, this.start, this.end);
+      else next.set(this.store.subarray(this.start, this.end), 0);
+      this.store = next;
+      this.start = 0;
+      this.end = pending;
+    }
+    this.store.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  private consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  private drain(): SipMessage[] {
     const out: SipMessage[] = [];
     for (;;) {
+      let buf = this.store.subarray(this.start, this.end);
       if (this.head === null) {
         // RFC 3261 §7.5: CRLFs between messages (keep-alives) are ignored.
         let skip = 0;
-        while (skip + 1 < this.buf.length && this.buf[skip] === 13 && this.buf[skip + 1] === 10) skip += 2;
+        while (skip + 1 < buf.length && buf[skip] === 13 && buf[skip + 1] === 10) skip += 2;
         if (skip > 0) {
-          this.buf = this.buf.subarray(skip);
+          this.consume(skip);
+          buf = this.store.subarray(this.start, this.end);
           this.scanned = 0;
         }
-        const end = findHeaderEnd(this.buf, this.scanned);
+        const end = findHeaderEnd(buf, this.scanned);
         if (end < 0 || end + 4 > this.limits.maxHeaderBytes) {
-          if (end >= 0 || this.buf.length > this.limits.maxHeaderBytes) {
+          if (end >= 0 || buf.length > this.limits.maxHeaderBytes) {
             throw tooLarge('head-too-large', `The SIP message head exceeds the ${this.limits.maxHeaderBytes}-byte limit.`, {
               maxHeaderBytes: this.limits.maxHeaderBytes,
             });
           }
           // Next time, search only the bytes that could complete a CRLFCRLF.
-          this.scanned = Math.max(0, this.buf.length - 3);
+          this.scanned = Math.max(0, buf.length - 3);
           return out;
         }
-        this.head = { ...parseHead(this.buf.subarray(0, end), this.limits), end };
+        this.head = { ...parseHead(buf.subarray(0, end), this.limits), end };
       }
       const total = this.head.end + 4 + this.head.contentLength;
-      if (this.buf.length < total) return out;
-      out.push({ ...this.head.start, headers: this.head.headers, body: this.buf.slice(this.head.end + 4, total) });
-      this.buf = this.buf.slice(total);
+      if (buf.length < total) return out;
+      out.push({ ...this.head.start, headers: this.head.headers, body: buf.slice(this.head.end + 4, total) });
+      this.consume(total);
       this.head = null;
       this.scanned = 0;
     }

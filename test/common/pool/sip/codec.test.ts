@@ -156,3 +156,19 @@ describe('SIP codec', () => {
     expect(codeOf(() => serializeSipMessage(msg))).toBe('BAD_INPUT:undefined');
   });
 });
+
+describe('SIP stream decoder cost', () => {
+  it('takes a maximal message one byte at a time in linear time', () => {
+    const body = 'x'.repeat(DEFAULT_SIP_LIMITS.maxBodyBytes);
+    const wire = enc(`SIP/2.0 200 OK\r\nX: ${'h'.repeat(DEFAULT_SIP_LIMITS.maxHeaderBytes - 100)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const dec = new SipStreamDecoder();
+    const started = performance.now();
+    let got: SipMessage[] = [];
+    for (let i = 0; i < wire.length; i++) got = got.concat(dec.push(wire.subarray(i, i + 1)));
+    const ms = performance.now() - started;
+    expect(got).toHaveLength(1);
+    expect(got[0]!.body.length).toBe(body.length);
+    // ~80 000 pushes; quadratic copying would take tens of seconds here.
+    expect(ms).toBeLessThan(3000);
+  });
+});
