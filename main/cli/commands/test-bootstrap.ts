@@ -2,9 +2,8 @@ import { X509Certificate, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import forge from 'node-forge';
 import { TetherError } from '../../../common/errors';
-import { getAndPublishCert } from '../../pool/certprov';
-import { requestWebTicket, type WebTicketAuth } from '../../pool/auth/webticket';
-import { discoverCertProvAuth } from '../../pool/auth/webticket-discovery';
+import { provisionCertificate } from '../../pool/certprov';
+import type { WebTicketAuth } from '../../pool/auth/webticket';
 import { PoolHttpClient } from '../../pool/net/http';
 import { createPoolResolver } from '../../pool/net/resolver';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
@@ -127,53 +126,37 @@ export const testBootstrapCommand: Command = {
         : { kind: 'ntlm', ...splitAccount(a.account!), password: await secret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `) };
     const http = new PoolHttpClient({ resolver, extraCaPems });
     try {
-      const eps = await discoverCertProvAuth(http, a.certprov!);
-      const port = auth.kind === 'pin' ? eps.ports.pin : (eps.ports.ntlm ?? eps.ports.negotiate);
-      if (!port) {
-        throw new TetherError(auth.kind === 'pin' ? 'WEBTICKET_METHOD_DISABLED' : 'NTLM_NOT_OFFERED', undefined, {
-          detail: { webTicketUrl: eps.webTicketUrl, method: auth.kind },
-        });
+      const issued = await provisionCertificate({
+        http,
+        certProvBase: a.certprov!,
+        auth,
+        ...(a.sip === undefined ? {} : { sipUri: a.sip }),
+        csr: givenCsr ?? throwawayCsr,
+        deviceId: a.deviceId ?? randomUUID(),
+      });
+      const leaf = new X509Certificate(issued.certificatePem);
+      const chain = issued.chainPems.map((p) => new X509Certificate(p).subject.replace(/\n/g, ', '));
+      if (a.json) {
+        io.stdout.write(
+          JSON.stringify({
+            ok: true,
+            user: issued.sipUri,
+            method: issued.method,
+            certificate: { subject: leaf.subject, issuer: leaf.issuer, serial: leaf.serialNumber, notBefore: leaf.validFrom, notAfter: leaf.validTo, fingerprint256: leaf.fingerprint256 },
+            chain,
+            certificatePem: issued.certificatePem,
+            chainPems: issued.chainPems,
+          }) + '\n',
+        );
+      } else {
+        io.stdout.write(
+          `Stage 7 ok: web ticket for ${issued.sipUri} (${issued.method === 'pin' ? 'PIN' : 'NTLM'}).\n` +
+            `Stage 8 ok: certificate issued and published.\n` +
+            `  subject  ${leaf.subject}\n  issuer   ${leaf.issuer.replace(/\n/g, ', ')}\n  valid    ${leaf.validFrom} → ${leaf.validTo}\n` +
+            `  sha256   ${leaf.fingerprint256}\n  chain    ${chain.join(' → ')}\n`,
+        );
       }
-      const ticket = await requestWebTicket({ http, url: port, appliesTo: eps.certProvUrl, auth, ...(a.sip === undefined ? {} : { sipUri: a.sip }) });
-      try {
-        const sipUri = ticket.sipUri ?? a.sip;
-        if (sipUri === undefined) {
-          throw new TetherError('WEBTICKET_BAD_RESPONSE', 'The web ticket does not name the user; give --sip.');
-        }
-        const issued = await getAndPublishCert({
-          http,
-          url: eps.certProvUrl,
-          ticket,
-          csrPem: givenCsr ?? throwawayCsr(sipUri),
-          deviceId: a.deviceId ?? randomUUID(),
-          entity: sipUri,
-        });
-        const leaf = new X509Certificate(issued.certificatePem);
-        const chain = issued.chainPems.map((p) => new X509Certificate(p).subject.replace(/\n/g, ', '));
-        if (a.json) {
-          io.stdout.write(
-            JSON.stringify({
-              ok: true,
-              user: sipUri,
-              method: auth.kind,
-              certificate: { subject: leaf.subject, issuer: leaf.issuer, serial: leaf.serialNumber, notBefore: leaf.validFrom, notAfter: leaf.validTo, fingerprint256: leaf.fingerprint256 },
-              chain,
-              certificatePem: issued.certificatePem,
-              chainPems: issued.chainPems,
-            }) + '\n',
-          );
-        } else {
-          io.stdout.write(
-            `Stage 7 ok: web ticket for ${sipUri} (${auth.kind === 'pin' ? 'PIN' : 'NTLM'}).\n` +
-              `Stage 8 ok: certificate issued and published.\n` +
-              `  subject  ${leaf.subject}\n  issuer   ${leaf.issuer.replace(/\n/g, ', ')}\n  valid    ${leaf.validFrom} → ${leaf.validTo}\n` +
-              `  sha256   ${leaf.fingerprint256}\n  chain    ${chain.join(' → ')}\n`,
-          );
-        }
-        return EXIT.ok;
-      } finally {
-        ticket.dispose();
-      }
+      return EXIT.ok;
     } finally {
       http.close();
     }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOcsDiagnosticsFault } from '../../../../common/pool/soap-envelope';
 import { discoverCertProvAuth, type CertProvAuthEndpoints } from '../../../../main/pool/auth/webticket-discovery';
 import { requestWebTicket, type IssuedWebTicket } from '../../../../main/pool/auth/webticket';
-import { getAndPublishCert } from '../../../../main/pool/certprov';
+import { getAndPublishCert, provisionCertificate } from '../../../../main/pool/certprov';
 import { makeCsr } from '../../../common/pool/csr-fixture';
 import { openssl, tempDir, writeFiles } from '../../../lab/support';
 import { startWebServicesLab, type WebServicesLab } from '../../../lab/webservices/fixture';
@@ -158,6 +158,42 @@ describe('PIN → web ticket → GetAndPublishCert over HTTPS against the lab', 
     const ticket = await pinTicket();
     await expect(publish(ticket, { csrPem: tamperCsr(phone.csrPem) })).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'certificate' });
     await expect(publish(ticket, { csrPem: 'hello' })).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'certificate' });
+  });
+});
+
+describe('provisionCertificate (stages 7 and 8 in one call)', () => {
+  it('discovers, signs in with PIN, makes the CSR once the user is known, and reports the stages in order', async () => {
+    const stages: string[] = [];
+    const subjects: string[] = [];
+    const r = await provisionCertificate({
+      http: env.http,
+      certProvBase: env.certProvBase,
+      auth: { kind: 'pin', phoneOrExt: '+14255550101', pin: '13579' },
+      csr: (sipUri) => {
+        subjects.push(sipUri);
+        return phone.csrPem;
+      },
+      deviceId,
+      onStage: (s) => stages.push(s),
+    });
+    expect(stages).toEqual(['auth', 'certificate']);
+    expect(subjects).toEqual(['sip:alice@contoso.test']);
+    expect(r).toMatchObject({ sipUri: 'sip:alice@contoso.test', method: 'pin' });
+    expect(r.endpoints.certProvUrl).toBe(eps.certProvUrl);
+    expect(new X509Certificate(r.certificatePem).checkIssued(new X509Certificate(env.lab.ca.intermediateCertPem))).toBe(true);
+  });
+
+  it('keeps each failure in its own stage', async () => {
+    const stage7 = await provisionCertificate({ http: env.http, certProvBase: env.certProvBase, auth: { kind: 'pin', phoneOrExt: '102', pin: '11111' }, csr: phone.csrPem, deviceId }).catch((e: unknown) => e);
+    expect(stage7).toMatchObject({ code: 'WEBTICKET_PIN_REJECTED', stage: 'auth' });
+    env.lab.users.unlock(env.lab.users.bySipUri('sip:bob@contoso.test')!);
+    env.lab.context.faults.set('publish-store-unavailable', true);
+    try {
+      const stage8 = await provisionCertificate({ http: env.http, certProvBase: env.certProvBase, auth: { kind: 'pin', phoneOrExt: '102', pin: '24680' }, csr: phone.csrPem, deviceId }).catch((e: unknown) => e);
+      expect(stage8).toMatchObject({ code: 'CERTPROV_PUBLISH_FAILED', stage: 'certificate' });
+    } finally {
+      env.lab.context.faults.set('publish-store-unavailable', false);
+    }
   });
 });
 
