@@ -8,6 +8,7 @@ export { ImageCache, type CachedImage } from './cache';
 export { checkForUpdate, deviceUpdateUrl, DEVICE_UPDATE_PATH, DEVICE_UPDATE_EXTERNAL_PATH } from './check';
 export { downloadVerified, type ExpectedImage } from './download';
 export { DOWNLOAD_TIMEOUTS, type UpdateHttpOptions } from './http';
+export { deviceUpdateIdentity, LPE_DEVICE_TYPE, LPE_IMAGE_FILE } from './identity';
 
 export interface UpdateResult {
   readonly answer: DeviceUpdateAnswer;
