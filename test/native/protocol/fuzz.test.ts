@@ -187,7 +187,8 @@ describe('decoder fuzz', () => {
       });
       armed = true;
       const call = host.call('status', {}).catch((e: unknown) => e);
-      const raced = await Promise.race([device.closed, call.then((v) => (v instanceof TetherError ? device.closed : ('answered' as const)))]);
+      const answered = call.then((v): Promise<TetherError | null> | 'answered' => (v instanceof TetherError ? device.closed : 'answered'));
+      const raced = await Promise.race<TetherError | null | 'answered'>([device.closed, answered]);
       if (raced === 'answered') {
         // The mutation happened to leave the frame intact (e.g. a flip undone): the call must have worked.
         expect(await call).toEqual(STATUS);
