@@ -186,10 +186,13 @@ describe('decoder fuzz', () => {
         transform: (d, f) => (armed && d === 'a→b' ? ((armed = false), [mutate(r, f)]) : [f]),
       });
       armed = true;
-      const call = host.call('status', {}).catch((e: unknown) => e);
-      const answered = call.then((v): Promise<TetherError | null> | 'answered' => (v instanceof TetherError ? device.closed : 'answered'));
-      const raced = await Promise.race<TetherError | null | 'answered'>([device.closed, answered]);
-      if (raced === 'answered') {
+      const call = host.call('status', {});
+      const outcome = call.then(
+        () => 'answered' as const,
+        () => 'failed' as const,
+      );
+      const first = await Promise.race([device.closed.then(() => 'closed' as const), outcome]);
+      if (first === 'answered') {
         // The mutation happened to leave the frame intact (e.g. a flip undone): the call must have worked.
         expect(await call).toEqual(STATUS);
         await host.close();
