@@ -114,62 +114,58 @@ function blank(s: Step, query: string, reason: string): RegistrarCandidate {
   };
 }
 
+type Target = RegistrarCandidate & { host: string; port: number };
+
 /**
  * Walks every step and lists every candidate with its verdict; the first usable one in order is
  * chosen. All steps are walked even after a choice, so a helpdesk user sees the whole picture.
+ * The DNS questions go out in parallel (a silent DNS server costs one timeout, not nine); the
+ * RFC 2782 ordering then runs in step order, so an injected random source gives one answer.
  */
 export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarOutcome> {
   const { domain, resolver } = search;
   const random = search.random ?? Math.random;
-  const candidates: RegistrarCandidate[] = [];
   let asked = 0;
   let down = 0;
-
-  const resolveAddresses = async (c: RegistrarCandidate & { host: string; port: number }): Promise<RegistrarCandidate> => {
-    asked++;
-    try {
-      const addresses = await resolver.resolve4(c.host);
-      const withAddresses = { ...c, addresses };
-      if (search.probe) {
-        try {
-          await search.probe(c.host, c.port);
-        } catch (err) {
-          return { ...withAddresses, status: 'skipped', reason: `${c.host}:${c.port} did not accept a connection: ${err instanceof Error ? err.message : String(err)}` };
-        }
-      }
-      return { ...withAddresses, status: 'usable', reason: search.probe ? 'resolves and accepts a connection' : 'resolves' };
-    } catch (err) {
-      const why = dnsReason(err);
-      if (why.serverDown) down++;
-      return { ...c, status: 'skipped', reason: `target ${c.host} has no A record: ${why.reason}` };
-    }
+  const noteFailure = (err: unknown) => {
+    const why = dnsReason(err);
+    if (why.serverDown) down++;
+    return why.reason;
   };
 
-  for (const s of REGISTRAR_STEPS) {
+  // 1. Every SRV question at once.
+  const srvAnswers = await Promise.all(
+    REGISTRAR_STEPS.map(async (s) => {
+      if (s.kind !== 'srv') return null;
+      asked++;
+      try {
+        return { records: await resolver.resolveSrv(s.name!(domain)), reason: null };
+      } catch (err) {
+        return { records: [], reason: noteFailure(err) };
+      }
+    }),
+  );
+
+  // 2. Candidates in the vendor's order (synchronous, so the random draws happen in step order).
+  const candidates: RegistrarCandidate[] = [];
+  const targets: Target[] = [];
+  const addTarget = (c: Target) => {
+    candidates.push(c);
+    targets.push(c);
+  };
+  REGISTRAR_STEPS.forEach((s, i) => {
     if (s.kind === 'srv') {
       const query = s.name!(domain);
-      asked++;
-      let records;
-      try {
-        records = await resolver.resolveSrv(query);
-      } catch (err) {
-        const why = dnsReason(err);
-        if (why.serverDown) down++;
-        candidates.push(blank(s, query, `no SRV record: ${why.reason}`));
-        continue;
-      }
-      if (records.length === 0) {
-        candidates.push(blank(s, query, 'no SRV record'));
-        continue;
-      }
-      for (const r of orderSrv(records, random)) {
-        const base = { ...blank(s, query, ''), host: r.name, port: r.port, priority: r.priority, weight: r.weight };
-        if (r.name === '' || r.name === '.') {
+      const answer = srvAnswers[i]!;
+      if (answer.reason !== null) candidates.push(blank(s, query, `no SRV record: ${answer.reason}`));
+      else if (answer.records.length === 0) candidates.push(blank(s, query, 'no SRV record'));
+      else {
+        for (const r of orderSrv(answer.records, random)) {
+          const base = { ...blank(s, query, ''), host: r.name, port: r.port, priority: r.priority, weight: r.weight };
           // RFC 2782: a target of "." means the service is decidedly not available here.
-          candidates.push({ ...base, host: null, reason: 'the SRV target is "." (service not offered)' });
-          continue;
+          if (r.name === '' || r.name === '.') candidates.push({ ...base, host: null, reason: 'the SRV target is "." (service not offered)' });
+          else addTarget(base);
         }
-        candidates.push(await resolveAddresses(base as RegistrarCandidate & { host: string; port: number }));
       }
     } else if (s.kind === 'dhcp') {
       const dhcp = search.dhcp;
@@ -177,17 +173,35 @@ export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarO
       if (dhcp === null) candidates.push(blank(s, query, search.dhcpProblem ? `DHCP gave no answer: ${search.dhcpProblem}` : 'DHCP was not asked (use --dhcp-inform IFACE)'));
       else if (dhcp.option120 === null) candidates.push(blank(s, query, `the DHCP answer from ${dhcp.server} has no option 120`));
       else if (dhcp.option120.names === null) candidates.push(blank(s, query, `option 120 is unusable: ${dhcp.option120.error?.message ?? 'malformed'}`));
-      else {
-        for (const name of dhcp.option120.names) {
-          const base = { ...blank(s, query, ''), host: name, port: s.port! };
-          candidates.push(await resolveAddresses(base as RegistrarCandidate & { host: string; port: number }));
-        }
-      }
+      else for (const name of dhcp.option120.names) addTarget({ ...blank(s, query, ''), host: name, port: s.port! });
     } else {
       const host = s.name!(domain);
-      candidates.push(await resolveAddresses({ ...blank(s, host, ''), host, port: s.port! } as RegistrarCandidate & { host: string; port: number }));
+      addTarget({ ...blank(s, host, ''), host, port: s.port! });
     }
-  }
+  });
+
+  // 3. Every target's A record (and reachability) at once; verdicts are written in place.
+  await Promise.all(
+    targets.map(async (c) => {
+      asked++;
+      try {
+        c.addresses.push(...(await resolver.resolve4(c.host)));
+      } catch (err) {
+        c.reason = `target ${c.host} has no A record: ${noteFailure(err)}`;
+        return;
+      }
+      if (search.probe) {
+        try {
+          await search.probe(c.host, c.port);
+        } catch (err) {
+          c.reason = `${c.host}:${c.port} did not accept a connection: ${err instanceof Error ? err.message : String(err)}`;
+          return;
+        }
+      }
+      c.status = 'usable';
+      c.reason = search.probe ? 'resolves and accepts a connection' : 'resolves';
+    }),
+  );
 
   let chosen: RegistrarChoice | null = null;
   for (const c of candidates) {
