@@ -69,6 +69,14 @@ export function verifyCaChain(ders: readonly Uint8Array[], now: Date): string[] 
   const code: ErrorCode = 'DEVICE_CHAIN_REJECTED';
   if (ders.length < 1 || ders.length > 16) throw new TetherError(code, `A CA chain has 1 to 16 certificates, not ${ders.length}.`);
   const certs = ders.map((d, i) => parse(d, code, `Certificate ${i + 1} of the chain`));
+  // Structure first (the most useful message when the order is wrong), then each CA's own checks.
+  const root = certs[0]!;
+  if (!signedBy(root, root)) throw new TetherError(code, `The first certificate ("${cn(root)}") must be a self-signed root.`);
+  for (let i = 1; i < certs.length; i++) {
+    if (!signedBy(certs[i]!, certs[i - 1]!)) {
+      throw new TetherError(code, `Certificate "${cn(certs[i]!)}" is not signed by "${cn(certs[i - 1]!)}" before it in the chain.`);
+    }
+  }
   certs.forEach((cert, i) => {
     const ca = isCa(cert);
     if (!ca.ca) throw new TetherError(code, `Certificate "${cn(cert)}" is not a CA certificate (basicConstraints cA is not set).`);
@@ -80,13 +88,6 @@ export function verifyCaChain(ders: readonly Uint8Array[], now: Date): string[] 
     }
     checkDates(cert, now, code);
   });
-  const root = certs[0]!;
-  if (!signedBy(root, root)) throw new TetherError(code, `The first certificate ("${cn(root)}") must be a self-signed root.`);
-  for (let i = 1; i < certs.length; i++) {
-    if (!signedBy(certs[i]!, certs[i - 1]!)) {
-      throw new TetherError(code, `Certificate "${cn(certs[i]!)}" is not signed by "${cn(certs[i - 1]!)}" before it in the chain.`);
-    }
-  }
   return ders.map(sha256Hex);
 }
 
