@@ -180,9 +180,15 @@ export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarO
     }
   });
 
-  // 3. Every target's A record (and reachability) at once; verdicts are written in place.
+  // 3. Every target's A record (and reachability) at once; verdicts are written in place. When
+  // the server answered no SRV question at all, asking it again would only repeat the timeout.
+  const serverSilent = asked > 0 && down === asked;
   await Promise.all(
     targets.map(async (c) => {
+      if (serverSilent) {
+        c.reason = `target ${c.host} not looked up: the DNS server did not answer the SRV questions`;
+        return;
+      }
       asked++;
       try {
         c.addresses.push(...(await resolver.resolve4(c.host)));

@@ -146,8 +146,12 @@ describe("the vendor's six-step Registrar order", () => {
     expect(missing.deviceUpdate.error).toMatchObject({ code: 'DNS_NO_DEVICE_UPDATE', stage: 'find-update' });
   });
   it('a silent DNS server gives DNS_UNAVAILABLE, not "no records"', async () => {
-    const r = await discoverPool({ domain: D, resolver: fakeResolver({ down: true }) });
+    const silent = fakeResolver({ down: true });
+    const r = await discoverPool({ domain: D, resolver: silent });
     expect(r.registrarError?.code).toBe('DNS_UNAVAILABLE');
+    // It is not asked again for the A-record fallbacks (each would cost another timeout).
+    expect(silent.asked.filter((q) => q.startsWith('A ') && !q.includes('ucupdates-r2'))).toEqual([]);
+    expect(r.candidates.find((c) => c.step === 7)?.reason).toMatch(/not looked up/);
     expect(r.deviceUpdate.error?.code).toBe('DNS_UNAVAILABLE');
   });
   it('refuses a domain that is not a name', async () => {
