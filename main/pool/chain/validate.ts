@@ -76,13 +76,29 @@ function checkDates(c: ChainCertificate, now: Date, role: string): void {
   }
 }
 
+/** Whether `child` carries a valid signature by `issuer`'s key; an unusable key is CHAIN_MALFORMED. */
+function signedBy(child: ChainCertificate, issuer: ChainCertificate): boolean {
+  let key;
+  try {
+    key = issuer.x509.publicKey;
+  } catch (cause) {
+    throw new TetherError('CHAIN_MALFORMED', `The public key of '${issuer.subject}' cannot be read.`, { detail: { reason: 'bad-public-key', subject: issuer.subject }, cause });
+  }
+  try {
+    return child.x509.verify(key);
+  } catch {
+    // OpenSSL refuses some damaged signatures outright; that is a failed signature too.
+    return false;
+  }
+}
+
 function checkSignedBy(child: ChainCertificate, issuer: ChainCertificate, role: string): void {
   if (!issuer.isCa) {
     throw new TetherError('CHAIN_NOT_CA', `'${issuer.subject}' signs '${child.subject}' but is not a CA (basic constraints).`, {
       detail: { subject: issuer.subject, signs: child.subject },
     });
   }
-  if (!child.x509.verify(issuer.x509.publicKey)) {
+  if (!signedBy(child, issuer)) {
     throw new TetherError('CHAIN_BAD_SIGNATURE', `The ${role} '${child.subject}' was not signed by '${issuer.subject}'.`, {
       detail: { subject: child.subject, issuer: issuer.subject },
     });
@@ -102,7 +118,7 @@ export function validateChain(ders: readonly Uint8Array[], now: Date): Validated
 
   const roots = certs.filter(isSelfIssued);
   for (const r of roots) {
-    if (!r.x509.verify(r.x509.publicKey)) {
+    if (!signedBy(r, r)) {
       throw new TetherError('CHAIN_BAD_SIGNATURE', `The root '${r.subject}' does not carry a valid self-signature.`, { detail: { subject: r.subject } });
     }
   }

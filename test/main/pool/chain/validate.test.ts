@@ -149,3 +149,23 @@ describe('trust decision', () => {
     expect(failure(() => decideTrust(v.root)).code).toBe('CHAIN_ROOT_UNTRUSTED');
   });
 });
+
+describe('hostile chain documents (fuzz)', () => {
+  it('a mutated PKCS#7 either still validates or fails with a typed CHAIN_* error', async () => {
+    const fc = (await import('fast-check')).default;
+    const p7 = encodePkcs7Certificates([pki.intermediate.pem, pki.root.pem]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(p7.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
+        const bytes = p7.slice();
+        for (const [at, b] of edits) bytes[at] = b;
+        try {
+          validateChain(decodePkcs7Certificates(bytes), now);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TetherError);
+          expect((err as TetherError).code).toMatch(/^CHAIN_/);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
