@@ -131,6 +131,20 @@ function resetCodeFor(error: TetherError): string | null {
   return error.code === 'PROTOCOL_PEER_RESET' || error.code === 'PROTOCOL_LINK_CLOSED' ? null : error.code;
 }
 
+/** The longest prefix of `text` whose UTF-8 form fits in `maxBytes` (never splits a character). */
+function utf8Prefix(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > maxBytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
 function ignore(): void {
   // Fire-and-forget sends: the session's end() already reports the failure.
 }
@@ -727,10 +741,12 @@ export class SessionCore {
 
   private sendError(code: number, tag: number, error: TetherError): void {
     if (this.ended) return;
-    const message = this.encodeControl(Kind.ERROR, code, tag, errorReplyCodec, {
-      code: error.code,
-      message: error.message.slice(0, 200),
-    });
+    let message: Uint8Array;
+    try {
+      message = this.encodeControl(Kind.ERROR, code, tag, errorReplyCodec, { code: error.code, message: utf8Prefix(error.message, 512) });
+    } catch {
+      message = this.encodeControl(Kind.ERROR, code, tag, errorReplyCodec, { code: 'DEVICE_INTERNAL', message: '' });
+    }
     this.sendControl(message, false).catch(ignore);
   }
 

@@ -74,6 +74,22 @@ describe('tether operations between host and phone sessions', () => {
     await host.close();
   });
 
+  it('a long non-ASCII error message is cut to 512 UTF-8 bytes, never breaking the reply', async () => {
+    const { host } = await connect({
+      handlers: {
+        wipe: async () => {
+          throw new TetherError('DEVICE_STORAGE_FULL', 'Speicher voll — ✗'.repeat(100));
+        },
+      },
+    });
+    await host.confirmPairing();
+    const err = (await host.call('wipe', { includeCertificate: false }).catch((e: unknown) => e)) as TetherError;
+    expect(err.code).toBe('DEVICE_STORAGE_FULL');
+    expect(Buffer.byteLength(err.message)).toBeLessThanOrEqual(512);
+    expect(err.message.startsWith('Speicher voll — ✗')).toBe(true);
+    await host.close();
+  });
+
   it('a missing handler answers PROTOCOL_UNSUPPORTED_OPERATION; an invalid handler reply answers DEVICE_INTERNAL', async () => {
     const { host } = await connect({
       handlers: { status: async () => ({ ...STATUS, vlan: 5000 }) },
