@@ -142,3 +142,24 @@ describe('RegisterTransaction (the socket-free exchange native/ and main/ share)
     expect(step.done && 'error' in step && step.error.code).toBe('SIP_MESSAGE_MALFORMED');
   });
 });
+
+describe('hostile registrar answers (fuzz)', () => {
+  it('a mutated 200 OK or 401 ends the transaction with a typed, non-internal error or a registration', async () => {
+    const fc = (await import('fast-check')).default;
+    const { RegisterTransaction } = await import('../../../../common/pool/sip');
+    const ids = newRegisterIds();
+    const opts = { sipUri: 'sip:alice@contoso.test', local: { host: '127.0.0.1', port: 1 }, ids };
+    const req = new RegisterTransaction(opts, 'p').request;
+    const ok = serializeSipMessage(buildResponse(req, 200, 'OK', [{ name: 'Contact', value: '<sip:1.2.3.4:5>;expires=60' }], { type: PROVISIONING_CONTENT_TYPE, text: buildProvisioningBody(PROV) }));
+    const challenge = serializeSipMessage(buildResponse(req, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: tlsDskChallenge('pool', 'https://pool/CertProv/CertProvisioningService.svc') }]));
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.tuple(fc.nat(10_000), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }), (which, edits) => {
+        const bytes = (which ? ok : challenge).slice();
+        for (const [at, b] of edits) bytes[at % bytes.length] = b;
+        const step = new RegisterTransaction(opts, 'p').receive(bytes);
+        if (step.done && 'error' in step) expect(step.error.code).not.toBe('INTERNAL');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
