@@ -30,6 +30,8 @@ export interface AttachOptions {
   readonly source: SourceKind;
   readonly triple?: InterfaceTriple;
   readonly session?: HostSessionOptions;
+  /** Reset the device first (re-attach after a failed session: stale frames are dropped). */
+  readonly reset?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface AttachOptions {
  * it needs the user to compare the code.
  */
 export async function attachPhone(device: USBDevice, options: AttachOptions): Promise<AttachedPhone> {
-  const link = await openTetherLink(device, options.triple);
+  const link = await openTetherLink(device, options.triple, { reset: options.reset });
   let session: HostSession;
   try {
     session = await openHostSession(link, options.session);

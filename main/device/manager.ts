@@ -41,6 +41,8 @@ interface Tracked {
   failures: number;
   present: boolean;
   retry: unknown;
+  /** The last session on this device failed: reset it before the next handshake. */
+  needsReset: boolean;
 }
 
 /**
@@ -126,7 +128,7 @@ export class DeviceManager implements PhoneProvider {
     if (this.stopped || !hasTetherInterface(device, this.catalogue.tetherInterface)) return;
     let t = this.tracked.get(device);
     if (!t) {
-      t = { source, phone: null, attaching: false, failures: 0, present: true, retry: null };
+      t = { source, phone: null, attaching: false, failures: 0, present: true, retry: null, needsReset: false };
       this.tracked.set(device, t);
     }
     t.present = true;
@@ -137,7 +139,13 @@ export class DeviceManager implements PhoneProvider {
     if (t.attaching || t.phone || this.stopped) return;
     t.attaching = true;
     try {
-      const phone = await attachPhone(device, { source: t.source.kind, triple: this.catalogue.tetherInterface, session: { ...this.options.session, timers: this.options.session?.timers ?? this.timers } });
+      const phone = await attachPhone(device, {
+        source: t.source.kind,
+        triple: this.catalogue.tetherInterface,
+        session: { ...this.options.session, timers: this.options.session?.timers ?? this.timers },
+        reset: t.needsReset,
+      });
+      t.needsReset = false;
       if (this.stopped || !t.present) {
         await phone.close();
         return;
@@ -149,6 +157,8 @@ export class DeviceManager implements PhoneProvider {
     } catch (err) {
       t.failures++;
       const error = toTetherError(err);
+      // A handshake that failed on protocol grounds may have met a previous session's leftovers.
+      if (error.code.startsWith('PROTOCOL_')) t.needsReset = true;
       this.emit({ type: 'error', source: t.source.kind, vendorId: device.vendorId, productId: device.productId, error });
       this.scheduleRetry(device, t);
     } finally {
@@ -161,8 +171,11 @@ export class DeviceManager implements PhoneProvider {
     t.phone = null;
     void phone.close();
     this.emit({ type: 'detach', phone, reason });
-    // Still on the bus (a protocol reset, not an unplug): open a new session on it.
-    if (reason !== null) this.scheduleRetry(device, t);
+    // Still on the bus (a protocol reset, not an unplug): reset the device, open a new session on it.
+    if (reason !== null) {
+      t.needsReset = true;
+      this.scheduleRetry(device, t);
+    }
   }
 
   private scheduleRetry(device: USBDevice, t: Tracked): void {

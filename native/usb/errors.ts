@@ -11,6 +11,7 @@ export type UsbOperation =
   | 'transfer-out'
   | 'clear-halt'
   | 'release'
+  | 'reset'
   | 'close';
 
 /** The platform hint that goes with a permission or driver problem, in the user's words. */
