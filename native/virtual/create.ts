@@ -79,6 +79,7 @@ export class VirtualPhoneHost {
     this.handlers = phoneHandlers(() => this.phone, this.faults, {
       unplug: () => this.unplug(),
       reboot: (delayMs, reason) => this.scheduleReboot(delayMs, reason),
+      powerCut: (reason) => void this.reboot(reason),
     });
   }
 

@@ -10,6 +10,8 @@ export interface PhonePower {
   unplug(): void;
   /** Reboots the phone after `delayMs`; returns the delay actually used. */
   reboot(delayMs: number, reason: string): number;
+  /** Loses power at once and boots again (no reply goes out). */
+  powerCut(reason: string): void;
 }
 
 /** Time a phone leaves for its reply to reach the host before it reboots. */
@@ -64,7 +66,7 @@ export function phoneHandlers(phone: () => VirtualPhone, faults: VirtualFaults, 
   };
   const onBulk = async (chunk: BulkChunk): Promise<void> => {
     const have = await phone().firmwareData(chunk);
-    if (faults.rebootAtImageByte(have)) power.reboot(0, `power cut while receiving firmware (${have} bytes held)`);
+    if (faults.rebootAtImageByte(have)) power.powerCut(`power cut while receiving firmware (${have} bytes held)`);
   };
   return { handlers, onBulk };
 }

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openHostSession, type HostSession } from '../../../native/protocol';
+import { BUILT_IN_CATALOGUE } from '../../../native/usb/catalogue';
+import { findTetherInterface } from '../../../native/usb/endpoints';
+import { openTetherLink } from '../../../native/usb/open';
+import { VirtualClock } from '../../../native/virtual/clock';
+import { createVirtualPhone } from '../../../native/virtual/create';
+import { VIRTUAL_VENDOR_ID } from '../../../native/virtual/descriptors';
+import { macForSerial } from '../../../native/virtual/phone/identity';
+import { MemoryPhoneStore } from '../../../native/virtual/phone/store';
+import type { RegistrationAttempt } from '../../../native/virtual/phone/phone';
+import { makeTestCa } from './pki-fixtures';
+
+const open: HostSession[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => {});
+});
+
+describe('every catalogue model', () => {
+  for (const model of BUILT_IN_CATALOGUE.models) {
+    it(`${model.id}: descriptors and handshake identity come from the catalogue`, async () => {
+      const serial = `${model.id}-M1`;
+      const device = await createVirtualPhone({ model: model.id, serial, clock: new VirtualClock(), speed: 'full' });
+      expect(device.vendorId).toBe(model.vendorId ?? VIRTUAL_VENDOR_ID);
+      expect(device.productName).toBe(model.name);
+      expect(device.manufacturerName).toBe(model.vendor);
+      expect(device.serialNumber).toBe(serial);
+      expect(findTetherInterface(device).in.packetSize).toBe(64);
+      const s = await openHostSession(await openTetherLink(device));
+      open.push(s);
+      expect(s.identity).toEqual({
+        modelId: model.id,
+        serial,
+        hardwareRevision: model.hardwareRevision,
+        firmwareVersion: model.firmwareVersion,
+        mac: macForSerial(serial),
+        locale: model.locale,
+      });
+      expect(s.identity.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+    });
+  }
+
+  it('gives distinct virtual product IDs and refuses an unknown model', async () => {
+    const ids = new Set<number>();
+    for (const m of BUILT_IN_CATALOGUE.models) ids.add((await createVirtualPhone({ model: m.id, clock: new VirtualClock() })).productId);
+    expect(ids.size).toBe(BUILT_IN_CATALOGUE.models.length);
+    await expect(createVirtualPhone({ model: 'CX9999' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+});
+
+describe('display and registration', () => {
+  it('sends display events and leaves registration alone when no registrar seam is given', async () => {
+    const device = await createVirtualPhone({ model: 'CX600', clock: new VirtualClock() });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    const shown: string[] = [];
+    s.on('display', (e) => shown.push(e.text));
+    await s.confirmPairing();
+    await s.call('status', {});
+    expect(shown.at(-1)).toContain('Not signed in');
+    expect((await s.call('status', {})).registration.state).toBe('unregistered');
+  });
+
+  it('signs in through the registrar seam once it has a certificate and a registrar, and reports the result', async () => {
+    const ca = makeTestCa();
+    const attempts: RegistrationAttempt[] = [];
+    const store = new MemoryPhoneStore();
+    const device = await createVirtualPhone({
+      model: 'CX600',
+      serial: 'CX600-REG',
+      store,
+      clock: new VirtualClock(),
+      registrar: async (attempt) => {
+        attempts.push(attempt);
+        attempt.secureContext(); // the phone's key and certificate make a TLS context
+        return attempts.length === 1 ? { ok: true, sipStatus: 200, diagnostics: null } : { ok: false, sipStatus: 401, diagnostics: '1000;reason="test"' };
+      },
+    });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    await s.confirmPairing();
+    const events: string[] = [];
+    s.on('registration', (r) => events.push(r.state));
+    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
+    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
+    const { csr } = await s.call('makeKeyPair', { subject: 'sip:erin@contoso.test', keyBits: 2048 });
+    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    let status = await s.call('status', {});
+    for (let i = 0; i < 20 && status.registration.state !== 'registered'; i++) status = await s.call('status', {});
+    expect(status.registration).toMatchObject({ state: 'registered', sipUri: 'sip:erin@contoso.test', registrar: 'pool01.contoso.test', sipStatus: 200 });
+    expect(attempts[0]!.registrar).toEqual({ fqdn: 'pool01.contoso.test', port: 5061 });
+    expect(events).toContain('registering');
+    expect(status.displayText).toContain('Signed in');
+    // After a reboot the phone signs in again by itself (certificate, key and registrar survived).
+    const back = device.host!.nextAttach();
+    await s.call('reboot', { delayMs: 0 });
+    const s2 = await openHostSession(await openTetherLink(await back));
+    open.push(s2);
+    let again = await s2.call('status', {});
+    for (let i = 0; i < 20 && again.registration.state !== 'failed'; i++) again = await s2.call('status', {});
+    expect(again.registration).toMatchObject({ state: 'failed', sipStatus: 401, diagnostics: '1000;reason="test"' });
+    expect(attempts).toHaveLength(2);
+  });
+});
