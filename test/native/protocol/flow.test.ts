@@ -319,3 +319,53 @@ describe('handshake violations', () => {
     await expect(openHostSession(a, { maxPayload: 100 })).rejects.toBeInstanceOf(TetherError);
   });
 });
+
+describe('message-level limits and violations', () => {
+  it('a control message over the receiver’s limit resets with PROTOCOL_MESSAGE_TOO_LARGE', async () => {
+    const { host, device } = await connect({ maxMessageBytes: 4096 });
+    await host.confirmPairing();
+    const big = new Uint8Array(16 * 1024).fill(0x30);
+    void host.call('installCaChain', { certificates: [big] }).catch(() => undefined);
+    expect(await device.closed).toMatchObject({ code: 'PROTOCOL_MESSAGE_TOO_LARGE' });
+  });
+
+  it('the phone answers PROTOCOL_BUSY beyond 16 requests in progress, and serves again later', async () => {
+    const waiting: Array<() => void> = [];
+    const { host } = await connect({
+      handlers: {
+        ...sampleHandlers(),
+        logs: () => new Promise((resolve) => waiting.push(() => resolve({ text: '', truncated: false }))),
+      },
+    });
+    const calls = Array.from({ length: 17 }, () => host.call('logs', { maxBytes: 1 }).then(() => 'ok', (e: TetherError) => e.code));
+    await settle();
+    expect(waiting.length).toBe(16);
+    waiting.forEach((w) => w());
+    const results = await Promise.all(calls);
+    expect(results.filter((r) => r === 'ok')).toHaveLength(16);
+    expect(results.filter((r) => r === 'PROTOCOL_BUSY')).toHaveLength(1);
+    await expect(host.call('status', {})).resolves.toEqual(STATUS);
+    await host.close();
+  });
+
+  it('a reply to a request never made is PROTOCOL_UNKNOWN_TAG', async () => {
+    const { host, device } = await connect();
+    const core = coreOf(device);
+    const encode = Reflect.get(core, 'encodeControl') as (kind: number, code: number, tag: number, codec: unknown, value: unknown) => Uint8Array;
+    const send = Reflect.get(core, 'sendControl') as (message: Uint8Array, secret: boolean) => Promise<void>;
+    const { OPERATION_SCHEMAS } = await import('../../../native/protocol/message-schemas');
+    const forged = encode.call(core, 2, 0x01, 4242, OPERATION_SCHEMAS.status.reply, STATUS);
+    await send.call(core, forged, false);
+    expect(await host.closed).toMatchObject({ code: 'PROTOCOL_UNKNOWN_TAG' });
+  });
+
+  it('a request arriving at the host (only the phone serves requests) is PROTOCOL_BAD_MESSAGE', async () => {
+    const { host, device } = await connect();
+    const core = coreOf(device);
+    const encode = Reflect.get(core, 'encodeControl') as (kind: number, code: number, tag: number, codec: unknown, value: unknown) => Uint8Array;
+    const send = Reflect.get(core, 'sendControl') as (message: Uint8Array, secret: boolean) => Promise<void>;
+    const { OPERATION_SCHEMAS } = await import('../../../native/protocol/message-schemas');
+    await send.call(core, encode.call(core, 1, 0x01, 1, OPERATION_SCHEMAS.status.request, {}), false);
+    expect(await host.closed).toMatchObject({ code: 'PROTOCOL_BAD_MESSAGE' });
+  });
+});

@@ -177,21 +177,25 @@ describe('decoder fuzz', () => {
     expect(invalid).toBeGreaterThan(1000);
   });
 
-  it('a live phone session fed 300 mutated frames resets with a typed error every time', async () => {
+  it('live sessions fed 300 mutated frames (both directions) reset with a typed error every time', async () => {
     const r = rng(99);
     const seen = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
+      // Even runs damage a host→phone frame (the request), odd runs a phone→host frame (the reply).
+      const direction = i % 2 === 0 ? 'a→b' : 'b→a';
       let armed = false;
       const { host, device } = await connect({}, {}, {
-        transform: (d, f) => (armed && d === 'a→b' ? ((armed = false), [mutate(r, f)]) : [f]),
+        transform: (d, f) => (armed && d === direction ? ((armed = false), [mutate(r, f)]) : [f]),
       });
+      const victim = direction === 'a→b' ? device : host;
+      const other = direction === 'a→b' ? host : device;
       armed = true;
       const call = host.call('status', {});
       const outcome = call.then(
         () => 'answered' as const,
         () => 'failed' as const,
       );
-      const first = await Promise.race([device.closed.then(() => 'closed' as const), outcome]);
+      const first = await Promise.race([victim.closed.then(() => 'closed' as const), outcome]);
       if (first === 'answered') {
         // The mutation happened to leave the frame intact (e.g. a flip undone): the call must have worked.
         expect(await call).toEqual(STATUS);
@@ -199,13 +203,15 @@ describe('decoder fuzz', () => {
         seen.set('intact', (seen.get('intact') ?? 0) + 1);
         continue;
       }
-      const end = await device.closed;
+      const end = await victim.closed;
       expect(end).toBeInstanceOf(TetherError);
       expect(end!.code.startsWith('PROTOCOL_')).toBe(true);
-      expect(await host.closed).toMatchObject({ code: 'PROTOCOL_PEER_RESET', detail: { peerCode: end!.code } });
+      expect(await other.closed).toMatchObject({ code: 'PROTOCOL_PEER_RESET', detail: { peerCode: end!.code } });
+      await expect(call).rejects.toBeInstanceOf(TetherError);
       seen.set(end!.code, (seen.get(end!.code) ?? 0) + 1);
     }
     expect(seen.get('PROTOCOL_DECRYPT_FAILED') ?? 0).toBeGreaterThan(10);
     expect(seen.get('PROTOCOL_BAD_CRC') ?? 0).toBeGreaterThan(10);
+    expect(seen.get('intact') ?? 0).toBeLessThan(30);
   });
 });
