@@ -2,6 +2,7 @@ import type { Command } from '../io';
 import { devicesCommand } from './devices';
 import { discoverCommand } from './discover';
 import { labCommand } from './lab';
+import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
 import { testAuthCommand } from './test-auth';
 import { testBootstrapCommand } from './test-bootstrap';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   devicesCommand,
   discoverCommand,
   labCommand,
+  phoneCommand,
   probeCommand,
   testAuthCommand,
   testBootstrapCommand,
