@@ -262,11 +262,15 @@ export class SessionCore {
     } catch (err) {
       const error = toTetherError(err);
       this.end(error, resetCodeFor(error));
+      await this.closed; // the link is released before the caller hears of the failure
       throw this.endError ?? error;
     } finally {
       this.timers.clearTimeout(this.handshakeTimer);
     }
-    if (this.ended) throw this.endError ?? violation('PROTOCOL_SESSION_CLOSED');
+    if (this.ended) {
+      await this.closed;
+      throw this.endError ?? violation('PROTOCOL_SESSION_CLOSED');
+    }
     this.state = 'open';
     this.recvMaxPayload = this.maxPayload;
     this.ackThreshold = Math.max(1, Math.floor(this.ownWindow / 4));
@@ -944,7 +948,7 @@ export class SessionCore {
     return this.endError ?? new TetherError('PROTOCOL_SESSION_CLOSED');
   }
 
-  /** Local, graceful close. */
+  /** Local, graceful close; resolves once the link is released. */
   async close(): Promise<void> {
     this.end(null, 'PROTOCOL_SESSION_CLOSED');
     await this.closed;
@@ -979,10 +983,12 @@ export class SessionCore {
     }
     this.bulkInbox.length = 0;
     this.fragments = [];
-    void this.shutLink(resetCode);
-    this.resolveClosed(error);
+    // `closed` resolves only once the link is released, so a caller that re-opens the device on
+    // `closed` never races the old link's release.
+    void this.shutLink(resetCode).then(() => this.resolveClosed(error));
   }
 
+  /** Sends RESET (waiting at most 1 s for it), then closes the link. Never rejects. */
   private async shutLink(resetCode: string | null): Promise<void> {
     if (resetCode !== null && /^[A-Z0-9_]{1,64}$/.test(resetCode)) {
       const frame = encodeFrame(
@@ -991,11 +997,15 @@ export class SessionCore {
       );
       let timer: unknown;
       await Promise.race([
-        this.link.send(frame).catch(() => undefined),
+        Promise.resolve()
+          .then(() => this.link.send(frame))
+          .catch(() => undefined),
         new Promise<void>((resolve) => (timer = this.timers.setTimeout(resolve, 1000))),
       ]);
       this.timers.clearTimeout(timer);
     }
-    await this.link.close().catch(() => undefined);
+    await Promise.resolve()
+      .then(() => this.link.close())
+      .catch(() => undefined);
   }
 }
