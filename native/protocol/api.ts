@@ -77,7 +77,10 @@ export interface SessionBase {
   readonly state: SessionState;
   /** True after the pairing code was confirmed (both sides then accept secrets). */
   readonly paired: boolean;
-  /** Resolves once when the session ends: null after a local close(), else the TetherError that ended it. */
+  /**
+   * Resolves once when the session has ended and its link is released (RESET sent, waiting at most
+   * 1 s for it): null after a local close(), else the TetherError that ended it. Never rejects.
+   */
   readonly closed: Promise<TetherError | null>;
   /** Ends the session gracefully (sends RESET with PROTOCOL_SESSION_CLOSED, closes the link). Idempotent. */
   close(): Promise<void>;
