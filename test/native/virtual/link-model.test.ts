@@ -79,7 +79,7 @@ describe('link pacing (virtual clock)', () => {
     expect(clock.now() - t0).toBeCloseTo(50 * (2 * packetMs + 0.125), 6);
   });
 
-  it("reports H3's UsbFrameLink throughput over the virtual device (it sends one transfer at a time)", async () => {
+  it("carries H3's UsbFrameLink (the production host adapter) at close to capacity", async () => {
     const clock = new VirtualClock();
     const { device, phoneSide } = bareDevice({ speed: 'high', clock });
     await openClaimed(device);
@@ -91,9 +91,10 @@ describe('link pacing (virtual clock)', () => {
     for (let i = 0; i < 40; i++) await phone.receive(65_536);
     await Promise.all(sends);
     const fraction = (65_000 * 40) / ((clock.now() - t0) / 1000) / device.capacityBytesPerSecond;
-    // Bus time per frame 1.24 ms plus 0.125 ms turnaround: ≈ 0.90 of capacity.
+    // One send at a time costs a turnaround per 64 KB frame (≈ 0.90); sends kept in flight reach ≈ 0.99.
+    console.log(`UsbFrameLink over the virtual phone, high speed: ${(fraction * 100).toFixed(1)} % of capacity`);
     expect(fraction).toBeGreaterThan(0.85);
-    expect(fraction).toBeLessThan(0.95);
+    expect(fraction).toBeLessThanOrEqual(1);
     await link.close();
   });
 });
