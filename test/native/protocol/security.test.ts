@@ -138,6 +138,29 @@ describe('sealed frames', () => {
     expect(await device.closed).toMatchObject({ code: 'PROTOCOL_DECRYPT_FAILED' });
   });
 
+  it('a host frame reflected back to the host fails authentication (each direction has its own key)', async () => {
+    let reflect = false;
+    let hostFrame: Uint8Array | undefined;
+    const [a, b] = memoryLinkPair({
+      transform: (d, f) => {
+        if (d === 'a→b' && f[5] === FrameType.DATA) hostFrame = new Uint8Array(f);
+        if (!reflect || d !== 'b→a' || hostFrame === undefined) return [f];
+        reflect = false;
+        const forged = new Uint8Array(hostFrame);
+        forged.set(f.subarray(8, 12), 8); // the seq the host expects next
+        sealCrc(forged);
+        return [forged];
+      },
+    });
+    const phone = openDeviceSession(b, { identity: IDENTITY, handlers: sampleHandlers() });
+    const host = await openHostSession(a);
+    await phone;
+    await host.call('status', {});
+    reflect = true;
+    void host.call('status', {}).catch(() => undefined);
+    expect(await host.closed).toMatchObject({ code: 'PROTOCOL_DECRYPT_FAILED' });
+  });
+
   it('reordered frames are rejected', async () => {
     const t = tamper();
     const { host, device } = await connect({}, {}, { transform: t.transform });
