@@ -18,7 +18,8 @@ const EMPTY = new Uint8Array(0);
  * transfer that fills the buffer is known to be too long.
  */
 export class UsbFrameLink implements FrameLink {
-  private sendChain: Promise<void> = Promise.resolve();
+  private readonly sending = new Set<Promise<void>>();
+  private halted = false;
   private failure: TetherError | null = null;
   private closing: Promise<void> | null = null;
   private readonly failed: Promise<never>;
@@ -50,11 +51,31 @@ export class UsbFrameLink implements FrameLink {
     this.fail(new TetherError('USB_DISCONNECTED', undefined, { detail: { op: 'transfer-in' } }));
   }
 
+  /**
+   * Submits the frame (and its ZLP) at once, without waiting for earlier sends to complete: the
+   * caller keeps a few sends in flight so the bus never idles between transfers, as a USB host
+   * stack queues several transfers per endpoint. Transfers are submitted in call order; the
+   * first failure fails the whole link (a lost frame cannot be told apart from a late one).
+   */
   send(frame: Uint8Array): Promise<void> {
-    const run = this.sendChain.then(() => this.race(this.sendNow(frame)));
-    // The next send waits for this one whatever its outcome; the caller sees the outcome.
-    this.sendChain = run.catch(() => {});
-    return run;
+    if (this.failure) return Promise.reject(this.failure);
+    if (frame.byteLength === 0) return Promise.reject(new TetherError('BAD_INPUT', 'send: a frame is never empty'));
+    const transfers = [this.transferOut(frame)];
+    if (frame.byteLength % this.endpoints.out.packetSize === 0) transfers.push(this.transferOut(EMPTY));
+    const done = Promise.all(transfers).then(
+      () => {},
+      (err: unknown) => {
+        const e = err instanceof TetherError ? err : usbErrorFrom(err, 'transfer-out');
+        this.fail(e);
+        throw e;
+      },
+    );
+    this.sending.add(done);
+    const forget = (): void => {
+      this.sending.delete(done);
+    };
+    done.then(forget, forget);
+    return this.race(done);
   }
 
   async receive(maxLength: number): Promise<Uint8Array> {
@@ -75,8 +96,8 @@ export class UsbFrameLink implements FrameLink {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.fail(new TetherError('USB_LINK_CLOSED'));
-      // Let the in-flight send settle before the interface is released.
-      await this.sendChain;
+      // Let in-flight sends settle before the interface is released.
+      await Promise.allSettled([...this.sending]);
       await this.onClose().catch(() => {});
     })();
     return this.closing;
@@ -90,12 +111,6 @@ export class UsbFrameLink implements FrameLink {
     return Promise.race([op, this.failed]);
   }
 
-  private async sendNow(frame: Uint8Array): Promise<void> {
-    if (frame.byteLength === 0) throw new TetherError('BAD_INPUT', 'send: a frame is never empty');
-    await this.transferOut(frame);
-    if (frame.byteLength % this.endpoints.out.packetSize === 0) await this.transferOut(EMPTY);
-  }
-
   private async transferOut(data: Uint8Array): Promise<void> {
     const ep = this.endpoints.out.endpointNumber;
     let result: USBOutTransferResult;
@@ -105,7 +120,11 @@ export class UsbFrameLink implements FrameLink {
       throw usbErrorFrom(err, 'transfer-out');
     }
     if (result.status === 'stall') {
-      await this.clearHalt('out', ep);
+      // Every queued transfer sees the same halt; clear it once.
+      if (!this.halted) {
+        this.halted = true;
+        await this.clearHalt('out', ep);
+      }
       throw new TetherError('USB_STALL', undefined, { detail: { op: 'transfer-out', endpoint: ep } });
     }
     if (result.status === 'babble') throw new TetherError('USB_BABBLE', undefined, { detail: { op: 'transfer-out', endpoint: ep } });

@@ -1,4 +1,5 @@
 import type { Command } from '../io';
+import { benchCommand } from './bench';
 import { devicesCommand } from './devices';
 import { discoverCommand } from './discover';
 import { labCommand } from './lab';
@@ -11,6 +12,7 @@ import { testBootstrapCommand } from './test-bootstrap';
  * Every CLI command. Each lives in its own module beside this file and is listed here once.
  */
 export const COMMANDS: readonly Command[] = [
+  benchCommand,
   devicesCommand,
   discoverCommand,
   labCommand,
