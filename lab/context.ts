@@ -153,6 +153,33 @@ export interface LabTls {
   attach(server: TlsServer): () => void;
 }
 
+/**
+ * The DHCP option values the lab hands out (lab/dhcp), as raw bytes: what the lab's DHCPINFORM
+ * responder puts in a DHCPACK, and what a virtual phone configured from the lab reports it got.
+ */
+export interface LabDhcpOptions {
+  /** Option 43 for vendor class MS-UC-Client: sub-options 1–5 (the CertProv URL) [S2][S3]. */
+  readonly option43: Uint8Array;
+  /** Option 120 (RFC 3361, encoding 0): the pool FQDN [S1][S2]. */
+  readonly option120: Uint8Array;
+  /** Option 43 for vendor class CPE-OCPHONE: sub-option 10, the voice VLAN ID; null when off. */
+  readonly vlanOption43: Uint8Array | null;
+  /** What option 43 says, assembled: `https://<WebServerFqdn>:<WebServerPort>/CertProv/…`. */
+  readonly certProvUrl: string;
+  readonly webServerFqdn: string;
+  /** The name in option 120. */
+  readonly sipServer: string;
+  readonly vlanId: number | null;
+}
+
+/** Settings of the lab's DHCP responder. */
+export interface LabDhcpSettings {
+  /** UDP port on 127.0.0.1; 0 takes a free one (67 needs root and clashes with a real server). */
+  readonly port: number;
+  /** VLAN ID answered to CPE-OCPHONE informs (1–4094), or null to answer them not at all. */
+  readonly vlanId: number | null;
+}
+
 export interface LabContext {
   /** SIP domain, e.g. contoso.test. */
   readonly domain: string;
@@ -173,6 +200,10 @@ export interface LabContext {
   readonly dns: LabDns;
   /** The server certificate (and its faults) for any TLS listener a service opens. */
   readonly tls: LabTls;
+  /** The DHCP responder's settings (lab/dhcp). */
+  readonly dhcp: LabDhcpSettings;
+  /** The option 43/120 bytes the lab hands out right now ('option43-wrong' applied); fresh copies. */
+  dhcpOptions(): LabDhcpOptions;
   log(message: string): void;
 }
 

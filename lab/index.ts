@@ -9,6 +9,7 @@ import { loadOrIssueServerCerts } from './ca/server-certs';
 import type { FaultName, LabContext, LabDns, LabService, LabServiceHandle } from './context';
 import { startDnsServer, type LabDnsServer } from './dns/server';
 import { LabZone } from './dns/zone';
+import { DEFAULT_LAB_VLAN, labDhcpOptions } from './dhcp/options';
 import { createLabFaults, DEFAULT_SLOW_MS } from './faults';
 import { startHttpListeners, type LabHttpListeners } from './http/listeners';
 import { RouteTable } from './http/routes';
@@ -29,6 +30,10 @@ export interface LabOptions {
   httpPort?: number;
   httpsPort?: number;
   dnsPort?: number;
+  /** UDP port of the DHCPINFORM responder (lab/dhcp); 0 (the default) takes a free one. */
+  dhcpPort?: number;
+  /** Voice VLAN answered to CPE-OCPHONE informs (1–4094; default 20), or null for none. */
+  dhcpVlan?: number | null;
   /** Faults switched on from the start. */
   faults?: Iterable<FaultName>;
   /** Delay of 'slow-responses' in ms (default 2000). */
@@ -108,7 +113,12 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     http: checkPort('httpPort', options.httpPort ?? 0),
     https: checkPort('httpsPort', options.httpsPort ?? 0),
     dns: checkPort('dnsPort', options.dnsPort ?? 0),
+    dhcp: checkPort('dhcpPort', options.dhcpPort ?? 0),
   };
+  const dhcpVlan = options.dhcpVlan === undefined ? DEFAULT_LAB_VLAN : options.dhcpVlan;
+  if (dhcpVlan !== null && !(Number.isInteger(dhcpVlan) && dhcpVlan >= 1 && dhcpVlan <= 4094)) {
+    throw new TetherError('BAD_INPUT', `dhcpVlan must be a VLAN ID 1–4094 (or null for none), not ${dhcpVlan}.`);
+  }
 
   try {
     await mkdir(stateDir, { recursive: true });
@@ -177,6 +187,9 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     dns,
     tls,
     log,
+    dhcp: { port: ports.dhcp, vlanId: dhcpVlan },
+    dhcpOptions: () =>
+      labDhcpOptions({ domain, poolFqdn, httpsBase: context.httpsBase, vlanId: dhcpVlan, wrong: faults.has('option43-wrong') }),
   };
 
   // Keys the lab itself prints; a service endpoint with one of these names gets its service's prefix.

@@ -3,6 +3,7 @@ import type { LabService } from './context';
 import { registrarService } from './registrar/service';
 import { webServices } from './webservices';
 import { deviceUpdateService } from './device-update';
+import { dhcpService } from './dhcp';
 
 /**
  * Every service the lab pool runs, started in this order with one shared LabContext (and stopped
@@ -13,4 +14,5 @@ export const LAB_SERVICES: LabService[] = [
   deviceUpdateService,
   chainService,
   registrarService,
+  dhcpService,
 ];

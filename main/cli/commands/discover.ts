@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { toTetherError, type SerializedTetherError } from '../../../common/errors';
 import { VLAN_VENDOR_CLASS } from '../../../common/pool/dhcp-options';
 import { createPoolResolver, type PoolResolver } from '../../pool/net/resolver';
@@ -7,7 +7,9 @@ import { discoverPool, type DiscoveryResult } from '../../pool/discovery/discove
 import type { ReachabilityProbe } from '../../pool/discovery/registrar';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT] [--dhcp-inform IFACE [--dhcp-server IP] [--dhcp-vlan]] [--connect] [--json]
+const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT]
+                        [--dhcp-inform IFACE [--dhcp-server IP[:PORT]] [--dhcp-client-port N] [--dhcp-vlan]]
+                        [--connect] [--json]
 
 Finds what a Lync phone would find on this network (stages 3 and 5):
   every Registrar candidate in the vendor's order (internal SRV TLS, DHCP TLS, internal SRV TCP,
@@ -18,7 +20,12 @@ Finds what a Lync phone would find on this network (stages 3 and 5):
   --dns HOST:PORT      ask this DNS server instead of the system's
   --dhcp-inform IFACE  also send a DHCPINFORM (vendor class MS-UC-Client) on IFACE and use its
                        options 43 and 120 (needs port 68: run as administrator)
-  --dhcp-server IP     also send the DHCPINFORM straight to this server
+  --dhcp-server IP[:PORT]
+                       also send the DHCPINFORM straight to this server; with a PORT other
+                       than 67 (e.g. the lab's responder) it goes ONLY there, not broadcast
+  --dhcp-client-port N send from UDP port N instead of 68; 0 takes a free port (no
+                       administrator rights needed; the server must answer the sender's port,
+                       as the lab's responder does)
   --dhcp-vlan          also ask with vendor class CPE-OCPHONE for the voice VLAN ID (stage 1)
   --connect            also check that each candidate accepts a TCP connection
   --json               print one JSON document
@@ -29,6 +36,8 @@ interface Args {
   dns?: string;
   iface?: string;
   dhcpServer?: string;
+  dhcpServerPort?: number;
+  dhcpClientPort?: number;
   vlan: boolean;
   connect: boolean;
   json: boolean;
@@ -46,15 +55,37 @@ function parseArgs(args: string[]): Args {
     if (a === '--domain') out.domain = value();
     else if (a === '--dns') out.dns = value();
     else if (a === '--dhcp-inform') out.iface = value();
-    else if (a === '--dhcp-server') out.dhcpServer = value();
+    else if (a === '--dhcp-server') {
+      const { host, port } = parseDhcpServer(value());
+      out.dhcpServer = host;
+      if (port !== undefined) out.dhcpServerPort = port;
+    } else if (a === '--dhcp-client-port') out.dhcpClientPort = parseUdpPort(a, value());
     else if (a === '--dhcp-vlan') out.vlan = true;
     else if (a === '--connect') out.connect = true;
     else if (a === '--json') out.json = true;
     else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
   }
   if (!out.domain) throw usageError(`--domain is required.\n\n${USAGE}`);
-  if ((out.dhcpServer || out.vlan) && !out.iface) throw usageError('--dhcp-server and --dhcp-vlan need --dhcp-inform IFACE.');
+  if ((out.dhcpServer || out.vlan || out.dhcpClientPort !== undefined) && !out.iface) {
+    throw usageError('--dhcp-server, --dhcp-client-port and --dhcp-vlan need --dhcp-inform IFACE.');
+  }
   return out as Args;
+}
+
+function parseUdpPort(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]{1,5}$/.test(text) || n > 65535) throw usageError(`${flag}: '${text}' is not a port number 0–65535.`);
+  return n;
+}
+
+/** `a.b.c.d` or `a.b.c.d:port` (the DHCPINFORM is IPv4 only). */
+function parseDhcpServer(text: string): { host: string; port?: number } {
+  const m = /^([0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::([^:]*))?$/.exec(text);
+  if (!m || isIP(m[1]!) !== 4) throw usageError(`--dhcp-server: '${text}' is not an IPv4 address, optionally with :PORT.`);
+  if (m[2] === undefined) return { host: m[1]! };
+  const port = parseUdpPort('--dhcp-server', m[2]);
+  if (port === 0) throw usageError('--dhcp-server: the server port cannot be 0.');
+  return { host: m[1]!, port };
 }
 
 /** A TCP connect through the configured resolver: does the candidate answer at all? */
@@ -100,6 +131,10 @@ function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanP
     lines.push(`DHCP on ${dhcp.interfaceName} (${dhcp.clientIp}): DHCPACK from ${dhcp.server} after ${dhcp.attempts} DHCPINFORM(s)`);
     const o43 = dhcp.option43;
     lines.push(`  option 43:  ${o43 === null ? 'absent' : o43.decoded ? o43.decoded.certProvUrl : `unusable: ${o43.error?.message} (hex ${o43.hex})`}`);
+    if (o43?.decoded) {
+      const d = o43.decoded;
+      lines.push(`              (1 UCIdentifier ${d.ucIdentifier}, 2 URLScheme ${d.urlScheme}, 3 WebServerFqdn ${d.webServerFqdn}, 4 WebServerPort ${d.webServerPort}, 5 CertProvRelPath ${d.certProvRelPath})`);
+    }
     const o120 = dhcp.option120;
     lines.push(`  option 120: ${o120 === null ? 'absent' : o120.names ? o120.names.join(', ') : `unusable: ${o120.error?.message} (hex ${o120.hex})`}`);
     if (dhcp.domainName) lines.push(`  option 15:  ${dhcp.domainName}`);
@@ -135,9 +170,15 @@ export const discoverCommand: Command = {
     let dhcpError: SerializedTetherError | null = null;
     let vlan: VlanProbe | null = null;
     if (args.iface) {
-      const target = { interfaceName: args.iface, ...(args.dhcpServer ? { server: args.dhcpServer } : {}) };
+      const target = {
+        interfaceName: args.iface,
+        ...(args.dhcpServer ? { server: args.dhcpServer } : {}),
+        // A responder on a non-standard port is not a broadcast DHCP server: ask only it.
+        ...(args.dhcpServerPort !== undefined ? { serverPort: args.dhcpServerPort, noBroadcast: args.dhcpServerPort !== 67 } : {}),
+        ...(args.dhcpClientPort !== undefined ? { clientPort: args.dhcpClientPort } : {}),
+      };
       if (args.vlan) {
-        // One after the other: both need port 68.
+        // One after the other: both need port 68 (unless --dhcp-client-port says otherwise).
         try {
           vlan = { answer: await dhcpInform({ ...target, vendorClass: VLAN_VENDOR_CLASS }), error: null };
         } catch (err) {
