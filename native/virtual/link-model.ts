@@ -49,8 +49,12 @@ export interface BusReservation {
 }
 
 /**
- * One shared bus (USB 2.0 is half-duplex: IN and OUT packets share it). Each reservation starts
- * where the previous one ended, or now if the bus is idle, so pipelined transfers keep it busy.
+ * One shared bus (USB 2.0 is half-duplex: IN and OUT packets share it). Each direction queues its
+ * transfers: a reservation starts where that direction's previous one ended, or now if it is idle,
+ * so pipelined transfers keep the bus busy. The host controller interleaves the two directions
+ * packet by packet, so a short transfer (an acknowledgement) does not wait behind a long queue the
+ * other way: it goes at once, and the other direction's queue is pushed back by the bus time it
+ * took, so the two together never exceed capacity (over any stretch longer than one queue).
  *
  * A real clock wakes callers late (timer granularity, a busy event loop). When a completion reaches
  * its caller λ ms after it was due, the caller's next transfer is treated as submitted λ ms
@@ -58,7 +62,7 @@ export interface BusReservation {
  * lateness. λ is capped so that a stalled process is not mistaken for a fast bus.
  */
 export class BusTimeline {
-  private busyUntil = Number.NEGATIVE_INFINITY;
+  private readonly busyUntil = { in: Number.NEGATIVE_INFINITY, out: Number.NEGATIVE_INFINITY };
   private busyTotal = 0;
   private lag = 0;
   /** Bandwidth share the device grants (1 = all of it; the "slow device" fault lowers it). */
@@ -73,20 +77,25 @@ export class BusTimeline {
     private readonly clock: Clock,
   ) {}
 
-  /** Reserves bus time for `packets` packets (a zero-length packet counts as one). */
-  reservePackets(packets: number): BusReservation {
+  /** Reserves bus time for `packets` packets in `direction` (a zero-length packet counts as one). */
+  reservePackets(packets: number, direction: 'in' | 'out' = 'out'): BusReservation {
     const packetTime = this.model.intervalMs / this.model.packetsPerInterval;
     const duration = (Math.max(1, packets) * packetTime) / this.bandwidthFactor;
-    const start = Math.max(this.busyUntil, this.clock.now() - this.lag);
+    const start = Math.max(this.busyUntil[direction], this.clock.now() - this.lag);
     const end = start + duration;
-    this.busyUntil = end;
+    this.busyUntil[direction] = end;
+    const other = direction === 'in' ? 'out' : 'in';
+    // Packets of both directions interleave: whatever of this transfer overlaps the other
+    // direction's queue delays that queue by as much.
+    const overlap = Math.max(0, Math.min(end, this.busyUntil[other]) - start);
+    this.busyUntil[other] += overlap;
     this.busyTotal += duration;
     return { start, end, completeAt: end + this.model.turnaroundMs + this.extraLatencyMs };
   }
 
   /** Reserves bus time for a transfer of `bytes` bytes. */
-  reserve(bytes: number): BusReservation {
-    return this.reservePackets(packetsFor(bytes, this.model.packetSize));
+  reserve(bytes: number, direction: 'in' | 'out' = 'out'): BusReservation {
+    return this.reservePackets(packetsFor(bytes, this.model.packetSize), direction);
   }
 
   /** A completion due at `dueAt` has just reached its caller. */

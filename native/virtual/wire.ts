@@ -310,7 +310,7 @@ export class UsbWire {
       this.outWaiting.shift();
       if (head.op.settled) continue;
       this.rxBytes += head.data.byteLength;
-      const r = this.bus.reserve(head.data.byteLength);
+      const r = this.bus.reserve(head.data.byteLength, 'out');
       this.deliveries.push({ ...head, r });
     }
     void this.runDeliveries();
@@ -429,7 +429,7 @@ export class UsbWire {
       if (this.faults.stallAfterFrame('in', this.counters.inFramesDelivered)) this.halt('in');
     }
     const data = concat(chunks, got);
-    const r = this.bus.reservePackets(packets);
+    const r = this.bus.reservePackets(packets, 'in');
     void this.clock.sleepUntil(r.completeAt).then(() => {
       if (req.op.settled) return;
       this.bus.settled(r.completeAt);

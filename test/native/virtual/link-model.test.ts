@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { openHostSession } from '../../../native/protocol';
+import { openTetherLink } from '../../../native/usb/open';
+import { createVirtualPhone } from '../../../native/virtual/create';
 import { UsbFrameLink } from '../../../native/usb/frame-link';
 import { findTetherInterface } from '../../../native/usb/endpoints';
 import { RealClock, VirtualClock } from '../../../native/virtual/clock';
@@ -50,6 +54,24 @@ async function pipelinedThroughput(speed: 'high' | 'full', frameBytes: number, c
 }
 
 describe('link pacing (virtual clock)', () => {
+  it('interleaves directions: a short IN transfer does not wait behind a long OUT queue, and both share capacity', async () => {
+    const clock = new VirtualClock();
+    const { device, phoneSide } = bareDevice({ speed: 'high', clock });
+    await openClaimed(device);
+    const phone = phoneSide();
+    const outs = Array.from({ length: 50 }, () => device.transferOut(TETHER_OUT_ENDPOINT, bytes(65_000)));
+    await phone.send(bytes(20));
+    const t0 = clock.now();
+    const ack = await device.transferIn(3, 512);
+    expect(ack.data?.byteLength).toBe(20);
+    expect(clock.now() - t0).toBeLessThan(1); // not 50 × 1.24 ms
+    for (let i = 0; i < 50; i++) await phone.receive(65_000);
+    await Promise.all(outs);
+    const payload = 50 * 65_000 + 20;
+    expect(payload / (clock.now() / 1000)).toBeLessThanOrEqual(device.capacityBytesPerSecond);
+  });
+
+
   it('reaches ≥95% of high-speed capacity when transfers are pipelined', async () => {
     const clock = new VirtualClock();
     const fraction = await pipelinedThroughput('high', 16_000, 400, clock);
@@ -97,6 +119,30 @@ describe('link pacing (virtual clock)', () => {
     expect(fraction).toBeLessThanOrEqual(1);
     await link.close();
   });
+});
+
+describe('the whole stack over the virtual link (H1 session, H3 adapter)', () => {
+  for (const [speed, size] of [['high', 4_000_000], ['full', 300_000]] as const) {
+    it(`pushes firmware at ${speed} speed close to link capacity`, async () => {
+      const clock = new VirtualClock();
+      const device = await createVirtualPhone({ model: 'CX600', clock, speed });
+      const s = await openHostSession(await openTetherLink(device));
+      await s.confirmPairing();
+      const img = bytes(size);
+      const sha256 = createHash('sha256').update(img).digest();
+      const t0 = clock.now();
+      const b = await s.call('firmwareBegin', { size, version: '9', sha256 });
+      const w = s.bulkWriter(b.transferId);
+      await w.write(0, img);
+      await w.flush();
+      const fraction = size / ((clock.now() - t0) / 1000) / device.capacityBytesPerSecond;
+      console.log(`firmware push at ${speed} speed: ${(fraction * 100).toFixed(1)} % of capacity`);
+      expect(fraction).toBeGreaterThan(0.85);
+      expect(fraction).toBeLessThanOrEqual(1);
+      await s.close();
+      await device.host!.powerOff();
+    });
+  }
 });
 
 describe('link pacing (real clock)', () => {
