@@ -313,6 +313,22 @@ describe('handshake violations', () => {
     await expect(phone.then((p) => p.closed)).resolves.toMatchObject({ code: 'PROTOCOL_PEER_RESET' });
   });
 
+  it.each([
+    ['a DATA frame before HELLO', encodeFrame({ type: FrameType.DATA, flags: 0, channel: 0, seq: 0, ack: 0 }, new Uint8Array(20)), 'PROTOCOL_UNEXPECTED_FRAME'],
+    ['a HELLO with the wrong sequence number', encodeFrame({ type: FrameType.HELLO, flags: 0, channel: 0, seq: 5, ack: 0 }, new Uint8Array(20)), 'PROTOCOL_BAD_SEQUENCE'],
+    ['a malformed HELLO', encodeFrame({ type: FrameType.HELLO, flags: 0, channel: 0, seq: 0, ack: 0 }, new Uint8Array(20)), 'PROTOCOL_BAD_MESSAGE'],
+    ['an oversize first frame', encodeFrame({ type: FrameType.HELLO, flags: 0, channel: 0, seq: 0, ack: 0 }, new Uint8Array(5000)), 'PROTOCOL_OVERSIZE'],
+  ])('the phone fails its handshake on %s', async (_name, frame, expected) => {
+    const fromPhone: Uint8Array[] = [];
+    const [a, b] = memoryLinkPair({ transform: (d, f) => (d === 'b→a' && fromPhone.push(f), [f]) });
+    const phone = openDeviceSession(b, { identity: IDENTITY, handlers: {} });
+    await a.send(frame);
+    await expect(phone).rejects.toMatchObject({ code: expected, stage: null });
+    // It told the other end why before closing the link.
+    expect(fromPhone.map((f) => decodeFrame(f, 4096).type)).toEqual([FrameType.RESET]);
+    await expect(a.receive(4096)).rejects.toMatchObject({ code: 'PROTOCOL_LINK_CLOSED' });
+  });
+
   it('invalid session options are refused up front', async () => {
     const [a] = memoryLinkPair();
     await expect(openHostSession(a, { window: 0 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
