@@ -25,7 +25,7 @@ class MemoryLink implements FrameLink {
   ) {}
 
   async send(frame: Uint8Array): Promise<void> {
-    if (this.closedFlag || this.peer === undefined || this.peer.closedFlag) throw linkClosed();
+    if (this.closedFlag || this.peerGone || this.peer === undefined || this.peer.closedFlag) throw linkClosed();
     const frames = this.transform === undefined ? [frame] : this.transform(this.direction, frame);
     for (const f of frames) this.peer.deliver(f);
   }
@@ -34,6 +34,7 @@ class MemoryLink implements FrameLink {
     if (this.closedFlag) return Promise.reject(linkClosed());
     const next = this.queue.shift();
     if (next !== undefined) return next.length > maxLength ? Promise.reject(oversize(next.length, maxLength)) : Promise.resolve(next);
+    if (this.peerGone) return Promise.reject(linkClosed());
     return new Promise((resolve, reject) => this.waiting.push({ maxLength, resolve, reject }));
   }
 
@@ -42,9 +43,18 @@ class MemoryLink implements FrameLink {
     this.closedFlag = true;
     this.queue.length = 0;
     for (const w of this.waiting.splice(0)) w.reject(linkClosed());
-    // Like an unplug: the other end's receives fail too.
-    void this.peer?.close();
+    this.peer?.peerClosed();
   }
+
+  /**
+   * The other end closed: frames it sent before are still read (they were transferred), then
+   * receives fail; sends fail at once.
+   */
+  private peerClosed(): void {
+    this.peerGone = true;
+    for (const w of this.waiting.splice(0)) w.reject(linkClosed());
+  }
+  private peerGone = false;
 
   private deliver(frame: Uint8Array): void {
     if (this.closedFlag) return;
@@ -63,7 +73,11 @@ function oversize(length: number, maxLength: number): TetherError {
   return new TetherError('PROTOCOL_OVERSIZE', undefined, { detail: { length, maxLength } });
 }
 
-/** Two connected in-memory FrameLinks (for tests and in-process demos). */
+/**
+ * Two connected in-memory FrameLinks (for tests and in-process demos). Closing one end is like
+ * pulling the cable after the last transfer: the other end still reads what was already sent, then
+ * its receives and sends fail with PROTOCOL_LINK_CLOSED.
+ */
 export function memoryLinkPair(options: MemoryLinkOptions = {}): [FrameLink, FrameLink] {
   const a = new MemoryLink('a→b', options.transform);
   const b = new MemoryLink('b→a', options.transform);
