@@ -463,10 +463,11 @@ export class VirtualPhone {
   private setRegistration(next: RegistrationStatus): void {
     this.registration = next;
     this.emit('registration', next);
-    this.refreshDisplay();
+    if (!this.refreshDisplay()) this.emit('status', this.status());
   }
 
-  private refreshDisplay(): void {
+  /** Recomputes the display; on a change sends `display` and `status` events. True if it changed. */
+  private refreshDisplay(): boolean {
     const r = this.registration;
     const line =
       r.state === 'registered' ? `Signed in\n${r.sipUri ?? ''}`
@@ -474,9 +475,11 @@ export class VirtualPhone {
       : r.state === 'failed' ? `Sign-in failed${r.sipStatus ? ` (${r.sipStatus})` : ''}`
       : 'Not signed in';
     const text = this.overlay ?? `${this.model.name}\n${line}`;
-    if (text === this.displayNow) return;
+    if (text === this.displayNow) return false;
     this.displayNow = text;
     this.emit('display', { text });
+    this.emit('status', this.status());
+    return true;
   }
 
   private emit<E extends EventName>(event: E, payload: Events[E]): void {

@@ -150,7 +150,7 @@ describe('link pacing (real clock)', () => {
     const real = bareDevice({ speed: 'high', clock: new RealClock() });
     await openClaimed(real.device);
     const link = real.phoneSide();
-    const n = 200;
+    const n = 400;
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
       const sent = real.device.transferOut(TETHER_OUT_ENDPOINT, bytes(16_000));

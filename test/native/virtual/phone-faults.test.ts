@@ -67,6 +67,28 @@ describe('phone faults over USB', () => {
     expect(st.slots.find((x) => x.slot === 'b')).toEqual({ slot: 'b', version: null, state: 'empty' });
   });
 
+  it('a corrupted or truncated frame ends the session with a typed protocol error; the next session works', async () => {
+    for (const faults of [{ corruptFrame: { direction: 'in' as const, index: 3 } }, { truncateFrame: { direction: 'in' as const, index: 3, length: 20 } }]) {
+      const device = await createVirtualPhone({ model: 'CX600', clock: new VirtualClock(), faults });
+      const s = await openHostSession(await openTetherLink(device));
+      open.push(s);
+      await s.confirmPairing().catch(() => {});
+      const calls = Array.from({ length: 5 }, () => s.call('status', {}).then(() => 'ok', (e: unknown) => e));
+      const outcomes = await Promise.all(calls);
+      const err = (await s.closed) ?? outcomes.find((o) => o !== 'ok');
+      expect(err).toBeInstanceOf(Error);
+      expect((err as { code?: string }).code).toMatch(/^(PROTOCOL|USB)_/);
+      while (device.opened) await new Promise((r) => setImmediate(r));
+      // Flush what the broken session left in the pipes (see reconnect.test.ts).
+      await device.open();
+      await device.reset();
+      const again = await openHostSession(await openTetherLink(device));
+      open.push(again);
+      await again.confirmPairing();
+      expect((await again.call('status', {})).registration.state).toBe('unregistered');
+    }
+  });
+
   it('a stalled endpoint surfaces as USB_STALL to the host, which clears the halt', async () => {
     const device = await createVirtualPhone({ model: 'CX600', clock: new VirtualClock() });
     const link = await openTetherLink(device);
