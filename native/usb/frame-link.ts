@@ -22,23 +22,20 @@ export class UsbFrameLink implements FrameLink {
   private halted = false;
   private failure: TetherError | null = null;
   private closing: Promise<void> | null = null;
-  private readonly failed: Promise<never>;
-  private fail!: (err: TetherError) => void;
+  /** Rejecters of the operations in flight: a failure or close rejects them all at once. */
+  private readonly pending = new Set<(err: TetherError) => void>();
 
   constructor(
     private readonly device: TransferDevice,
     readonly endpoints: TetherInterface,
     private readonly onClose: () => Promise<void> = async () => {},
-  ) {
-    this.failed = new Promise<never>((_resolve, reject) => {
-      this.fail = (err) => {
-        if (this.failure) return;
-        this.failure = err;
-        reject(err);
-      };
-    });
-    // Nobody may be waiting when the link fails; that is not an unhandled rejection.
-    this.failed.catch(() => {});
+  ) {}
+
+  private fail(err: TetherError): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const reject of [...this.pending]) reject(err);
+    this.pending.clear();
   }
 
   /** True once the link was closed or the device went away. */
@@ -103,12 +100,25 @@ export class UsbFrameLink implements FrameLink {
     return this.closing;
   }
 
+  /** Settles with `op`, or rejects as soon as the link fails (without waiting for `op`). */
   private race<T>(op: Promise<T>): Promise<T> {
     if (this.failure) {
       op.catch(() => {});
       return Promise.reject(this.failure);
     }
-    return Promise.race([op, this.failed]);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      op.then(
+        (value) => {
+          this.pending.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.pending.delete(reject);
+          reject(err);
+        },
+      );
+    });
   }
 
   private async transferOut(data: Uint8Array): Promise<void> {

@@ -216,6 +216,24 @@ describe('firmware push survives the phone going away', () => {
     }
   });
 
+  it('an endpoint stall mid-push: the halt is cleared, the session re-established, the push completes', async () => {
+    const bytes = randomImage(120_000, prng(14));
+    const r = await rig({ faults: { stallAfterFrames: { direction: 'out', frames: 8 } } });
+    try {
+      const reasons: (string | undefined)[] = [];
+      r.manager.on((e) => {
+        if (e.type === 'detach') reasons.push(e.reason?.code);
+      });
+      const result = await pushFirmware({ phones: r.manager, serial: r.serial, image: bytesImage(bytes, NEW) });
+      expect(result.resumes).toBe(1);
+      expect(reasons[0]).toBe('USB_STALL');
+      expect(r.device.host!.phone.firmwareStatus().runningVersion).toBe(NEW);
+      await assertFlashSound(r);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('USB reset (unplug and re-enumerate) during verify, activate and commit', async () => {
     for (const operation of ['firmwareBegin', 'firmwareVerify', 'firmwareActivate', 'firmwareCommit', 'firmwareStatus']) {
       const bytes = randomImage(30_000, prng(13));

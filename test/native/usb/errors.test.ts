@@ -63,6 +63,12 @@ describe('openTetherLink', () => {
     await l.close();
   });
 
+  it('resets the device before claiming when asked (re-attach after a failed session)', async () => {
+    const dev = phoneDevice();
+    await openTetherLink(dev.asUsbDevice(), undefined, { reset: true });
+    expect(dev.calls).toEqual(['open', 'reset', 'claimInterface 2']);
+  });
+
   it('does not reselect the active configuration', async () => {
     const dev = phoneDevice();
     await openTetherLink(dev.asUsbDevice());

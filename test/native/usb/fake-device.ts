@@ -94,6 +94,10 @@ export class FakeDevice {
     if (this.fail.selectAlternateInterface) throw this.fail.selectAlternateInterface;
   }
 
+  async reset(): Promise<void> {
+    this.calls.push('reset');
+  }
+
   async releaseInterface(n: number): Promise<void> {
     this.calls.push(`releaseInterface ${n}`);
   }

@@ -31,6 +31,28 @@ describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPack
     expect(dev.out.map((t) => t.data.byteLength)).toEqual([64, 0, 10, 128, 0]);
   });
 
+  it('submits sends without waiting for earlier ones to complete (several transfers in flight)', async () => {
+    const { dev, link: l } = link(64);
+    const release: (() => void)[] = [];
+    dev.outStatus = (d) => new Promise((resolve) => release.push(() => resolve({ status: 'ok', bytesWritten: d.byteLength })));
+    const sends = [l.send(new Uint8Array(10)), l.send(new Uint8Array(64)), l.send(new Uint8Array(20))];
+    await Promise.resolve();
+    // All three frames (and the ZLP after the 64-byte one) are on the bus before any completes.
+    expect(dev.out.map((t) => t.data.byteLength)).toEqual([10, 64, 0, 20]);
+    for (const r of release) r();
+    await Promise.all(sends);
+  });
+
+  it('a failed transfer fails the whole link: later sends and receives reject with the same error', async () => {
+    const { dev, link: l } = link(64);
+    dev.outStatus = async () => {
+      throw new Error('transferOut error: Error: LIBUSB_ERROR_IO');
+    };
+    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
+    await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
+    expect(l.isClosed).toBe(true);
+  });
+
   it('refuses an empty frame', async () => {
     const { link: l } = link(64);
     await expect(l.send(new Uint8Array(0))).rejects.toMatchObject({ code: 'BAD_INPUT' });
