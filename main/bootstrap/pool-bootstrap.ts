@@ -81,7 +81,11 @@ export interface PoolBootstrapOptions {
   /** Connect timeout of the stage-3 reachability check and the stage-6 TLS check. */
   readonly connectTimeoutMs?: number;
   readonly registerTimeoutMs?: number;
+  /** Filled in as each stage succeeds, so a caller still has stage 5's candidates when stage 7 fails. */
+  readonly partial?: PartialBootstrapResult;
 }
+
+export type PartialBootstrapResult = { -readonly [K in keyof PoolBootstrapResult]?: PoolBootstrapResult[K] };
 
 export interface DeviceUpdateFound {
   readonly url: string;
@@ -251,6 +255,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary: `${fqdn} → ${addresses.join(', ')} (${source === 'dns' ? 'DNS A record' : 'given URL'}); ${url.origin}${url.pathname} accepts connections` };
     });
 
+    if (options.partial) options.partial.deviceUpdate = deviceUpdate;
+
     // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
     const update = await runner.run('check-update', async (progress) => {
       const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
@@ -284,6 +290,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary };
     });
 
+    if (options.partial) options.partial.update = update;
+
     // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
     const discovery = await runner.run('registrar', async (progress) => {
       progress('asking DNS for the SIP SRV records');
@@ -291,7 +299,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         domain,
         resolver,
         dhcp: options.dhcp ?? null,
-        dhcpProblem: options.dhcp === undefined ? 'not asked (a PC is not on the phone VLAN; use tether discover --dhcp-inform IFACE)' : null,
+        dhcpProblem: options.dhcp === undefined ? 'not asked by test-bootstrap (tether discover --dhcp-inform IFACE asks it)' : null,
         ...(options.random ? { random: options.random } : {}),
       });
       const skipped = outcome.candidates.filter((c) => c.status === 'skipped').length;
@@ -323,6 +331,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         `Web Services ${webServices.url} (${webServices.source.replace(/-/g, ' ')})`;
       return { value, summary };
     });
+
+    if (options.partial) options.partial.discovery = discovery;
 
     // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
     const webUrl = new URL(discovery.webServices.url);
@@ -374,6 +384,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       };
     });
 
+    if (options.partial) options.partial.chain = chain;
+
     // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
     pool = makeHttp(chain.pems);
     const poolHttp = pool;
@@ -402,6 +414,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary: `web ticket for ${sipUri} (${options.auth.kind === 'pin' ? 'PIN' : 'NTLM'}), valid until ${ticket.ticket.expires}` };
     });
 
+    if (options.partial) options.partial.auth = auth;
+
     const certificate = await runner.run('certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');
       key = makeThrowawayKey();
@@ -422,6 +436,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     });
     ticket?.dispose();
     ticket = undefined;
+    if (options.partial) options.partial.certificate = certificate;
 
     let logon: PoolBootstrapResult['logon'] = null;
     if (options.register) {
@@ -451,6 +466,3 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     pool?.close();
   }
 }
-
-/** Whether a stage this run cannot reach without a phone (VLAN, IP) or without --register (logon). */
-export const PHONE_ONLY_STAGES = ['vlan', 'ip'] as const;

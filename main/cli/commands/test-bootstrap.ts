@@ -1,53 +1,88 @@
-import { X509Certificate, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import forge from 'node-forge';
-import { TetherError } from '../../../common/errors';
-import { provisionCertificate } from '../../pool/certprov';
+import { TetherError, toTetherError, type SerializedTetherError } from '../../../common/errors';
+import { STAGES, type StageId } from '../../../common/stages';
+import { runPoolBootstrap, type PartialBootstrapResult, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../bootstrap/pool-bootstrap';
+import type { StageEvent } from '../../bootstrap/stage-events';
 import type { WebTicketAuth } from '../../pool/auth/webticket';
-import { PoolHttpClient } from '../../pool/net/http';
 import { createPoolResolver } from '../../pool/net/resolver';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 import { parseAccount } from './test-auth';
 
-const USAGE = `Usage: tether test-bootstrap --certprov URL (--phone NUMBER|EXT | --ntlm 'DOMAIN\\user' --sip sip:user@domain)
-                              [--csr FILE] [--device-id GUID] [--dns HOST:PORT] [--ca FILE] [--json]
+const USAGE = `Usage: tether test-bootstrap --domain DOMAIN [--dns HOST:PORT]
+                              (--pin 'NUMBER:PIN' | --pin NUMBER | --ntlm 'DOMAIN\\user' --sip sip:user@domain)
+                              [--root-fingerprint SHA256]… [--trust-root FILE] [--register] [--download]
+                              [--model CX600] [--mac MAC] [--serial S] [--firmware VERSION]
+                              [--http-port N] [--https-port N] [--web-services URL] [--device-update URL]
+                              [--device-id GUID] [--json]
 
-Runs stages 7 and 8 as a phone would (in the spirit of Test-CsPhoneBootstrap): reads the
-CertProv and WebTicket mex documents, gets a web ticket with the PIN or with Windows (NTLM)
-credentials, then calls GetAndPublishCert and shows the issued certificate and its chain.
-The certificate is published to the user's store, as a phone's sign-in would publish it.
+Runs bootstrap stages 3 to 8 against the pool with a throw-away key and no phone, in the spirit
+of Lync's Test-CsPhoneBootstrap: finds the Device Update service (3) and asks it for updates as
+the given model (4), finds the Registrar and Web Services URL in the phone's order (5), downloads,
+validates and trusts the pool's CA chain (6), gets a web ticket with the PIN or Windows
+credentials (7), and has a certificate issued and published for a throw-away RSA-2048 key made in
+memory (8). --register also signs in to the Registrar with that certificate (9). Stages 1 and 2
+need a phone and are not run. The web requests of stages 7 and 8 trust only what stage 6
+validated (plus the system roots), as a phone does.
 
-Without --csr a throwaway RSA-2048 key and request are made in memory and discarded (the key is
-never written anywhere). The PIN comes from TETHER_PIN and the password from TETHER_PASSWORD,
-or each is asked for on the terminal without echo; neither is taken from the command line.
+The certificate IS published to the user's store, as a phone's sign-in would publish it.
 
-  --certprov URL     e.g. https://pool01.contoso.com/CertProv/CertProvisioningService.svc
-  --phone N          phone number or extension, for PIN sign-in
-  --ntlm DOMAIN\\user the Windows account, for NTLM sign-in (needs --sip)
-  --sip URI          the user's SIP address (sip:user@domain)
-  --csr FILE         relay this PKCS#10 request (PEM) instead of a throwaway one
-  --device-id GUID   DeviceId to send (default: a random GUID)
-  --dns HOST:PORT    resolve names through this DNS server instead of the system's
-  --ca FILE          also trust the CA certificate(s) in this PEM file (TLS is always verified)
-  --json             print one JSON document
+  --domain DOMAIN         the user's SIP domain, e.g. contoso.com
+  --dns HOST:PORT         ask this DNS server instead of the system's
+  --pin 'NUMBER:PIN'      phone number or extension and PIN (visible in the process list!)
+  --pin NUMBER            the PIN comes from TETHER_PIN or is asked for without echo (preferred)
+  --ntlm 'DOMAIN\\user'    Windows sign-in; the password comes from TETHER_PASSWORD or a prompt
+  --sip URI               the user's SIP address (needed with --ntlm)
+  --root-fingerprint HEX  trust the pool's root CA when its SHA-256 fingerprint is this (repeatable)
+  --trust-root FILE       trust the root CA certificate(s) in this PEM file
+  --register              also run stage 9: SIP REGISTER over TLS with the issued certificate
+  --download              also download and verify (size, SHA-256) the offered update images
+                          (into a temporary folder that is removed afterwards)
+  --model ID              phone model to ask Device Update for (default CX600)
+  --mac MAC, --serial S   the identity sent to Device Update (default: a test identity)
+  --firmware VERSION      running version to report (default: the model's catalogue version)
+  --http-port N           the pool's HTTP port (default 80; \`tether lab\` takes a free one)
+  --https-port N          the pool's HTTPS port (default 443)
+  --web-services URL      the CertProv URL, as DHCP option 43 would give it (default: derived
+                          from the Registrar FQDN)
+  --device-update URL     the Device Update URL from in-band provisioning (default:
+                          http://ucupdates-r2.<domain>/RequestHandler/ucdevice.upx)
+  --device-id GUID        DeviceId to send to CertProv (default: a random GUID)
+  --json                  print one JSON document with every stage's outcome
 
-Exit status: 0 certificate issued, 1 a typed failure (stage 7 or 8), 2 a usage error.
+Exit status: 0 every stage passed, 1 a stage failed (its typed error and fix are shown),
+2 a usage error.
 `;
 
 interface Args {
-  certprov?: string;
-  phone?: string;
+  domain?: string;
+  dns?: string;
+  pin?: string;
   account?: string;
   sip?: string;
-  csr?: string;
+  fingerprints: string[];
+  trustRoot?: string;
+  register: boolean;
+  download: boolean;
+  model?: string;
+  mac?: string;
+  serial?: string;
+  firmware?: string;
+  httpPort?: number;
+  httpsPort?: number;
+  webServices?: string;
+  deviceUpdate?: string;
   deviceId?: string;
-  dns?: string;
-  ca?: string;
   json: boolean;
 }
 
-function parseArgs(args: string[]): Args {
-  const out: Args = { json: false };
+function port(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw usageError(`${flag} must be a port number 1–65535, not '${v.slice(0, 20)}'.`);
+  return n;
+}
+
+export function parseTestBootstrapArgs(args: string[]): Args {
+  const out: Args = { fingerprints: [], register: false, download: false, json: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -56,114 +91,201 @@ function parseArgs(args: string[]): Args {
       return v;
     };
     if (a === '--json') out.json = true;
-    else if (a === '--certprov') out.certprov = value();
-    else if (a === '--phone') out.phone = value();
+    else if (a === '--domain') out.domain = value();
+    else if (a === '--dns') out.dns = value();
+    else if (a === '--pin') out.pin = value();
     else if (a === '--ntlm') out.account = value();
     else if (a === '--sip') out.sip = value();
-    else if (a === '--csr') out.csr = value();
+    else if (a === '--root-fingerprint') out.fingerprints.push(value());
+    else if (a === '--trust-root') out.trustRoot = value();
+    else if (a === '--register') out.register = true;
+    else if (a === '--download') out.download = true;
+    else if (a === '--model') out.model = value();
+    else if (a === '--mac') out.mac = value();
+    else if (a === '--serial') out.serial = value();
+    else if (a === '--firmware') out.firmware = value();
+    else if (a === '--http-port') out.httpPort = port(a, value());
+    else if (a === '--https-port') out.httpsPort = port(a, value());
+    else if (a === '--web-services') out.webServices = value();
+    else if (a === '--device-update') out.deviceUpdate = value();
     else if (a === '--device-id') out.deviceId = value();
-    else if (a === '--dns') out.dns = value();
-    else if (a === '--ca') out.ca = value();
-    else if (/^--(pin|password)(=|$)/.test(a)) {
-      throw usageError('PINs and passwords are never taken from the command line; set TETHER_PIN / TETHER_PASSWORD or answer the prompt.');
-    } else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
+    else if (a === '--password' || a.startsWith('--password=')) {
+      throw usageError('Passwords are never taken from the command line; set TETHER_PASSWORD or answer the prompt.');
+    } else throw usageError(`Unknown option '${a.slice(0, 60)}'.\n\n${USAGE}`);
   }
-  if (out.certprov === undefined) throw usageError(`--certprov is required.\n\n${USAGE}`);
-  if ((out.phone === undefined) === (out.account === undefined)) throw usageError(`Give either --phone (PIN) or --ntlm (Windows).\n\n${USAGE}`);
+  if (out.domain === undefined) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if ((out.pin === undefined) === (out.account === undefined)) throw usageError(`Give either --pin (PIN sign-in) or --ntlm (Windows sign-in).\n\n${USAGE}`);
   if (out.account !== undefined && out.sip === undefined) throw usageError(`--ntlm needs --sip.\n\n${USAGE}`);
   return out;
+}
+
+/**
+ * `NUMBER:PIN` → both; `NUMBER` alone → the PIN is asked for. Split at the LAST colon and only
+ * when digits follow it, so `tel:+14255550101` stays a number.
+ */
+export function splitPinArgument(value: string): { phoneOrExt: string; pin: string | null } {
+  const at = value.lastIndexOf(':');
+  if (at > 0) {
+    const head = value.slice(0, at);
+    const tail = value.slice(at + 1);
+    if (/^\d+$/.test(tail) && head.toLowerCase() !== 'tel') return { phoneOrExt: head, pin: tail };
+  }
+  return { phoneOrExt: value, pin: null };
 }
 
 async function secret(io: CliIO, envName: string, question: string): Promise<string> {
   const fromEnv = io.env[envName];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!io.promptSecret) throw usageError(`Set ${envName}, or run in a terminal to be asked.`);
-  const answer = await io.promptSecret(question).catch((cause: unknown) => {
+  let answer: string;
+  try {
+    answer = await io.promptSecret(question);
+  } catch (cause) {
     throw new TetherError('BAD_INPUT', `Set ${envName}, or run in a terminal to be asked.`, { cause });
-  });
+  }
   if (answer === '') throw usageError('The answer is empty.');
   return answer;
 }
 
-async function readText(file: string, what: string, marker: string): Promise<string> {
+async function readRoots(file: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new TetherError('BAD_INPUT', `Cannot read the ${what} file '${file}'.`, { cause });
+    throw new TetherError('BAD_INPUT', `Cannot read the trusted-root file '${file}'.`, { cause });
   }
-  if (!text.includes(marker)) throw usageError(`'${file}' holds no ${what}.`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw usageError(`'${file}' holds no PEM certificate.`);
   return text;
 }
 
-/** A throwaway phone-like CSR (subject CN=<SIP URI> as SIPE makes it [S29]); the key is dropped. */
-function throwawayCsr(subject: string): string {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: subject }]);
-  csr.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
+type Outcome = 'done' | 'skipped' | 'failed' | 'not-run' | 'not-applicable';
+
+export interface StageRow {
+  readonly n: number;
+  readonly id: StageId;
+  readonly title: string;
+  readonly outcome: Outcome;
+  readonly summary: string | null;
+  readonly error: (SerializedTetherError & { fix: string; cmdlet: string | null }) | null;
+}
+
+const NO_PHONE = 'not applicable without a phone';
+
+/** Folds the stage events of a run into the nine rows people and --json see. */
+export function stageRows(events: readonly StageEvent[], register: boolean): StageRow[] {
+  return STAGES.map((s): StageRow => {
+    const base = { n: s.n, id: s.id, title: s.title };
+    const end = events.find((e) => e.stage === s.id && (e.type === 'stage-end' || e.type === 'stage-failed'));
+    if (end?.type === 'stage-end') return { ...base, outcome: end.outcome, summary: end.summary, error: null };
+    if (end?.type === 'stage-failed') {
+      const typed = TetherError.fromJSON(end.error);
+      return { ...base, outcome: 'failed', summary: null, error: { ...end.error, fix: typed.fix, cmdlet: typed.cmdlet ?? null } };
+    }
+    if (s.id === 'vlan' || s.id === 'ip') return { ...base, outcome: 'not-applicable', summary: NO_PHONE, error: null };
+    if (s.id === 'logon' && !register) return { ...base, outcome: 'not-applicable', summary: 'not run without --register', error: null };
+    return { ...base, outcome: 'not-run', summary: 'not run (an earlier stage failed)', error: null };
+  });
+}
+
+const LABEL: Record<Outcome, string> = { done: 'ok', skipped: 'skipped', failed: 'FAILED', 'not-run': '-', 'not-applicable': 'n/a' };
+
+function describe(domain: string, rows: StageRow[], result: PartialBootstrapResult): string {
+  const width = Math.max(...STAGES.map((s) => s.title.length));
+  const lines = [`Test bootstrap for ${domain}, with a throw-away key and no phone`, ''];
+  for (const r of rows) {
+    lines.push(`${String(r.n).padStart(2)}  ${r.title.padEnd(width)}  ${LABEL[r.outcome].padEnd(7)} ${r.error ? `${r.error.code}: ${r.error.message}` : (r.summary ?? '')}`);
+    const indent = ' '.repeat(8);
+    if (r.error) {
+      lines.push(`${indent}fix: ${r.error.fix}`);
+      if (r.error.cmdlet) lines.push(`${indent}check: ${r.error.cmdlet}`);
+    }
+    if (r.id === 'registrar' && result.discovery) {
+      for (const c of result.discovery.candidates) {
+        const target = c.host === null ? '-' : `${c.host}:${c.port}`;
+        lines.push(`${indent}${c.step}. ${c.label}: ${c.query} -> ${target}  ${c.status === 'chosen' ? 'CHOSEN' : c.status}: ${c.reason}`);
+      }
+    }
+  }
+  const failed = rows.find((r) => r.outcome === 'failed');
+  lines.push('', failed ? `Result: stage ${failed.n} failed (${failed.error!.code}).` : 'Result: every stage that can run without a phone passed.');
+  return lines.join('\n') + '\n';
+}
+
+/** What --json carries of the stages that passed (certificates are public; nothing secret is in it). */
+function resultJson(r: PartialBootstrapResult) {
+  return {
+    deviceUpdate: r.deviceUpdate ?? null,
+    update: r.update ?? null,
+    registrar: r.discovery?.registrar ?? null,
+    candidates: r.discovery?.candidates ?? null,
+    webServices: r.discovery?.webServices ?? null,
+    chain: r.chain ?? null,
+    auth: r.auth ?? null,
+    certificate: r.certificate ?? null,
+    logon: r.logon ?? null,
+  };
 }
 
 export const testBootstrapCommand: Command = {
   name: 'test-bootstrap',
-  summary: 'Get a web ticket (PIN or NTLM) and a certificate from CertProv, like Test-CsPhoneBootstrap',
+  summary: 'Run stages 3–8 against the pool with a throw-away key and no phone, like Test-CsPhoneBootstrap',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const a = parseArgs(args);
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const a = parseTestBootstrapArgs(argv);
     let resolver;
     try {
       resolver = createPoolResolver(a.dns === undefined ? {} : { server: a.dns });
     } catch (cause) {
       throw new TetherError('BAD_INPUT', cause instanceof Error ? cause.message : String(cause), { cause });
     }
-    const extraCaPems = a.ca === undefined ? [] : [await readText(a.ca, 'PEM certificate', '-----BEGIN CERTIFICATE-----')];
-    const givenCsr = a.csr === undefined ? undefined : await readText(a.csr, 'PKCS#10 request', '-----BEGIN CERTIFICATE REQUEST-----');
-    const auth: WebTicketAuth =
-      a.phone !== undefined
-        ? { kind: 'pin', phoneOrExt: a.phone, pin: await secret(io, 'TETHER_PIN', `PIN for ${a.phone}: `) }
-        : { kind: 'ntlm', ...splitAccount(a.account!), password: await secret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `) };
-    const http = new PoolHttpClient({ resolver, extraCaPems });
-    try {
-      const issued = await provisionCertificate({
-        http,
-        certProvBase: a.certprov!,
-        auth,
-        ...(a.sip === undefined ? {} : { sipUri: a.sip }),
-        csr: givenCsr ?? throwawayCsr,
-        deviceId: a.deviceId ?? randomUUID(),
-      });
-      const leaf = new X509Certificate(issued.certificatePem);
-      const chain = issued.chainPems.map((p) => new X509Certificate(p).subject.replace(/\n/g, ', '));
-      if (a.json) {
-        io.stdout.write(
-          JSON.stringify({
-            ok: true,
-            user: issued.sipUri,
-            method: issued.method,
-            certificate: { subject: leaf.subject, issuer: leaf.issuer, serial: leaf.serialNumber, notBefore: leaf.validFrom, notAfter: leaf.validTo, fingerprint256: leaf.fingerprint256 },
-            chain,
-            certificatePem: issued.certificatePem,
-            chainPems: issued.chainPems,
-          }) + '\n',
-        );
-      } else {
-        io.stdout.write(
-          `Stage 7 ok: web ticket for ${issued.sipUri} (${issued.method === 'pin' ? 'PIN' : 'NTLM'}).\n` +
-            `Stage 8 ok: certificate issued and published.\n` +
-            `  subject  ${leaf.subject}\n  issuer   ${leaf.issuer.replace(/\n/g, ', ')}\n  valid    ${leaf.validFrom} → ${leaf.validTo}\n` +
-            `  sha256   ${leaf.fingerprint256}\n  chain    ${chain.join(' → ')}\n`,
-        );
-      }
-      return EXIT.ok;
-    } finally {
-      http.close();
+    const rootPems = a.trustRoot === undefined ? [] : [await readRoots(a.trustRoot)];
+    let auth: WebTicketAuth;
+    if (a.pin !== undefined) {
+      const { phoneOrExt, pin } = splitPinArgument(a.pin);
+      auth = { kind: 'pin', phoneOrExt, pin: pin ?? (await secret(io, 'TETHER_PIN', `PIN for ${phoneOrExt}: `)) };
+    } else {
+      const { domain, user } = parseAccount(a.account!);
+      auth = { kind: 'ntlm', domain, username: user, password: await secret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `) };
     }
+    const options: PoolBootstrapOptions = {
+      domain: a.domain!,
+      resolver,
+      auth,
+      ...(a.sip === undefined ? {} : { sipUri: a.sip }),
+      ...(a.httpPort === undefined ? {} : { httpPort: a.httpPort }),
+      ...(a.httpsPort === undefined ? {} : { httpsPort: a.httpsPort }),
+      ...(a.webServices === undefined ? {} : { webServicesUrl: a.webServices }),
+      ...(a.deviceUpdate === undefined ? {} : { deviceUpdateUrl: a.deviceUpdate }),
+      ...(a.deviceId === undefined ? {} : { deviceId: a.deviceId }),
+      phone: {
+        ...(a.model === undefined ? {} : { model: a.model }),
+        ...(a.mac === undefined ? {} : { mac: a.mac }),
+        ...(a.serial === undefined ? {} : { serial: a.serial }),
+        ...(a.firmware === undefined ? {} : { runningVersion: a.firmware }),
+      },
+      trust: { rootFingerprints: a.fingerprints, rootPems },
+      download: a.download,
+      register: a.register,
+    };
+
+    const events: StageEvent[] = [];
+    const partial: PartialBootstrapResult = {};
+    let result: PoolBootstrapResult | null = null;
+    let failure: TetherError | null = null;
+    try {
+      result = await runPoolBootstrap({ ...options, partial }, (e) => events.push(e));
+    } catch (err) {
+      failure = toTetherError(err);
+      // Refused before any stage ran (bad domain, model, fingerprint): a usage error.
+      if (!events.some((e) => e.type === 'stage-failed')) throw failure;
+    }
+    const rows = stageRows(events, a.register);
+    if (a.json) {
+      const error = failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null;
+      io.stdout.write(JSON.stringify({ ok: failure === null, domain: a.domain, stages: rows, result: resultJson(result ?? partial), error }) + '\n');
+    } else {
+      io.stdout.write(describe(a.domain!, rows, result ?? partial));
+    }
+    return failure === null ? EXIT.ok : EXIT.failure;
   },
 };
-
-function splitAccount(account: string): { domain: string; username: string } {
-  const { domain, user } = parseAccount(account);
-  return { domain, username: user };
-}
