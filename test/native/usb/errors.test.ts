@@ -126,6 +126,35 @@ describe('node-usb source', () => {
     else expect(TetherError.is(result, 'USB_NO_BUS')).toBe(true);
   });
 
+  it('follows hotplug through WebUSB connect/disconnect and stops listening on close', async () => {
+    const listeners = new Map<string, Set<(e: { device: USBDevice }) => void>>();
+    const mod = {
+      WebUSB: class {
+        async getDevices() {
+          return [];
+        }
+        addEventListener(type: string, l: (e: { device: USBDevice }) => void) {
+          if (!listeners.has(type)) listeners.set(type, new Set());
+          listeners.get(type)!.add(l);
+        }
+        removeEventListener(type: string, l: (e: { device: USBDevice }) => void) {
+          listeners.get(type)?.delete(l);
+        }
+      },
+      getDeviceList: () => [],
+    };
+    const source = await openNodeUsbSource({ busPresent: () => true, load: async () => mod });
+    const seen: string[] = [];
+    source.onConnect((d) => seen.push(`+${d.serialNumber}`));
+    source.onDisconnect((d) => seen.push(`-${d.serialNumber}`));
+    const dev = phoneDevice().asUsbDevice();
+    for (const l of listeners.get('connect')!) l({ device: dev });
+    for (const l of listeners.get('disconnect')!) l({ device: dev });
+    expect(seen).toEqual(['+SN1', '-SN1']);
+    source.close();
+    expect([...listeners.values()].every((s) => s.size === 0)).toBe(true);
+  });
+
   it('reports a phone that WebUSB dropped because it could not be opened', async () => {
     const raw = (vendor: number, cls: number, openError?: string) => ({
       deviceDescriptor: { idVendor: vendor, idProduct: 1 },
