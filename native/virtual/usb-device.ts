@@ -6,6 +6,7 @@ import {
   describeInterfaces,
   deviceDescriptorBytes,
   stringDescriptorBytes,
+  TETHER_INTERFACE_NUMBER,
   type DeviceDescription,
   type InterfaceDescription,
 } from './descriptors';
@@ -212,7 +213,8 @@ export class VirtualUsbDevice implements USBDevice {
     this.checkOpen();
     this.findInterface(interfaceNumber);
     if (!this.claimedInterfaces.delete(interfaceNumber)) return;
-    this.wireNow.abortHostTransfers();
+    // Transfers pending on the released interface's endpoints are cancelled, as in a browser.
+    if (interfaceNumber === TETHER_INTERFACE_NUMBER) this.wireNow.abortHostTransfers();
   }
 
   async selectAlternateInterface(interfaceNumber: number, alternateSetting: number): Promise<void> {
