@@ -3,6 +3,7 @@ import { parseFaultName } from '../../../lab/faults';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
+                 [--dhcp-port N] [--dhcp-vlan N|none]
                  [--domain D] [--pool FQDN] [--slow-ms N] [--lockout N] [--quiet]
 
 Runs the emulated Lync pool on 127.0.0.1 (DNS, HTTP, HTTPS and every lab service) until Ctrl-C.
@@ -13,6 +14,8 @@ with their LAB-ONLY credentials, the faults on, and the state folder. Logs go to
   --state DIR      state folder (CA, users, stores); default .tether-lab in this folder
   --fault NAME     switch a fault on from the start (repeatable); see docs/lab.md
   --http-port N    --https-port N    --dns-port N     fixed ports (default: free ones)
+  --dhcp-port N    UDP port of the DHCPINFORM responder (default: a free one; 67 needs root)
+  --dhcp-vlan N    voice VLAN answered to CPE-OCPHONE informs (default 20; 'none' answers none)
   --domain D       SIP domain (default contoso.test)
   --pool FQDN      Front End pool FQDN (default pool01.<domain>)
   --slow-ms N      delay of the slow-responses fault (default 2000)
@@ -42,6 +45,12 @@ export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
     else if (a === '--http-port') out.httpPort = parsePort(a, value());
     else if (a === '--https-port') out.httpsPort = parsePort(a, value());
     else if (a === '--dns-port') out.dnsPort = parsePort(a, value());
+    else if (a === '--dhcp-port') out.dhcpPort = parsePort(a, value());
+    else if (a === '--dhcp-vlan') {
+      const v = value();
+      if (v !== 'none' && !(/^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 4094)) throw usageError(`--dhcp-vlan must be a VLAN ID 1–4094 or 'none', not '${v}'.`);
+      out.dhcpVlan = v === 'none' ? null : Number(v);
+    }
     else if (a === '--domain') out.domain = value();
     else if (a === '--pool') out.poolFqdn = value();
     else if (a === '--slow-ms') {

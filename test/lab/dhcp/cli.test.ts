@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../../lab';
 import { main } from '../../../main/cli';
+import { parseLabArgs } from '../../../main/cli/commands/lab';
 import type { CliIO } from '../../../main/cli/io';
 import { tempDir } from '../support';
 
@@ -72,5 +75,39 @@ describe('tether discover --dhcp-server 127.0.0.1:PORT against the lab', () => {
       expect(r.code, bad.join(' ')).toBe(2);
     }
     expect((await run(['discover', '--domain', 'contoso.test', '--dhcp-client-port', '0'])).code).toBe(2); // needs --dhcp-inform
+  });
+});
+
+describe('tether lab (spawned) with its DHCP responder', () => {
+  it("prints dhcp: 127.0.0.1:PORT on its first line, and discover reads option 43 from it", async () => {
+    const state = tempDir('tether-dhcp-spawn-');
+    const child = spawn(process.execPath, ['bin/tether.mjs', 'lab', '--state', state.dir, '--quiet', '--fault', 'option43-wrong', '--dhcp-vlan', 'none'], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`tether lab exited ${code} before printing`)));
+      });
+      const endpoints = JSON.parse(first) as { dhcp: string; dns: string; https: string };
+      expect(endpoints.dhcp).toMatch(/^127\.0\.0\.1:\d+$/);
+      const r = await run(['discover', '--domain', 'contoso.test', '--dns', endpoints.dns, '--dhcp-inform', 'lo', '--dhcp-server', endpoints.dhcp, '--dhcp-client-port', '0', '--json']);
+      const out = JSON.parse(r.out) as { dhcp: { option43: { decoded: { webServerFqdn: string; webServerPort: number } } } };
+      expect(out.dhcp.option43.decoded).toMatchObject({ webServerFqdn: 'webpool-old.contoso.test', webServerPort: Number(new URL(endpoints.https).port) });
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      state.remove();
+    }
+  });
+
+  it('parses --dhcp-port and --dhcp-vlan, refusing bad values', () => {
+    expect(parseLabArgs(['--dhcp-port', '6767', '--dhcp-vlan', '42'])).toMatchObject({ dhcpPort: 6767, dhcpVlan: 42 });
+    expect(parseLabArgs(['--dhcp-vlan', 'none'])).toMatchObject({ dhcpVlan: null });
+    for (const bad of [['--dhcp-vlan', '0'], ['--dhcp-vlan', '4095'], ['--dhcp-vlan', 'x'], ['--dhcp-port', '65536']]) {
+      expect(() => parseLabArgs(bad), bad.join(' ')).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    }
   });
 });
