@@ -149,6 +149,26 @@ describe('runPoolBootstrap against the lab', () => {
     expect(end).toMatchObject({ summary: expect.stringContaining('downloaded and verified') });
   });
 
+  it('explicit Device Update and Web Services URLs (in-band / option 43) replace the lookups; the injected clock stamps every event', async () => {
+    const fixed = new Date();
+    const r = await run({
+      now: () => fixed,
+      deviceUpdateUrl: `http://127.0.0.1:${lab.httpPort}`,
+      webServicesUrl: `https://pool01.contoso.test:${lab.httpsPort}/CertProv/CertProvisioningService.svc`,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.result!.deviceUpdate).toMatchObject({ source: 'explicit', fqdn: '127.0.0.1', url: `http://127.0.0.1:${lab.httpPort}/RequestHandler/ucdevice.upx` });
+    expect(r.result!.discovery.webServices.source).toBe('explicit');
+    const stamps = r.events.flatMap((e) => ('at' in e ? [e.at] : []));
+    expect(stamps.length).toBe(12);
+    expect(new Set(stamps)).toEqual(new Set([fixed.getTime()]));
+  });
+
+  it('a clock past the root CA\'s end fails stage 6 with CHAIN_CERT_EXPIRED (the clock reaches the chain check)', async () => {
+    const e = expectFailure(await run({ now: () => new Date('2100-01-01T00:00:00Z') }), 'CHAIN_CERT_EXPIRED', 'ca-chain');
+    expect(e.detail.role).toBe('root CA');
+  });
+
   it('srv-missing: steps 1 and 3 are skipped (NXDOMAIN) and step 5, the external SRV, is chosen; the run still succeeds', async () => {
     const r = await run({}, ['srv-missing']);
     expect(r.error).toBeUndefined();
