@@ -19,6 +19,7 @@ const EMPTY = new Uint8Array(0);
  */
 export class UsbFrameLink implements FrameLink {
   private readonly sending = new Set<Promise<void>>();
+  private readonly slotWaiters: (() => void)[] = [];
   private halted = false;
   private failure: TetherError | null = null;
   private closing: Promise<void> | null = null;
@@ -29,6 +30,8 @@ export class UsbFrameLink implements FrameLink {
     private readonly device: TransferDevice,
     readonly endpoints: TetherInterface,
     private readonly onClose: () => Promise<void> = async () => {},
+    /** Transfers queued at once before send() waits (16: about 20 ms of high-speed bus with 64 KiB frames). */
+    private readonly queueDepth = 16,
   ) {}
 
   private fail(err: TetherError): void {
@@ -49,10 +52,12 @@ export class UsbFrameLink implements FrameLink {
   }
 
   /**
-   * Submits the frame (and its ZLP) at once, without waiting for earlier sends to complete: the
-   * caller keeps a few sends in flight so the bus never idles between transfers, as a USB host
-   * stack queues several transfers per endpoint. Transfers are submitted in call order; the
-   * first failure fails the whole link (a lost frame cannot be told apart from a late one).
+   * Submits the frame (and its ZLP) at once and resolves as soon as it is queued, while fewer than
+   * `queueDepth` transfers are outstanding; otherwise once one completes. A USB host stack works
+   * this way (many transfers queued per endpoint) and it keeps the bus busy when the event loop is
+   * late: completions are then handled in batches without the bus idling. Transfers go out in
+   * call order. A transfer that fails fails the whole link (a lost frame cannot be told apart
+   * from a late one), so the error surfaces on the next send or the pending receive.
    */
   send(frame: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
@@ -62,17 +67,18 @@ export class UsbFrameLink implements FrameLink {
     const done = Promise.all(transfers).then(
       () => {},
       (err: unknown) => {
-        const e = err instanceof TetherError ? err : usbErrorFrom(err, 'transfer-out');
-        this.fail(e);
-        throw e;
+        this.fail(err instanceof TetherError ? err : usbErrorFrom(err, 'transfer-out'));
       },
     );
     this.sending.add(done);
-    const forget = (): void => {
+    void done.then(() => {
       this.sending.delete(done);
-    };
-    done.then(forget, forget);
-    return this.race(done);
+      this.slotWaiters.shift()?.();
+    });
+    if (this.sending.size <= this.queueDepth) return Promise.resolve();
+    return this.race(new Promise<void>((resolve) => this.slotWaiters.push(resolve))).then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
   async receive(maxLength: number): Promise<Uint8Array> {

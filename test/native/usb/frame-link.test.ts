@@ -5,9 +5,18 @@ import { UsbFrameLink } from '../../../native/usb/frame-link';
 import { openTetherLink } from '../../../native/usb/open';
 import { phoneDevice } from './fake-device';
 
-function link(packetSize: number, inEp = 3, outEp = 5) {
+function link(packetSize: number, inEp = 3, outEp = 5, queueDepth?: number) {
   const dev = phoneDevice({ inEp, outEp, packetSize });
-  return { dev, link: new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev)) };
+  return { dev, link: new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev), undefined, queueDepth) };
+}
+
+/** A send is queued at once; its transfer's failure fails the link: the pending receive and the next send reject. */
+async function expectSendToFailLink(l: UsbFrameLink, code: string): Promise<void> {
+  const pending = l.receive(64);
+  await l.send(new Uint8Array(3));
+  await expect(pending).rejects.toMatchObject({ code });
+  await expect(l.send(new Uint8Array(1))).rejects.toMatchObject({ code });
+  expect(l.isClosed).toBe(true);
 }
 
 describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPacketSize', () => {
@@ -48,9 +57,25 @@ describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPack
     dev.outStatus = async () => {
       throw new Error('transferOut error: Error: LIBUSB_ERROR_IO');
     };
-    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
-    await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
-    expect(l.isClosed).toBe(true);
+    await expectSendToFailLink(l, 'USB_TRANSFER_FAILED');
+  });
+
+  it('waits when the transfer queue is full, and goes on as transfers complete', async () => {
+    const { dev, link: l } = link(64, 3, 5, 2);
+    const release: (() => void)[] = [];
+    dev.outStatus = (d) => new Promise((resolve) => release.push(() => resolve({ status: 'ok', bytesWritten: d.byteLength })));
+    await l.send(new Uint8Array(1));
+    await l.send(new Uint8Array(2));
+    let third = false;
+    const waiting = l.send(new Uint8Array(3)).then(() => (third = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(third).toBe(false);
+    // Queued all the same: the bus never waits for the caller.
+    expect(dev.out.map((t) => t.data.byteLength)).toEqual([1, 2, 3]);
+    release[0]!();
+    await waiting;
+    expect(third).toBe(true);
+    for (const r of release.slice(1)) r();
   });
 
   it('refuses an empty frame', async () => {
@@ -96,8 +121,8 @@ describe('UsbFrameLink transfer statuses and faults', () => {
   it('stall on OUT clears the halt on that endpoint, then raises USB_STALL', async () => {
     const { dev, link: l } = link(64, 1, 0x0e);
     dev.outStatus = async () => ({ status: 'stall', bytesWritten: 0 });
-    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_STALL' });
-    expect(dev.calls).toContain('clearHalt out 14');
+    await expectSendToFailLink(l, 'USB_STALL');
+    expect(dev.calls.filter((c) => c.startsWith('clearHalt'))).toEqual(['clearHalt out 14']);
   });
 
   it('babble raises USB_BABBLE', async () => {
@@ -109,7 +134,7 @@ describe('UsbFrameLink transfer statuses and faults', () => {
   it('a short write is a typed failure', async () => {
     const { dev, link: l } = link(64);
     dev.outStatus = async () => ({ status: 'ok', bytesWritten: 1 });
-    await expect(l.send(new Uint8Array(3))).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED' });
+    await expectSendToFailLink(l, 'USB_TRANSFER_FAILED');
   });
 
   it('node-usb disconnect errors become USB_DISCONNECTED', async () => {
@@ -118,10 +143,11 @@ describe('UsbFrameLink transfer statuses and faults', () => {
       throw new Error('transferIn error: Error: LIBUSB_TRANSFER_NO_DEVICE');
     });
     await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
-    dev.outStatus = async () => {
+    const { dev: dev2, link: l2 } = link(64);
+    dev2.outStatus = async () => {
       throw new Error('transferOut error: Error: LIBUSB_ERROR_NO_DEVICE');
     };
-    await expect(l.send(new Uint8Array(1))).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
+    await expectSendToFailLink(l2, 'USB_DISCONNECTED');
   });
 
   it('a hotplug detach rejects a pending receive at once', async () => {
