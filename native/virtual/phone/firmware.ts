@@ -15,6 +15,9 @@ const EMPTY_SLOT: SlotRecord = { state: 'empty', version: null, size: 0, sha256:
 
 export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
+/** How often (in image bytes) the count of held bytes is written to flash while an image arrives. */
+export const DEFAULT_PERSIST_EVERY_BYTES = 1024 * 1024;
+
 export function otherSlot(slot: FirmwareSlot): FirmwareSlot {
   return slot === 'a' ? 'b' : 'a';
 }
@@ -57,19 +60,24 @@ function hex(bytes: Uint8Array): string {
  * Invariants: an image is written only to the slot the phone is not running; a slot becomes
  * bootable only after its SHA-256 matched (verify); a hash mismatch empties the slot; a new image
  * boots once on trial and the phone falls back to the other slot unless the host commits it;
- * a slot is never left active while unverified. `have` is persisted after every write, so a
- * transfer resumes from there after an unplug, a reset or a power cut.
+ * a slot is never left active while unverified. The image bytes are written before the count of
+ * held bytes (`have`) is, and `have` reaches flash at least every `persistEveryBytes`: after a power
+ * cut the phone may re-ask bytes it already holds, never claim bytes it does not. An unplug or a bus
+ * reset loses nothing (the phone keeps power and memory).
  */
 export class FirmwareSlots {
   private rec: FirmwareRecord;
   private chain: Promise<unknown> = Promise.resolve();
+  private persistedHave = 0;
 
   constructor(
     record: FirmwareRecord,
     private readonly io: FirmwareIo,
     private readonly maxImageBytes = DEFAULT_MAX_IMAGE_BYTES,
+    private readonly persistEveryBytes = DEFAULT_PERSIST_EVERY_BYTES,
   ) {
     this.rec = record;
+    this.persistedHave = record.transfer?.have ?? 0;
   }
 
   get record(): FirmwareRecord {
@@ -166,7 +174,9 @@ export class FirmwareSlots {
       const fresh = chunk.data.subarray(t.have - chunk.offset);
       await this.io.store.writeImage(this.io.serial, t.slot, t.have, fresh);
       const have = t.have + fresh.byteLength;
-      await this.update({ ...this.rec, transfer: { ...t, have } });
+      const next = { ...this.rec, transfer: { ...t, have } };
+      if (have === t.size || have - this.persistedHave >= this.persistEveryBytes) await this.update(next);
+      else this.rec = next;
       return have;
     });
   }
@@ -293,6 +303,7 @@ export class FirmwareSlots {
 
   private async update(next: FirmwareRecord): Promise<void> {
     this.rec = next;
+    this.persistedHave = next.transfer?.have ?? 0;
     await this.io.save(next);
   }
 
