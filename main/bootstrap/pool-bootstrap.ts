@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TetherError } from '../../common/errors';
+import { TetherError, toTetherError } from '../../common/errors';
 import type { DeviceIdentity, OfferedModule } from '../../common/pool/device-update-wire';
 import { fqdnProblem } from '../../common/pool/dhcp-options';
 import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb/catalogue';
@@ -64,8 +64,10 @@ export interface PoolBootstrapOptions {
   readonly deviceUpdateUrl?: string;
   /** Web Services (CertProv) URL from DHCP option 43 or configuration; default derived from the Registrar FQDN. */
   readonly webServicesUrl?: string;
-  /** A DHCPINFORM answer (options 43/120), when one was asked for. */
+  /** A DHCPINFORM answer (options 43/120) already at hand. */
   readonly dhcp?: DhcpPoolAnswer | null;
+  /** Asks DHCP (a DHCPINFORM) during stage 5; a failure is shown on the DHCP steps and DNS carries on. */
+  readonly askDhcp?: () => Promise<DhcpPoolAnswer>;
   readonly phone?: PhoneStandIn;
   readonly trust?: BootstrapTrust;
   /** Download and verify offered update images (into a temporary folder, removed afterwards). */
@@ -105,6 +107,9 @@ export interface RegistrarFound {
   readonly candidates: RegistrarCandidate[];
   readonly registrar: RegistrarChoice;
   readonly webServices: { readonly url: string; readonly source: 'dhcp-option-43' | 'explicit' | 'derived-from-registrar' };
+  /** What DHCP said (options 43 and 120), or null with the reason in `dhcpProblem`. */
+  readonly dhcp: { readonly server: string; readonly certProvUrl: string | null; readonly sipServers: string[] | null } | null;
+  readonly dhcpProblem: string | null;
 }
 
 export interface ChainFound {
@@ -294,12 +299,23 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
 
     // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
     const discovery = await runner.run('registrar', async (progress) => {
+      let dhcp = options.dhcp ?? null;
+      let dhcpProblem: string | null = options.dhcp === undefined && !options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null;
+      if (dhcp === null && options.askDhcp) {
+        progress('asking DHCP (DHCPINFORM) for options 43 and 120');
+        try {
+          dhcp = await options.askDhcp();
+        } catch (err) {
+          // As on a phone, DNS still gives the Registrar when DHCP is silent [S13].
+          dhcpProblem = toTetherError(err).message;
+        }
+      }
       progress('asking DNS for the SIP SRV records');
       const outcome = await findRegistrar({
         domain,
         resolver,
-        dhcp: options.dhcp ?? null,
-        dhcpProblem: options.dhcp === undefined ? 'not asked by test-bootstrap (tether discover --dhcp-inform IFACE asks it)' : null,
+        dhcp,
+        dhcpProblem,
         ...(options.random ? { random: options.random } : {}),
       });
       const skipped = outcome.candidates.filter((c) => c.status === 'skipped').length;
@@ -312,7 +328,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         throw error;
       }
       const chosen = outcome.chosen;
-      const fromDhcp = options.dhcp?.option43?.decoded?.certProvUrl;
+      const fromDhcp = dhcp?.option43?.decoded?.certProvUrl;
       const webServices: RegistrarFound['webServices'] =
         options.webServicesUrl !== undefined
           ? { url: options.webServicesUrl, source: 'explicit' }
@@ -325,7 +341,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       } catch (cause) {
         throw new TetherError('BAD_INPUT', `The Web Services URL must be an https URL, not '${webServices.url.slice(0, 200)}'.`, { cause });
       }
-      const value: RegistrarFound = { candidates: outcome.candidates, registrar: chosen, webServices };
+      const dhcpSeen = dhcp === null ? null : { server: dhcp.server, certProvUrl: dhcp.option43?.decoded?.certProvUrl ?? null, sipServers: dhcp.option120?.names ?? null };
+      const value: RegistrarFound = { candidates: outcome.candidates, registrar: chosen, webServices, dhcp: dhcpSeen, dhcpProblem };
       const summary =
         `Registrar ${chosen.host}:${chosen.port} (${chosen.transport.toUpperCase()}, step ${chosen.step}: ${chosen.label}; ${skipped} of ${outcome.candidates.length} candidates skipped); ` +
         `Web Services ${webServices.url} (${webServices.source.replace(/-/g, ' ')})`;

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { TetherError, toTetherError, type SerializedTetherError } from '../../../common/errors';
 import { STAGES, type StageId } from '../../../common/stages';
 import { runPoolBootstrap, type PartialBootstrapResult, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../bootstrap/stage-events';
 import type { WebTicketAuth } from '../../pool/auth/webticket';
+import { dhcpInform } from '../../pool/discovery/dhcp-inform';
 import { createPoolResolver } from '../../pool/net/resolver';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 import { parseAccount } from './test-auth';
@@ -13,6 +15,7 @@ const USAGE = `Usage: tether test-bootstrap --domain DOMAIN [--dns HOST:PORT]
                               [--root-fingerprint SHA256]… [--trust-root FILE] [--register] [--download]
                               [--model CX600] [--mac MAC] [--serial S] [--firmware VERSION]
                               [--http-port N] [--https-port N] [--web-services URL] [--device-update URL]
+                              [--dhcp-inform IFACE [--dhcp-server IP[:PORT]] [--dhcp-client-port N]]
                               [--device-id GUID] [--json]
 
 Runs bootstrap stages 3 to 8 against the pool with a throw-away key and no phone, in the spirit
@@ -46,6 +49,11 @@ The certificate IS published to the user's store, as a phone's sign-in would pub
                           from the Registrar FQDN)
   --device-update URL     the Device Update URL from in-band provisioning (default:
                           http://ucupdates-r2.<domain>/RequestHandler/ucdevice.upx)
+  --dhcp-inform IFACE     in stage 5, also send a DHCPINFORM on IFACE and use options 43 (Web
+                          Services URL) and 120 (SIP server) as a phone does (needs port 68)
+  --dhcp-server IP[:PORT] send it straight to this server; a PORT other than 67 (the lab's
+                          responder) means only there, not broadcast
+  --dhcp-client-port N    send from UDP port N instead of 68 (0: a free port, no admin rights)
   --device-id GUID        DeviceId to send to CertProv (default: a random GUID)
   --json                  print one JSON document with every stage's outcome
 
@@ -72,7 +80,17 @@ interface Args {
   webServices?: string;
   deviceUpdate?: string;
   deviceId?: string;
+  dhcpIface?: string;
+  dhcpServer?: { host: string; port?: number };
+  dhcpClientPort?: number;
   json: boolean;
+}
+
+/** `a.b.c.d` or `a.b.c.d:port` (DHCPINFORM is IPv4 only). */
+function dhcpServer(text: string): { host: string; port?: number } {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
+  if (!m || isIP(m[1]!) !== 4) throw usageError(`--dhcp-server: '${text.slice(0, 60)}' is not an IPv4 address, optionally with :PORT.`);
+  return m[2] === undefined ? { host: m[1]! } : { host: m[1]!, port: port('--dhcp-server', m[2]) };
 }
 
 function port(flag: string, v: string): number {
@@ -109,6 +127,12 @@ export function parseTestBootstrapArgs(args: string[]): Args {
     else if (a === '--web-services') out.webServices = value();
     else if (a === '--device-update') out.deviceUpdate = value();
     else if (a === '--device-id') out.deviceId = value();
+    else if (a === '--dhcp-inform') out.dhcpIface = value();
+    else if (a === '--dhcp-server') out.dhcpServer = dhcpServer(value());
+    else if (a === '--dhcp-client-port') {
+      const v = value();
+      out.dhcpClientPort = v === '0' ? 0 : port(a, v);
+    }
     else if (a === '--password' || a.startsWith('--password=')) {
       throw usageError('Passwords are never taken from the command line; set TETHER_PASSWORD or answer the prompt.');
     } else throw usageError(`Unknown option '${a.slice(0, 60)}'.\n\n${USAGE}`);
@@ -116,6 +140,9 @@ export function parseTestBootstrapArgs(args: string[]): Args {
   if (out.domain === undefined) throw usageError(`--domain is required.\n\n${USAGE}`);
   if ((out.pin === undefined) === (out.account === undefined)) throw usageError(`Give either --pin (PIN sign-in) or --ntlm (Windows sign-in).\n\n${USAGE}`);
   if (out.account !== undefined && out.sip === undefined) throw usageError(`--ntlm needs --sip.\n\n${USAGE}`);
+  if ((out.dhcpServer !== undefined || out.dhcpClientPort !== undefined) && out.dhcpIface === undefined) {
+    throw usageError('--dhcp-server and --dhcp-client-port need --dhcp-inform IFACE.');
+  }
   return out;
 }
 
@@ -200,6 +227,12 @@ function describe(domain: string, rows: StageRow[], result: PartialBootstrapResu
       if (r.error.cmdlet) lines.push(`${indent}check: ${r.error.cmdlet}`);
     }
     if (r.id === 'registrar' && result.discovery) {
+      const d = result.discovery.dhcp;
+      lines.push(
+        d
+          ? `${indent}DHCP from ${d.server}: option 43 ${d.certProvUrl ?? 'absent or unusable'}; option 120 ${d.sipServers?.join(', ') ?? 'absent or unusable'}`
+          : `${indent}DHCP: ${result.discovery.dhcpProblem ?? 'no answer'}`,
+      );
       for (const c of result.discovery.candidates) {
         const target = c.host === null ? '-' : `${c.host}:${c.port}`;
         lines.push(`${indent}${c.step}. ${c.label}: ${c.query} -> ${target}  ${c.status === 'chosen' ? 'CHOSEN' : c.status}: ${c.reason}`);
@@ -217,6 +250,8 @@ function resultJson(r: PartialBootstrapResult) {
     deviceUpdate: r.deviceUpdate ?? null,
     update: r.update ?? null,
     registrar: r.discovery?.registrar ?? null,
+    dhcp: r.discovery?.dhcp ?? null,
+    dhcpProblem: r.discovery?.dhcpProblem ?? null,
     candidates: r.discovery?.candidates ?? null,
     webServices: r.discovery?.webServices ?? null,
     chain: r.chain ?? null,
@@ -257,6 +292,18 @@ export const testBootstrapCommand: Command = {
       ...(a.webServices === undefined ? {} : { webServicesUrl: a.webServices }),
       ...(a.deviceUpdate === undefined ? {} : { deviceUpdateUrl: a.deviceUpdate }),
       ...(a.deviceId === undefined ? {} : { deviceId: a.deviceId }),
+      ...(a.dhcpIface === undefined
+        ? {}
+        : {
+            askDhcp: () =>
+              dhcpInform({
+                interfaceName: a.dhcpIface!,
+                ...(a.dhcpServer ? { server: a.dhcpServer.host } : {}),
+                // A responder on a port other than 67 is not a broadcast DHCP server: ask only it.
+                ...(a.dhcpServer?.port !== undefined ? { serverPort: a.dhcpServer.port, noBroadcast: a.dhcpServer.port !== 67 } : {}),
+                ...(a.dhcpClientPort !== undefined ? { clientPort: a.dhcpClientPort } : {}),
+              }),
+          }),
       phone: {
         ...(a.model === undefined ? {} : { model: a.model }),
         ...(a.mac === undefined ? {} : { mac: a.mac }),

@@ -7,6 +7,7 @@ import { startLab, type FaultName, type LabHandle } from '../../../lab';
 import { importDeviceUpdateImage, testImage } from '../../../lab/device-update';
 import { runPoolBootstrap, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../../main/bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../../main/bootstrap/stage-events';
+import { dhcpInform } from '../../../main/pool/discovery/dhcp-inform';
 import { createPoolResolver, type PoolResolver } from '../../../main/pool/net/resolver';
 import { openssl, tempDir } from '../../lab/support';
 
@@ -167,6 +168,37 @@ describe('runPoolBootstrap against the lab', () => {
   it('a clock past the root CA\'s end fails stage 6 with CHAIN_CERT_EXPIRED (the clock reaches the chain check)', async () => {
     const e = expectFailure(await run({ now: () => new Date('2100-01-01T00:00:00Z') }), 'CHAIN_CERT_EXPIRED', 'ca-chain');
     expect(e.detail.role).toBe('root CA');
+  });
+
+  const askLabDhcp = () => {
+    const [host, port] = (lab.endpoints.dhcp as string).split(':');
+    return dhcpInform({ interfaceName: 'lo', server: host!, serverPort: Number(port), noBroadcast: true, clientPort: 0, timeoutMs: 3000 });
+  };
+
+  it('with DHCP: option 120 fills steps 2 and 4, option 43 gives the Web Services URL', async () => {
+    const r = await run({ askDhcp: askLabDhcp });
+    expect(r.error).toBeUndefined();
+    const d = r.result!.discovery;
+    expect(d.dhcp).toMatchObject({ server: '127.0.0.1', sipServers: ['pool01.contoso.test'] });
+    expect(d.webServices).toEqual({ url: `https://pool01.contoso.test:${lab.httpsPort}/CertProv/CertProvisioningService.svc`, source: 'dhcp-option-43' });
+    expect(d.candidates.filter((c) => c.source === 'dhcp-option-120').map((c) => [c.step, c.host, c.port, c.status])).toEqual([
+      [2, 'pool01.contoso.test', 5061, 'usable'],
+      [4, 'pool01.contoso.test', 5060, 'usable'],
+    ]);
+  });
+
+  it('option43-wrong: DHCP names a retired Web Services FQDN, so stage 6 cannot locate the Certificate Web service', async () => {
+    const r = await run({ askDhcp: askLabDhcp }, ['option43-wrong']);
+    expect(r.events.find((e) => e.type === 'stage-end' && e.stage === 'registrar')).toMatchObject({ summary: expect.stringContaining('webpool-old.contoso.test') });
+    const e = expectFailure(r, 'CHAIN_SERVICE_UNREACHABLE', 'ca-chain');
+    expect(e.message).toContain('Unable to locate Lync Certificate Web service');
+  });
+
+  it('a silent DHCP server is shown on the DHCP steps and DNS carries on', async () => {
+    const r = await run({ askDhcp: () => Promise.reject(new TetherError('DHCP_NO_ANSWER', 'No DHCP answer within 3000 ms.')) });
+    expect(r.error).toBeUndefined();
+    expect(r.result!.discovery.dhcpProblem).toBe('No DHCP answer within 3000 ms.');
+    expect(r.result!.discovery.candidates[1]).toMatchObject({ step: 2, status: 'skipped', reason: expect.stringContaining('No DHCP answer') });
   });
 
   it('srv-missing: steps 1 and 3 are skipped (NXDOMAIN) and step 5, the external SRV, is chosen; the run still succeeds', async () => {

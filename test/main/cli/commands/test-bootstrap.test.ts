@@ -92,6 +92,19 @@ describe('tether test-bootstrap (in process, against the lab)', () => {
     expect(t.out()).not.toContain('Lab-Alice-2026!');
   });
 
+  it('--dhcp-inform lo --dhcp-server <lab responder>: stage 5 shows options 43 and 120 and uses option 43', async () => {
+    const t = io();
+    const dhcp = ['--dhcp-inform', 'lo', '--dhcp-server', lab.endpoints.dhcp as string, '--dhcp-client-port', '0'];
+    const code = await main([...pinned(), '--pin', '101:13579', ...dhcp], t);
+    expect(code).toBe(0);
+    expect(t.out()).toContain(`DHCP from 127.0.0.1: option 43 https://pool01.contoso.test:${lab.httpsPort}/CertProv/CertProvisioningService.svc; option 120 pool01.contoso.test`);
+    expect(t.out()).toContain('(dhcp option 43)');
+    expect(t.out()).toContain('2. DHCP option 120 (TLS): DHCP option 120 -> pool01.contoso.test:5061');
+    const plain = io();
+    await main([...pinned(), '--pin', '101:13579'], plain);
+    expect(plain.out()).toContain('DHCP: not asked (add --dhcp-inform IFACE)');
+  });
+
   it('a stage failure exits 1 with the code, stage, message and fix; later stages are "not run"', async () => {
     lab.context.faults.set('chain-download-off', true);
     const t = io();
@@ -140,6 +153,9 @@ describe('tether test-bootstrap (in process, against the lab)', () => {
       [...base(), '--pin', '101:13579', '--trust-root', join(tmp.dir, 'missing.pem')],
       [...base(), '--pin', '101'], // no TETHER_PIN and no terminal
       ['test-bootstrap', '--domain', 'contoso.test', '--dns', 'not a server', '--pin', '101:1'],
+      [...base(), '--pin', '101:13579', '--dhcp-server', '127.0.0.1:67'],
+      [...base(), '--pin', '101:13579', '--dhcp-inform', 'lo', '--dhcp-server', 'dhcp.example:67'],
+      [...base(), '--pin', '101:13579', '--dhcp-inform', 'lo', '--dhcp-client-port', '-1'],
     ];
     for (const args of cases) {
       const t = io();
