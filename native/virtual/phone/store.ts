@@ -1,5 +1,5 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { TetherError } from '../../../common/errors';
 import type { FirmwareSlot, PoolEndpoints } from '../../protocol/messages';
@@ -188,7 +188,7 @@ export class FolderPhoneStore implements PhoneStore {
   async save(state: PersistedPhone): Promise<void> {
     const dir = this.dir(state.serial);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `state.json.${process.pid}.tmp`);
+    const tmp = join(dir, `state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     await writeFile(tmp, JSON.stringify(state, null, 1));
     await rename(tmp, join(dir, 'state.json'));
   }
