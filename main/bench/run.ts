@@ -13,9 +13,14 @@ import { patternChunk, repeatedSha256, timeBulkPush } from './throughput';
 const MiB = 1 << 20;
 const MB = 1e6;
 
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss'] as const;
+export type BenchName = (typeof BENCH_NAMES)[number];
+
 export interface BenchOptions {
   /** Small sizes for a smoke test: checks that everything runs and prints, not the figures. */
   readonly quick?: boolean;
+  /** Run only these (default all). */
+  readonly only?: readonly BenchName[];
   readonly onFigure: (f: BenchFigure) => void;
   /** Progress notes for a person (stderr). */
   readonly onNote?: (text: string) => void;
@@ -146,12 +151,12 @@ async function cpuBench(sizes: Sizes, o: BenchOptions): Promise<void> {
   o.onFigure({ bench, metric: 'ratio-to-high-speed-link', value: cpuBytesPerSecond / high, unit: 'x', goal: '>= 4' });
 }
 
-/** Runs every benchmark; figures are ratios measured in this run. */
+/** Runs the benchmarks in this process; figures are ratios measured in this run. */
 export async function runBench(o: BenchOptions): Promise<void> {
   const sizes = o.quick ? QUICK : FULL;
-  // RSS first, on a fresh heap, so earlier runs cannot hide growth.
-  await rssBench(sizes, o);
-  await cpuBench(sizes, o);
-  await pushBench('high', sizes, o);
-  await pushBench('full', sizes, o);
+  const want = (n: BenchName): boolean => !o.only || o.only.includes(n);
+  if (want('cpu')) await cpuBench(sizes, o);
+  if (want('high')) await pushBench('high', sizes, o);
+  if (want('full')) await pushBench('full', sizes, o);
+  if (want('rss')) await rssBench(sizes, o);
 }

@@ -1,21 +1,48 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TetherError } from '../../../common/errors';
 import { humanLine, jsonLine, type BenchFigure } from '../../bench/report';
-import { runBench } from '../../bench/run';
+import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
-  firmware-push-high/full  a 64 MiB image pushed with the firmware pusher, as a fraction of the
-                           link's capacity (goal >= 0.95), next to a stop-and-wait baseline
-                           (one chunk, wait for the phone's acknowledgement, next chunk)
-  codec-cpu                CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
-                           and its ratio to the high-speed link rate (goal >= 4)
-  firmware-push-rss        RSS growth while a 256 MiB image streams (goal <= 64 MiB)
+  high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
+              fraction of the link's capacity (goal >= 0.95), next to a stop-and-wait baseline
+              (one max-size chunk, wait for the phone's acknowledgement, next chunk)
+  cpu         codec-cpu: CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
+              and its ratio to the high-speed link rate (goal >= 4)
+  rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
+              run in a fresh process so the other benchmarks' heap cannot hide growth
 Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minute.
 
   --json   one JSON line per figure: {"bench","metric","value","unit","goal"}
   --quick  small sizes (a smoke test: the figures mean little)
+  --only   run only these benchmarks
 `;
+
+const BIN = fileURLToPath(new URL('../../../bin/tether.mjs', import.meta.url));
+
+/** Runs `tether bench --only rss --json` in a child process and passes its figures on. */
+function rssInChild(quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'bench', '--only', 'rss', '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new TetherError('INTERNAL', `The RSS benchmark failed (exit ${code}): ${err.trim().slice(-400)}`));
+        return;
+      }
+      for (const line of out.split('\n').filter((l) => l.trim().startsWith('{'))) onFigure(JSON.parse(line) as BenchFigure);
+      resolve();
+    });
+  });
+}
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -24,20 +51,27 @@ export const benchCommand: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     let json = false;
     let quick = false;
-    for (const a of args) {
+    let only: BenchName[] | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
       if (a === '--json') json = true;
       else if (a === '--quick') quick = true;
-      else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
+      else if (a === '--only') {
+        const names = (args[++i] ?? '').split(',');
+        if (!names.every((n): n is BenchName => (BENCH_NAMES as readonly string[]).includes(n))) throw usageError(`--only takes ${BENCH_NAMES.join(', ')}.\n\n${USAGE}`);
+        only = names;
+      } else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
     }
-    const figures: BenchFigure[] = [];
-    await runBench({
-      quick,
-      onFigure: (f) => {
-        figures.push(f);
-        io.stdout.write(json ? jsonLine(f) : humanLine(f));
-      },
-      onNote: json ? undefined : (text) => io.stderr.write(text + '\n'),
-    });
+    const onFigure = (f: BenchFigure): void => {
+      io.stdout.write(json ? jsonLine(f) : humanLine(f));
+    };
+    const onNote = json ? undefined : (text: string): void => void io.stderr.write(text + '\n');
+    const inProcess = (only ?? BENCH_NAMES).filter((n) => only !== undefined || n !== 'rss');
+    await runBench({ quick, only: inProcess, onFigure, onNote });
+    if (only === undefined) {
+      onNote?.('firmware-push-rss: in a fresh process …');
+      await rssInChild(quick, onFigure);
+    }
     return EXIT.ok;
   },
 };
