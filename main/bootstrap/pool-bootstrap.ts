@@ -194,6 +194,18 @@ function fingerprintsOfPems(pems: readonly string[]): Set<string> {
   return out;
 }
 
+/** A URL given by the user (checked before any stage runs, so a typo is a usage error). */
+function webUrl(text: string, schemes: readonly string[], what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new TetherError('BAD_INPUT', `The ${what} URL is not a URL: '${text.slice(0, 200)}'.`, { cause });
+  }
+  if (!schemes.includes(url.protocol)) throw new TetherError('BAD_INPUT', `The ${what} URL must be ${schemes.join(' or ')}, not '${text.slice(0, 200)}'.`);
+  return url;
+}
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Runs stages 3–8 (9 with `register`) and reports each through `listener`; throws the typed error of the stage that failed. */
@@ -206,6 +218,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
   const model = modelFor(options.phone?.model ?? 'CX600');
   const pinnedFingerprints = (options.trust?.rootFingerprints ?? []).map(normaliseFingerprint);
   const fileRoots = fingerprintsOfPems(options.trust?.rootPems ?? []);
+  const explicitDeviceUpdate = options.deviceUpdateUrl === undefined ? null : webUrl(options.deviceUpdateUrl, ['http:', 'https:'], 'Device Update');
+  if (explicitDeviceUpdate && (explicitDeviceUpdate.pathname === '/' || explicitDeviceUpdate.pathname === '')) explicitDeviceUpdate.pathname = DEVICE_UPDATE_PATH;
+  if (options.webServicesUrl !== undefined) webUrl(options.webServicesUrl, ['https:'], 'Web Services');
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const { resolver } = options;
   const runner = new StageRunner(listener, () => now().getTime());
@@ -221,13 +236,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     const deviceUpdate = await runner.run('find-update', async (progress) => {
       let url: URL;
       let source: DeviceUpdateFound['source'];
-      if (options.deviceUpdateUrl !== undefined) {
-        try {
-          url = new URL(options.deviceUpdateUrl);
-        } catch (cause) {
-          throw new TetherError('BAD_INPUT', `Not a URL: '${options.deviceUpdateUrl.slice(0, 200)}'.`, { cause });
-        }
-        if (url.pathname === '/' || url.pathname === '') url.pathname = DEVICE_UPDATE_PATH;
+      if (explicitDeviceUpdate !== null) {
+        url = explicitDeviceUpdate;
         source = 'explicit';
       } else {
         // Internally the phone asks over plain HTTP (port 80) before it has the pool's chain [S21].
@@ -335,12 +345,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
           : fromDhcp
             ? { url: fromDhcp, source: 'dhcp-option-43' }
             : { url: `${withPort(chosen.host, options.httpsPort, 'https')}${CERTPROV_PATH}`, source: 'derived-from-registrar' };
-      try {
-        const u = new URL(webServices.url);
-        if (u.protocol !== 'https:') throw new Error('not https');
-      } catch (cause) {
-        throw new TetherError('BAD_INPUT', `The Web Services URL must be an https URL, not '${webServices.url.slice(0, 200)}'.`, { cause });
-      }
       const dhcpSeen = dhcp === null ? null : { server: dhcp.server, certProvUrl: dhcp.option43?.decoded?.certProvUrl ?? null, sipServers: dhcp.option120?.names ?? null };
       const value: RegistrarFound = { candidates: outcome.candidates, registrar: chosen, webServices, dhcp: dhcpSeen, dhcpProblem };
       const summary =
@@ -352,8 +356,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     if (options.partial) options.partial.discovery = discovery;
 
     // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
-    const webUrl = new URL(discovery.webServices.url);
-    const webHost = webUrl.hostname.replace(/^\[|\]$/g, '');
+    const web = new URL(discovery.webServices.url);
+    const webHost = web.hostname.replace(/^\[|\]$/g, '');
     const chain = await runner.run('ca-chain', async (progress) => {
       progress(`downloading the CA chain from ${webHost}`);
       let got: PoolChain;
@@ -361,7 +365,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         got = await obtainPoolChain({
           pool: { host: webHost, ...(options.httpPort === undefined ? {} : { port: options.httpPort }) },
           http: anonymous,
-          tlsServer: { host: webHost, port: Number(webUrl.port || 443) },
+          tlsServer: { host: webHost, port: Number(web.port || 443) },
           lookup: resolver.lookup,
           now,
           tlsTimeoutMs: connectTimeoutMs,
@@ -397,7 +401,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       const trustWords = { 'os-store': 'in the OS store', 'pinned-fingerprint': 'matches the given fingerprint', 'trust-root-file': 'in the given trusted-root file' }[trust];
       return {
         value,
-        summary: `root '${got.root.subject}' (${trustWords}) + ${plural(got.intermediates.length, 'intermediate')}; ${webHost}:${webUrl.port || 443} verifies against it`,
+        summary: `root '${got.root.subject}' (${trustWords}) + ${plural(got.intermediates.length, 'intermediate')}; ${webHost}:${web.port || 443} verifies against it`,
       };
     });
 

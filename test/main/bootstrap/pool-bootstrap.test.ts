@@ -275,10 +275,16 @@ describe('runPoolBootstrap against the lab', () => {
     expectFailure(await run({ domain: 'fabrikam.test' }), 'DNS_UNAVAILABLE', 'find-update');
   });
 
-  it('rejects bad input before any stage runs', async () => {
+  it('rejects bad input before any stage runs (no event at all)', async () => {
+    const events: StageEvent[] = [];
+    await expect(runPoolBootstrap(options({ deviceUpdateUrl: 'ftp://x' }), (e) => events.push(e))).rejects.toMatchObject({ code: 'BAD_INPUT', stage: null });
+    expect(events).toEqual([]);
     await expect(runPoolBootstrap(options({ domain: 'not a domain' }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(runPoolBootstrap(options({ phone: { model: 'CX9999' } }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(runPoolBootstrap(options({ trust: { rootFingerprints: ['xyz'] } }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(runPoolBootstrap(options({ webServicesUrl: 'http://pool01.contoso.test/CertProv' }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(runPoolBootstrap(options({ deviceUpdateUrl: 'ftp://x' }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(runPoolBootstrap(options({ deviceUpdateUrl: 'not a url' }), () => undefined)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(
       runPoolBootstrap(options({ auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'alice', password: 'x' } }), () => undefined),
     ).rejects.toMatchObject({ code: 'BAD_INPUT' });
