@@ -78,8 +78,13 @@ export interface PoolBootstrapOptions {
   /** Clock for events and certificate dates. */
   readonly now?: () => Date;
   readonly random?: RandomSource;
-  /** Builds the pool HTTP clients (tests pass timeouts/retries); resolver and CAs are set here. */
+  /** Timeouts, retries, sleep for the pool HTTP clients; resolver and CAs are set here. */
   readonly httpOptions?: Omit<PoolHttpOptions, 'resolver' | 'extraCaPems'>;
+  /**
+   * Makes a pool HTTP client. Called twice: for the anonymous stages 3–6, and for stages 7–8 with
+   * the stage-6 chain as `extraCaPems`. Default `new PoolHttpClient(options)`.
+   */
+  readonly createHttpClient?: (options: PoolHttpOptions) => PoolHttpClient;
   /** Connect timeout of the stage-3 reachability check and the stage-6 TLS check. */
   readonly connectTimeoutMs?: number;
   readonly registerTimeoutMs?: number;
@@ -224,7 +229,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const { resolver } = options;
   const runner = new StageRunner(listener, () => now().getTime());
-  const makeHttp = (extraCaPems: readonly string[]) => new PoolHttpClient({ ...options.httpOptions, resolver, extraCaPems });
+  const createHttp = options.createHttpClient ?? ((o: PoolHttpOptions) => new PoolHttpClient(o));
+  const makeHttp = (extraCaPems: readonly string[]) => createHttp({ ...options.httpOptions, resolver, extraCaPems });
   // Stages 3–6: anonymous; an explicit trusted-root file also covers an https Device Update URL.
   const anonymous = makeHttp(options.trust?.rootPems ?? []);
   let pool: PoolHttpClient | undefined;

@@ -8,6 +8,7 @@ import { importDeviceUpdateImage, testImage } from '../../../lab/device-update';
 import { runPoolBootstrap, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../../main/bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../../main/bootstrap/stage-events';
 import { dhcpInform } from '../../../main/pool/discovery/dhcp-inform';
+import { PoolHttpClient } from '../../../main/pool/net/http';
 import { createPoolResolver, type PoolResolver } from '../../../main/pool/net/resolver';
 import { openssl, tempDir } from '../../lab/support';
 
@@ -117,6 +118,19 @@ describe('runPoolBootstrap against the lab', () => {
     }
     // No secret in any event.
     expect(JSON.stringify(r.events)).not.toContain(ALICE.pin);
+  });
+
+  it('stages 7–8 trust the pool through the stage-6 chain: the second HTTP client gets exactly that chain', async () => {
+    const made: (readonly string[])[] = [];
+    const r = await run({
+      createHttpClient: (o) => {
+        made.push(o.extraCaPems ?? []);
+        return new PoolHttpClient(o);
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(made).toEqual([[], r.result!.chain.pems]);
+    expect(r.result!.chain.pems).toEqual([lab.ca.intermediateCertPem, lab.ca.rootCertPem].map((p) => p.replace(/\r/g, '')));
   });
 
   it('stage 9 with --register: SIP REGISTER over TLS with the issued certificate', async () => {
