@@ -19,7 +19,8 @@ import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
 import { checkForUpdate, deviceUpdateIdentity, DEVICE_UPDATE_PATH, ImageCache, type CachedImage } from '../pool/update';
-import { StageRunner, type StageListener } from './stage-events';
+import type { StageId } from '../../common/stages';
+import { StageRunner, type StageListener, type StageOutcome, type StageProgress } from './stage-events';
 import { checkIssuedCertificate, makeThrowawayKey, type IssuedCheck, type ThrowawayKey } from './throwaway-key';
 
 /**
@@ -88,7 +89,7 @@ export interface PoolBootstrapOptions {
   /** Connect timeout of the stage-3 reachability check and the stage-6 TLS check. */
   readonly connectTimeoutMs?: number;
   readonly registerTimeoutMs?: number;
-  /** Filled in as each stage succeeds, so a caller still has stage 5's candidates when stage 7 fails. */
+  /** Filled in as each stage succeeds (before its stage-end event), so a caller still has stage 5's candidates when stage 7 fails. */
   readonly partial?: PartialBootstrapResult;
 }
 
@@ -233,13 +234,24 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
   const makeHttp = (extraCaPems: readonly string[]) => createHttp({ ...options.httpOptions, resolver, extraCaPems });
   // Stages 3–6: anonymous; an explicit trusted-root file also covers an https Device Update URL.
   const anonymous = makeHttp(options.trust?.rootPems ?? []);
+  // Each stage's value goes to `partial` before its stage-end event, so a listener can show it at once.
+  const step = <K extends keyof PoolBootstrapResult>(
+    stage: StageId,
+    key: K,
+    work: (progress: StageProgress) => Promise<StageOutcome<NonNullable<PoolBootstrapResult[K]>>>,
+  ): Promise<NonNullable<PoolBootstrapResult[K]>> =>
+    runner.run(stage, async (progress) => {
+      const outcome = await work(progress);
+      if (options.partial) options.partial[key] = outcome.value;
+      return outcome;
+    });
   let pool: PoolHttpClient | undefined;
   let key: ThrowawayKey | undefined;
   let ticket: IssuedWebTicket | undefined;
 
   try {
     // Stage 3: ucupdates-r2.<domain> (A record) [S16][S19], or the URL from in-band provisioning.
-    const deviceUpdate = await runner.run('find-update', async (progress) => {
+    const deviceUpdate = await step('find-update', 'deviceUpdate', async (progress) => {
       let url: URL;
       let source: DeviceUpdateFound['source'];
       if (explicitDeviceUpdate !== null) {
@@ -276,10 +288,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary: `${fqdn} → ${addresses.join(', ')} (${source === 'dns' ? 'DNS A record' : 'given URL'}); ${url.origin}${url.pathname} accepts connections` };
     });
 
-    if (options.partial) options.partial.deviceUpdate = deviceUpdate;
 
     // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
-    const update = await runner.run('check-update', async (progress) => {
+    const update = await step('check-update', 'update', async (progress) => {
       const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
       const identity = deviceUpdateIdentity(model, { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion });
       progress(`asking for ${model.vendor} ${model.id} rev ${model.hardwareRevision} ${model.locale}, running ${runningVersion}`);
@@ -311,10 +322,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary };
     });
 
-    if (options.partial) options.partial.update = update;
 
     // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
-    const discovery = await runner.run('registrar', async (progress) => {
+    const discovery = await step('registrar', 'discovery', async (progress) => {
       let dhcp = options.dhcp ?? null;
       let dhcpProblem: string | null = options.dhcp === undefined && !options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null;
       if (dhcp === null && options.askDhcp) {
@@ -359,12 +369,11 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary };
     });
 
-    if (options.partial) options.partial.discovery = discovery;
 
     // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
     const web = new URL(discovery.webServices.url);
     const webHost = web.hostname.replace(/^\[|\]$/g, '');
-    const chain = await runner.run('ca-chain', async (progress) => {
+    const chain = await step('ca-chain', 'chain', async (progress) => {
       progress(`downloading the CA chain from ${webHost}`);
       let got: PoolChain;
       try {
@@ -411,13 +420,12 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       };
     });
 
-    if (options.partial) options.partial.chain = chain;
 
     // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
     pool = makeHttp(chain.pems);
     const poolHttp = pool;
 
-    const auth = await runner.run('auth', async (progress) => {
+    const auth = await step('auth', 'auth', async (progress) => {
       progress('reading the CertProv and WebTicket metadata');
       const endpoints = await discoverCertProvAuth(poolHttp, discovery.webServices.url);
       const port = options.auth.kind === 'pin' ? endpoints.ports.pin : (endpoints.ports.ntlm ?? endpoints.ports.negotiate);
@@ -441,9 +449,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary: `web ticket for ${sipUri} (${options.auth.kind === 'pin' ? 'PIN' : 'NTLM'}), valid until ${ticket.ticket.expires}` };
     });
 
-    if (options.partial) options.partial.auth = auth;
 
-    const certificate = await runner.run('certificate', async (progress) => {
+    const certificate = await step('certificate', 'certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');
       key = makeThrowawayKey();
       const csrPem = key.csrFor(auth.sipUri);
@@ -463,11 +470,10 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     });
     ticket?.dispose();
     ticket = undefined;
-    if (options.partial) options.partial.certificate = certificate;
 
     let logon: PoolBootstrapResult['logon'] = null;
     if (options.register) {
-      logon = await runner.run('logon', async (progress) => {
+      logon = await step('logon', 'logon', async (progress) => {
         const tls = discovery.registrar.transport === 'tls' ? discovery.registrar : discovery.candidates.find((c) => c.transport === 'tls' && c.status !== 'skipped');
         if (!tls || tls.host === null || tls.port === null) {
           throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });

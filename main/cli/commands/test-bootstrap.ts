@@ -216,32 +216,68 @@ export function stageRows(events: readonly StageEvent[], register: boolean): Sta
 
 const LABEL: Record<Outcome, string> = { done: 'ok', skipped: 'skipped', failed: 'FAILED', 'not-run': '-', 'not-applicable': 'n/a' };
 
-function describe(domain: string, rows: StageRow[], result: PartialBootstrapResult): string {
-  const width = Math.max(...STAGES.map((s) => s.title.length));
-  const lines = [`Test bootstrap for ${domain}, with a throw-away key and no phone`, ''];
-  for (const r of rows) {
-    lines.push(`${String(r.n).padStart(2)}  ${r.title.padEnd(width)}  ${LABEL[r.outcome].padEnd(7)} ${r.error ? `${r.error.code}: ${r.error.message}` : (r.summary ?? '')}`);
-    const indent = ' '.repeat(8);
-    if (r.error) {
-      lines.push(`${indent}fix: ${r.error.fix}`);
-      if (r.error.cmdlet) lines.push(`${indent}check: ${r.error.cmdlet}`);
-    }
-    if (r.id === 'registrar' && result.discovery) {
-      const d = result.discovery.dhcp;
-      lines.push(
-        d
-          ? `${indent}DHCP from ${d.server}: option 43 ${d.certProvUrl ?? 'absent or unusable'}; option 120 ${d.sipServers?.join(', ') ?? 'absent or unusable'}`
-          : `${indent}DHCP: ${result.discovery.dhcpProblem ?? 'no answer'}`,
-      );
-      for (const c of result.discovery.candidates) {
-        const target = c.host === null ? '-' : `${c.host}:${c.port}`;
-        lines.push(`${indent}${c.step}. ${c.label}: ${c.query} -> ${target}  ${c.status === 'chosen' ? 'CHOSEN' : c.status}: ${c.reason}`);
-      }
+const TITLE_WIDTH = Math.max(...STAGES.map((s) => s.title.length));
+const INDENT = ' '.repeat(8);
+
+/** One stage row for people, with the fix under a failure and stage 5's candidates under it. */
+function rowLines(r: StageRow, found: PartialBootstrapResult): string[] {
+  const lines = [`${String(r.n).padStart(2)}  ${r.title.padEnd(TITLE_WIDTH)}  ${LABEL[r.outcome].padEnd(7)} ${r.error ? `${r.error.code}: ${r.error.message}` : (r.summary ?? '')}`];
+  if (r.error) {
+    lines.push(`${INDENT}fix: ${r.error.fix}`);
+    if (r.error.cmdlet) lines.push(`${INDENT}check: ${r.error.cmdlet}`);
+  }
+  if (r.id === 'registrar' && r.outcome === 'done' && found.discovery) {
+    const d = found.discovery.dhcp;
+    lines.push(
+      d
+        ? `${INDENT}DHCP from ${d.server}: option 43 ${d.certProvUrl ?? 'absent or unusable'}; option 120 ${d.sipServers?.join(', ') ?? 'absent or unusable'}`
+        : `${INDENT}DHCP: ${found.discovery.dhcpProblem ?? 'no answer'}`,
+    );
+    for (const c of found.discovery.candidates) {
+      const target = c.host === null ? '-' : `${c.host}:${c.port}`;
+      lines.push(`${INDENT}${c.step}. ${c.label}: ${c.query} -> ${target}  ${c.status === 'chosen' ? 'CHOSEN' : c.status}: ${c.reason}`);
     }
   }
-  const failed = rows.find((r) => r.outcome === 'failed');
-  lines.push('', failed ? `Result: stage ${failed.n} failed (${failed.error!.code}).` : 'Result: every stage that can run without a phone passed.');
-  return lines.join('\n') + '\n';
+  return lines;
+}
+
+/**
+ * People's output, written as the run goes (a slow pool shows where it is): the header and rows 1–2
+ * at the first stage, each stage's row when it ends, the rest and the verdict at the end.
+ */
+class RowPrinter {
+  private readonly printed = new Set<StageId>();
+  private started = false;
+
+  constructor(
+    private readonly io: CliIO,
+    private readonly domain: string,
+    private readonly register: boolean,
+    private readonly found: PartialBootstrapResult,
+  ) {}
+
+  onEvent(events: readonly StageEvent[], e: StageEvent): void {
+    if (!this.started) {
+      this.started = true;
+      this.io.stdout.write(`Test bootstrap for ${this.domain}, with a throw-away key and no phone\n\n`);
+    }
+    if (e.type === 'stage-start') this.flushUpTo(events, STAGES.find((s) => s.id === e.stage)!.n - 1);
+    if (e.type === 'stage-end' || e.type === 'stage-failed') this.flushUpTo(events, STAGES.find((s) => s.id === e.stage)!.n);
+  }
+
+  finish(events: readonly StageEvent[]): void {
+    this.flushUpTo(events, STAGES.length);
+    const failed = stageRows(events, this.register).find((r) => r.outcome === 'failed');
+    this.io.stdout.write(`\n${failed ? `Result: stage ${failed.n} failed (${failed.error!.code}).` : 'Result: every stage that can run without a phone passed.'}\n`);
+  }
+
+  private flushUpTo(events: readonly StageEvent[], n: number): void {
+    for (const row of stageRows(events, this.register)) {
+      if (row.n > n || this.printed.has(row.id)) continue;
+      this.printed.add(row.id);
+      this.io.stdout.write(rowLines(row, this.found).join('\n') + '\n');
+    }
+  }
 }
 
 /** What --json carries of the stages that passed (certificates are public; nothing secret is in it). */
@@ -320,18 +356,24 @@ export const testBootstrapCommand: Command = {
     let result: PoolBootstrapResult | null = null;
     let failure: TetherError | null = null;
     try {
-      result = await runPoolBootstrap({ ...options, partial }, (e) => events.push(e));
+      const printer = a.json ? null : new RowPrinter(io, a.domain!, a.register, partial);
+      try {
+        result = await runPoolBootstrap({ ...options, partial }, (e) => {
+          events.push(e);
+          printer?.onEvent(events, e);
+        });
+      } finally {
+        if (events.length > 0) printer?.finish(events);
+      }
     } catch (err) {
       failure = toTetherError(err);
       // Refused before any stage ran (bad domain, model, fingerprint): a usage error.
       if (!events.some((e) => e.type === 'stage-failed')) throw failure;
     }
-    const rows = stageRows(events, a.register);
     if (a.json) {
+      const rows = stageRows(events, a.register);
       const error = failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null;
       io.stdout.write(JSON.stringify({ ok: failure === null, domain: a.domain, stages: rows, result: resultJson(result ?? partial), error }) + '\n');
-    } else {
-      io.stdout.write(describe(a.domain!, rows, result ?? partial));
     }
     return failure === null ? EXIT.ok : EXIT.failure;
   },

@@ -83,6 +83,16 @@ describe('tether test-bootstrap (in process, against the lab)', () => {
     expect(out).not.toContain('24680');
   });
 
+  it('people\'s output is written row by row as the stages end (header, rows 1–9, verdict)', async () => {
+    const chunks: string[] = [];
+    const t: CliIO = { stdout: { write: (c: string) => chunks.push(c) }, stderr: { write: () => true }, env: {} };
+    expect(await main([...pinned(), '--pin', '101:13579'], t)).toBe(0);
+    expect(chunks[0]).toMatch(/^Test bootstrap for contoso\.test/);
+    expect(chunks.slice(1, 10).map((c) => Number(c.slice(0, 2)))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(chunks[5]).toContain('CHOSEN');
+    expect(chunks.at(-1)).toMatch(/Result: every stage/);
+  });
+
   it('NTLM with the password asked on the terminal, and --trust-root FILE', async () => {
     const t = io({}, 'Lab-Alice-2026!');
     const code = await main([...base(), '--trust-root', join(tmp.dir, 'root.pem'), '--ntlm', 'CONTOSO\\alice', '--sip', 'sip:alice@contoso.test', '--json'], t);
