@@ -231,6 +231,17 @@ describe('runPoolBootstrap against the lab', () => {
     expectFailure(await run({}, ['device-update-500']), 'UPDATE_SERVICE_ERROR', 'check-update');
   });
 
+  it('slow-responses past the HTTP timeouts fails the first web stage (4) with HTTP_TIMEOUT', async () => {
+    const before = lab.context.faults.slowMs;
+    lab.context.faults.slowMs = 1500;
+    try {
+      const r = await run({ httpOptions: { retry: { attempts: 1 }, timeouts: { connectMs: 1000, idleMs: 250, totalMs: 400 } } }, ['slow-responses']);
+      expectFailure(r, 'HTTP_TIMEOUT', 'check-update');
+    } finally {
+      lab.context.faults.slowMs = before;
+    }
+  });
+
   it('chain-download-off fails stage 6', async () => {
     expectFailure(await run({}, ['chain-download-off']), 'CHAIN_DOWNLOAD_OFF', 'ca-chain');
   });
