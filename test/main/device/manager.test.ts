@@ -80,11 +80,18 @@ describe('DeviceManager', () => {
       expect(errors.map((e) => e.code)).toEqual(['USB_INTERFACE_BUSY']);
       expect(errors[0]!.stage).toBeNull();
       // Retried once more after the delay, then left alone until replugged.
+      const second = new Promise<void>((resolve) => {
+        const off = manager.on((e) => {
+          if (e.type === 'error') {
+            off();
+            resolve();
+          }
+        });
+      });
       timers.advance(200);
-      await new Promise((r) => setTimeout(r, 20));
-      timers.advance(200);
-      await new Promise((r) => setTimeout(r, 20));
+      await second;
       expect(errors).toHaveLength(2);
+      expect(timers.pending).toBe(0);
       // The other program lets go and the phone is replugged: attached.
       device.host!.faults.clear();
       const back = manager.waitForSerial('CX600-BUSY');
