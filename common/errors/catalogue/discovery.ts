@@ -49,8 +49,8 @@ export const discoveryErrors = {
   },
   DHCP_INTERFACE_UNUSABLE: {
     stage: 'ip',
-    summary: 'The chosen network interface cannot send a DHCPINFORM (no IPv4 address, or port 68 is taken).',
-    fix: 'Pick an interface that has an IPv4 address; run the probe with administrator rights and without another DHCP client holding port 68.',
+    summary: 'The chosen network interface cannot send a DHCPINFORM (no link, no IPv4 address, or port 68 is taken).',
+    fix: 'Pick an interface that is connected and has an IPv4 address; run the probe with administrator rights and without another DHCP client holding port 68.',
   },
   DNS_UNAVAILABLE: {
     stage: 'registrar',

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { TetherError, toTetherError } from '../../../common/errors';
 import { UC_VENDOR_CLASS } from '../../../common/pool/dhcp-options';
@@ -42,6 +43,8 @@ export interface DhcpInformOptions {
   readonly serverPort?: number;
   readonly clock?: ProbeClock;
   readonly interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** The kernel's link state of an interface (Linux operstate: up, down, dormant, …), or null when unknown. */
+  readonly linkState?: (name: string) => string | null;
   readonly xid?: number;
   /** Told about every packet that was received but not taken (noise, malformed, not an ACK). */
   readonly onIgnored?: (why: TetherError) => void;
@@ -59,9 +62,27 @@ export interface DhcpInformResult extends DhcpPoolAnswer {
 /** The options the phone asks for: 43 and 120 [S9], plus 15 for the domain name (stage 3). */
 export const INFORM_PARAMETERS = [OPTION.subnetMask, OPTION.router, OPTION.dnsServers, OPTION.domainName, OPTION.vendorSpecific, OPTION.sipServers];
 
-function interfaceAddress(name: string, list: NodeJS.Dict<NetworkInterfaceInfo[]>): { ip: string; mac: string } {
+/** Linux only: /sys/class/net/<name>/operstate; null elsewhere or when the name is not a plain interface name. */
+export function linuxOperstate(name: string): string | null {
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name) || name === '.' || name === '..') return null;
+  try {
+    return readFileSync(`/sys/class/net/${name}/operstate`, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function interfaceAddress(name: string, list: NodeJS.Dict<NetworkInterfaceInfo[]>, linkState: (name: string) => string | null): { ip: string; mac: string } {
   const entries = list[name];
   if (!entries) {
+    // Node lists only interfaces that are up AND running: one with no link (cable out, Wi-Fi not
+    // associated, or a link that came up a moment ago) exists but is missing from the list.
+    const state = linkState(name);
+    if (state !== null) {
+      throw new TetherError('DHCP_INTERFACE_UNUSABLE', `Interface '${name}' exists but has no usable link (link state: ${state}). Check the cable or Wi-Fi connection, wait for the link to come up, and try again.`, {
+        detail: { interface: name, linkState: state },
+      });
+    }
     throw new TetherError('DHCP_INTERFACE_UNUSABLE', `There is no network interface '${name}'. Known: ${Object.keys(list).join(', ') || 'none'}.`, {
       detail: { interface: name },
     });
@@ -79,7 +100,7 @@ function interfaceAddress(name: string, list: NodeJS.Dict<NetworkInterfaceInfo[]
  */
 export async function dhcpInform(options: DhcpInformOptions): Promise<DhcpInformResult> {
   const clock = options.clock ?? realClock;
-  const { ip, mac } = interfaceAddress(options.interfaceName, (options.interfaces ?? networkInterfaces)());
+  const { ip, mac } = interfaceAddress(options.interfaceName, (options.interfaces ?? networkInterfaces)(), options.linkState ?? linuxOperstate);
   const vendorClass = options.vendorClass ?? UC_VENDOR_CLASS;
   const xid = options.xid ?? randomInt(0, 2 ** 32);
   const request = encodeDhcpPacket(buildInform({ xid, clientIp: ip, mac, vendorClass, parameters: INFORM_PARAMETERS }));

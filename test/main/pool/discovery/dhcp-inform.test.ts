@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeOption120, encodeUcClientOption43 } from '../../../../common/pool/dhcp-options';
 import { decodeDhcpPacket, encodeDhcpPacket, MESSAGE_TYPE, OPTION, type DhcpPacket } from '../../../../common/pool/dhcp-packet';
-import { dhcpInform, type ProbeClock } from '../../../../main/pool/discovery/dhcp-inform';
+import { dhcpInform, linuxOperstate, type ProbeClock } from '../../../../main/pool/discovery/dhcp-inform';
 
 /** A clock whose timers fire only when the test says so. */
 function manualClock() {
@@ -140,12 +140,28 @@ describe('DHCPINFORM probe (real UDP sockets on loopback)', () => {
     await expect(
       dhcpInform({ interfaceName: 'v6only', interfaces: () => ({ v6only: [{ address: '::1', netmask: '', family: 'IPv6', mac: '00:00:00:00:00:00', internal: true, cidr: null, scopeid: 0 }] }) }),
     ).rejects.toMatchObject({ code: 'DHCP_INTERFACE_UNUSABLE', message: expect.stringMatching(/no IPv4/) });
+    // Up but not running (no carrier yet): Node leaves it out of the list; the kernel still knows it.
+    await expect(dhcpInform({ interfaceName: 'eth9', interfaces: () => ({}), linkState: (n) => (n === 'eth9' ? 'down' : null) })).rejects.toMatchObject({
+      code: 'DHCP_INTERFACE_UNUSABLE',
+      message: expect.stringMatching(/exists but has no usable link \(link state: down\)/),
+      detail: { interface: 'eth9', linkState: 'down' },
+    });
+    await expect(dhcpInform({ interfaceName: 'eth9', interfaces: () => ({}), linkState: () => null })).rejects.toMatchObject({ message: expect.stringMatching(/There is no network interface/) });
     const holder = createSocket('udp4');
     sockets.push(holder);
     await new Promise<void>((r) => holder.bind(0, '127.0.0.1', r));
     await expect(dhcpInform({ interfaceName: 'lo', clientPort: holder.address().port, server: '127.0.0.1', noBroadcast: true })).rejects.toMatchObject({
       code: 'DHCP_INTERFACE_UNUSABLE',
     });
+  });
+});
+
+describe('linuxOperstate', () => {
+  it('reads only plain interface names (no path tricks) and is null for unknown ones', () => {
+    for (const hostile of ['..', '.', '../../etc/passwd', 'lo/../lo', 'a'.repeat(16), '', 'eth 0']) expect(linuxOperstate(hostile)).toBeNull();
+    expect(linuxOperstate('nosuch0')).toBeNull();
+    // The loopback has no carrier concept: Linux says 'unknown'; other systems have no sysfs.
+    expect(linuxOperstate('lo')).toBe(process.platform === 'linux' ? 'unknown' : null);
   });
 });
 

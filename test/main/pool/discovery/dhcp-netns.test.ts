@@ -33,6 +33,25 @@ const missing = netnsMissing();
 if (missing && process.env.CI) throw new Error(`CI must run the DHCPINFORM namespace test: ${missing}`);
 if (missing) console.warn(`skipping DHCPINFORM namespace test: ${missing}`);
 
+/**
+ * Resolves once the kernel reports the link as running. `ip link set up` returns before that: the
+ * veth's operstate turns UP a little later (the kernel's link watcher runs deferred, up to ~1 s),
+ * and until then Node's networkInterfaces() leaves the interface out, so a probe started too early
+ * fails with "no usable link" without sending anything.
+ */
+async function linkRunning(ns: string, dev: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let state = 'unknown';
+  while (Date.now() < deadline) {
+    const { stdout } = await run('ip', ['-j', '-n', ns, 'link', 'show', 'dev', dev]);
+    state = (JSON.parse(stdout) as { operstate?: string }[])[0]?.operstate ?? 'missing';
+    if (state === 'UP') return;
+    // Each look spawns `ip` (a few ms); a short pause keeps the poll from hogging a core.
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${dev} in ${ns} did not come up within ${timeoutMs} ms (operstate ${state})`);
+}
+
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
@@ -50,6 +69,7 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
+    await Promise.all([linkRunning(SERVER_NS, SERVER_IF), linkRunning(CLIENT_NS, CLIENT_IF)]);
     const o43 = encodeUcClientOption43({ ucIdentifier: 'MS-UC-Client', urlScheme: 'https', webServerFqdn: 'web.contoso.test', webServerPort: 4443, certProvRelPath: '/CertProv/CertProvisioningService.svc' });
     dnsmasq = await startProcess(
       [
@@ -93,6 +113,7 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
   it('broadcasts from the interface, gets options 43 and 120 in the DHCPACK, and merges them with DNS', async () => {
     const { stdout } = await discover('contoso.test');
     const doc = JSON.parse(stdout);
+    expect(doc.dhcpError).toBeNull();
     expect(doc.dhcp).toMatchObject({ interfaceName: CLIENT_IF, clientIp: `${NET}.2`, server: `${NET}.1`, vendorClass: 'MS-UC-Client' });
     expect(doc.dhcp.option43.decoded.certProvUrl).toBe('https://web.contoso.test:4443/CertProv/CertProvisioningService.svc');
     expect(doc.dhcp.option120.names).toEqual(['pool01.contoso.test']);
@@ -104,6 +125,7 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
   it('takes the DHCP Registrar (step 2) when the domain has no internal TLS SRV', async () => {
     const { stdout } = await discover('fabrikam.test');
     const doc = JSON.parse(stdout);
+    expect(doc.dhcpError).toBeNull();
     expect(doc.ok).toBe(true);
     expect(doc.registrar).toMatchObject({ host: 'pool01.contoso.test', port: 5061, transport: 'tls', step: 2 });
     expect(doc.candidates[0]).toMatchObject({ step: 1, status: 'skipped' });
@@ -112,6 +134,7 @@ describe.skipIf(missing !== null)('DHCPINFORM probe against dnsmasq in a namespa
   it('--dhcp-vlan asks with vendor class CPE-OCPHONE and reads sub-option 10 as the VLAN ID', async () => {
     const { stdout } = await discover('contoso.test', '--dhcp-vlan');
     const doc = JSON.parse(stdout);
+    expect(doc.dhcpError).toBeNull();
     expect(doc.vlan).toMatchObject({ vlanId: 200, error: null, answer: { vendorClass: 'CPE-OCPHONE', option43: null } });
     // The MS-UC-Client exchange is unaffected.
     expect(doc.dhcp.option43.decoded.webServerFqdn).toBe('web.contoso.test');
