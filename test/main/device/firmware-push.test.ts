@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
+import { manualTimers } from '../../../native/protocol';
 import { fileImage, streamImage } from '../../../main/device/firmware-image';
 import { pushFirmware, type FirmwareProgress } from '../../../main/device/firmware-push';
 import { assertFlashSound, bytesImage, prng, randomImage, rig } from './harness';
@@ -103,9 +104,19 @@ describe('firmware push: every step', () => {
   });
 
   it('a phone that never comes back is USB_REATTACH_TIMEOUT with stage check-update', async () => {
-    const r = await rig({ faults: { unplugAtByte: { byte: 20_000 } }, replugAfterMs: null });
+    const timers = manualTimers();
+    const r = await rig({ faults: { unplugAtByte: { byte: 20_000 } }, replugAfterMs: null, timers });
     try {
-      const err = await pushFirmware({ phones: r.manager, serial: r.serial, image: bytesImage(randomImage(60_000, prng(5)), NEW), reattachTimeoutMs: 50 }).catch((e: unknown) => e);
+      const err = await pushFirmware({
+        phones: r.manager,
+        serial: r.serial,
+        image: bytesImage(randomImage(60_000, prng(5)), NEW),
+        reattachTimeoutMs: 60_000,
+        // The pusher starts waiting right after saying so: then a minute passes on the fake clock.
+        onProgress: (p) => {
+          if (p.phase === 'waiting-for-phone' && p.reason === 'link-lost') queueMicrotask(() => timers.advance(60_000));
+        },
+      }).catch((e: unknown) => e);
       expect(TetherError.is(err, 'USB_REATTACH_TIMEOUT')).toBe(true);
       expect((err as TetherError).stage).toBe('check-update');
       await assertFlashSound(r);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TetherError } from '../../../common/errors';
+import type { SessionTimers } from '../../../native/protocol';
 import { ManualSource } from '../../../native/usb/source';
 import { createVirtualPhone, MemoryPhoneStore, VirtualClock, type FaultPlan, type LinkSpeed, type PhoneStore, type VirtualUsbDevice } from '../../../native/virtual';
 import { streamImage, type FirmwareImage } from '../../../main/device/firmware-image';
@@ -46,7 +47,7 @@ export interface Rig {
  * One virtual phone on a virtual clock (the link and the phone's boot run in virtual time, so a
  * push of a small image takes milliseconds), plugged into a fleet that follows it by serial.
  */
-export async function rig(options: { serial?: string; speed?: LinkSpeed; faults?: FaultPlan; replugAfterMs?: number | null; maxImageBytes?: number } = {}): Promise<Rig> {
+export async function rig(options: { serial?: string; speed?: LinkSpeed; faults?: FaultPlan; replugAfterMs?: number | null; maxImageBytes?: number; timers?: SessionTimers } = {}): Promise<Rig> {
   const serial = options.serial ?? 'CX600-TEST0001';
   const bus = new ManualSource('virtual');
   const store = new MemoryPhoneStore();
@@ -62,7 +63,7 @@ export async function rig(options: { serial?: string; speed?: LinkSpeed; faults?
     replugAfterMs: options.replugAfterMs === null ? undefined : (options.replugAfterMs ?? 5),
     maxImageBytes: options.maxImageBytes,
   });
-  const manager = new DeviceManager({ sources: [bus], retryDelayMs: 0 });
+  const manager = new DeviceManager({ sources: [bus], retryDelayMs: 0, timers: options.timers });
   await manager.start();
   return {
     device,

@@ -68,7 +68,7 @@ describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPack
     await l.send(new Uint8Array(2));
     let third = false;
     const waiting = l.send(new Uint8Array(3)).then(() => (third = true));
-    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(third).toBe(false);
     // Queued all the same: the bus never waits for the caller.
     expect(dev.out.map((t) => t.data.byteLength)).toEqual([1, 2, 3]);
