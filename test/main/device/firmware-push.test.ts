@@ -228,6 +228,37 @@ describe('firmware push survives the phone going away', () => {
     }
   });
 
+  it('a USB bus reset mid-push (the host resets the port): the push re-attaches and resumes', async () => {
+    const bytes = randomImage(400_000, prng(15));
+    const r = await rig({ speed: 'full' });
+    try {
+      let reset = false;
+      const resumedFrom: number[] = [];
+      const result = await pushFirmware({
+        phones: r.manager,
+        serial: r.serial,
+        image: bytesImage(bytes, NEW),
+        onProgress: (p) => {
+          if (p.phase !== 'sending') return;
+          if (p.sent === p.resumedFrom) resumedFrom.push(p.resumedFrom);
+          if (!reset && p.sent > 200_000) {
+            reset = true;
+            void r.manager.get(r.serial)!.device.reset();
+          }
+        },
+      });
+      expect(reset).toBe(true);
+      expect(result.resumes).toBe(1);
+      expect(resumedFrom).toHaveLength(2);
+      expect(r.device.host!.phone.firmwareStatus().runningVersion).toBe(NEW);
+      const record = (await r.store.load(r.serial))!;
+      expect(record.firmware.slots.b.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      await assertFlashSound(r);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('an endpoint stall mid-push: the halt is cleared, the session re-established, the push completes', async () => {
     const bytes = randomImage(120_000, prng(14));
     const r = await rig({ faults: { stallAfterFrames: { direction: 'out', frames: 8 } } });
