@@ -7,6 +7,8 @@ import { usbErrorFrom } from './errors';
 export type TransferDevice = Pick<USBDevice, 'transferIn' | 'transferOut' | 'clearHalt'>;
 
 const EMPTY = new Uint8Array(0);
+/** How long close() lets in-flight sends finish before it releases the interface. */
+const CLOSE_GRACE_MS = 250;
 
 /**
  * A FrameLink over a device's bulk endpoints: one transfer carries one frame.
@@ -99,8 +101,17 @@ export class UsbFrameLink implements FrameLink {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.fail(new TetherError('USB_LINK_CLOSED'));
-      // Let in-flight sends settle before the interface is released.
-      await Promise.allSettled([...this.sending]);
+      // Let in-flight sends settle before the interface is released, but not forever: a phone
+      // that stopped reading never completes them, and releasing the interface cancels them.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.sending]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_GRACE_MS);
+          timer.unref?.();
+        }),
+      ]);
+      clearTimeout(timer);
       await this.onClose().catch(() => {});
     })();
     return this.closing;

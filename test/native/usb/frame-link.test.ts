@@ -158,6 +158,15 @@ describe('UsbFrameLink transfer statuses and faults', () => {
     await expect(l.send(new Uint8Array(1))).rejects.toMatchObject({ code: 'USB_DISCONNECTED' });
   });
 
+  it('close does not wait forever for a send the phone never takes', async () => {
+    const dev = phoneDevice({ inEp: 1, outEp: 2 });
+    const l = await openTetherLink(dev.asUsbDevice());
+    dev.outStatus = () => new Promise(() => {});
+    await l.send(new Uint8Array(5));
+    await l.close();
+    expect(dev.calls.slice(-2)).toEqual(['releaseInterface 2', 'close']);
+  });
+
   it('close rejects pending receives, releases the interface once, and is idempotent', async () => {
     const dev = phoneDevice({ inEp: 1, outEp: 2 });
     const l = await openTetherLink(dev.asUsbDevice());
