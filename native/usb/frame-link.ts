@@ -7,8 +7,15 @@ import { usbErrorFrom } from './errors';
 export type TransferDevice = Pick<USBDevice, 'transferIn' | 'transferOut' | 'clearHalt'>;
 
 const EMPTY = new Uint8Array(0);
-/** How long close() lets in-flight sends finish before it releases the interface. */
-const CLOSE_GRACE_MS = 250;
+
+export interface UsbFrameLinkOptions {
+  /** Releases the interface and the device (called once, by close()). */
+  readonly onClose?: () => Promise<void>;
+  /** Transfers queued at once before send() waits (16: about 20 ms of high-speed bus with 64 KiB frames). */
+  readonly queueDepth?: number;
+  /** How long close() lets in-flight sends finish before releasing the interface (250 ms). */
+  readonly closeGraceMs?: number;
+}
 
 /**
  * A FrameLink over a device's bulk endpoints: one transfer carries one frame.
@@ -28,13 +35,19 @@ export class UsbFrameLink implements FrameLink {
   /** Rejecters of the operations in flight: a failure or close rejects them all at once. */
   private readonly pending = new Set<(err: TetherError) => void>();
 
+  private readonly onClose: () => Promise<void>;
+  private readonly queueDepth: number;
+  private readonly closeGraceMs: number;
+
   constructor(
     private readonly device: TransferDevice,
     readonly endpoints: TetherInterface,
-    private readonly onClose: () => Promise<void> = async () => {},
-    /** Transfers queued at once before send() waits (16: about 20 ms of high-speed bus with 64 KiB frames). */
-    private readonly queueDepth = 16,
-  ) {}
+    options: UsbFrameLinkOptions = {},
+  ) {
+    this.onClose = options.onClose ?? (async () => {});
+    this.queueDepth = options.queueDepth ?? 16;
+    this.closeGraceMs = options.closeGraceMs ?? 250;
+  }
 
   private fail(err: TetherError): void {
     if (this.failure) return;
@@ -107,7 +120,7 @@ export class UsbFrameLink implements FrameLink {
       await Promise.race([
         Promise.allSettled([...this.sending]),
         new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, CLOSE_GRACE_MS);
+          timer = setTimeout(resolve, this.closeGraceMs);
           timer.unref?.();
         }),
       ]);

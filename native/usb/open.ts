@@ -1,7 +1,7 @@
 import type { InterfaceTriple } from './catalogue';
 import { findTetherInterface } from './endpoints';
 import { usbErrorFrom } from './errors';
-import { UsbFrameLink } from './frame-link';
+import { UsbFrameLink, type UsbFrameLinkOptions } from './frame-link';
 
 export interface OpenOptions {
   /**
@@ -10,6 +10,8 @@ export interface OpenOptions {
    * re-attaching a phone that stayed on the bus after its session failed.
    */
   readonly reset?: boolean;
+  /** Tuning of the link (queue depth, close grace). */
+  readonly link?: Omit<UsbFrameLinkOptions, 'onClose'>;
 }
 
 /**
@@ -36,8 +38,11 @@ export async function openTetherLink(device: USBDevice, triple?: InterfaceTriple
   if (found.alternateSetting !== 0) {
     await device.selectAlternateInterface(found.interfaceNumber, found.alternateSetting).catch((err: unknown) => bail(err, 'claim'));
   }
-  return new UsbFrameLink(device, found, async () => {
-    await device.releaseInterface(found.interfaceNumber).catch(() => {});
-    await device.close().catch(() => {});
+  return new UsbFrameLink(device, found, {
+    ...options.link,
+    onClose: async () => {
+      await device.releaseInterface(found.interfaceNumber).catch(() => {});
+      await device.close().catch(() => {});
+    },
   });
 }

@@ -7,7 +7,7 @@ import { phoneDevice } from './fake-device';
 
 function link(packetSize: number, inEp = 3, outEp = 5, queueDepth?: number) {
   const dev = phoneDevice({ inEp, outEp, packetSize });
-  return { dev, link: new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev), undefined, queueDepth) };
+  return { dev, link: new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev), { queueDepth }) };
 }
 
 /** A send is queued at once; its transfer's failure fails the link: the pending receive and the next send reject. */
@@ -160,7 +160,7 @@ describe('UsbFrameLink transfer statuses and faults', () => {
 
   it('close does not wait forever for a send the phone never takes', async () => {
     const dev = phoneDevice({ inEp: 1, outEp: 2 });
-    const l = await openTetherLink(dev.asUsbDevice());
+    const l = await openTetherLink(dev.asUsbDevice(), undefined, { link: { closeGraceMs: 0 } });
     dev.outStatus = () => new Promise(() => {});
     await l.send(new Uint8Array(5));
     await l.close();
