@@ -52,6 +52,12 @@ export const discoveryErrors = {
     summary: 'The chosen network interface cannot send a DHCPINFORM (no link, no IPv4 address, or port 68 is taken).',
     fix: 'Pick an interface that is connected and has an IPv4 address; run the probe with administrator rights and without another DHCP client holding port 68.',
   },
+  WEB_SERVICES_UNRESOLVED: {
+    stage: 'ca-chain',
+    summary: 'The Web Services (CertProv) host the phone was given does not resolve in DNS: the phone shows "Unable to locate Lync Certificate Web service" when it downloads the root certificate chain.',
+    fix: 'Option 43 is wrong or stale (e.g. an old pool): ask the DHCP admin to re-create option 43 for vendor class MS-UC-Client with the pool\'s Web Services FQDN (DHCPUtil or DHCPConfigScript.bat), or add the missing DNS A record; then reset the phone.',
+    cmdlet: 'DHCPUtil.exe -EmulateClient',
+  },
   DNS_UNAVAILABLE: {
     stage: 'registrar',
     summary: 'The DNS server did not answer.',

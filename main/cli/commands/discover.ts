@@ -9,12 +9,13 @@ import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT]
                         [--dhcp-inform IFACE [--dhcp-server IP[:PORT]] [--dhcp-client-port N] [--dhcp-vlan]]
-                        [--connect] [--json]
+                        [--connect] [--strict] [--json]
 
 Finds what a Lync phone would find on this network (stages 3 and 5):
   every Registrar candidate in the vendor's order (internal SRV TLS, DHCP TLS, internal SRV TCP,
   DHCP TCP, external SRV TLS, external SRV TCP, then A-record fallbacks) and why each was skipped,
   the chosen Registrar, the Web Services (CertProv) URL and the Device Update FQDN.
+  Warns when the Web Services host does not resolve (a stale DHCP option 43).
 
   --domain DOMAIN      the SIP domain, e.g. contoso.com
   --dns HOST:PORT      ask this DNS server instead of the system's
@@ -28,6 +29,8 @@ Finds what a Lync phone would find on this network (stages 3 and 5):
                        as the lab's responder does)
   --dhcp-vlan          also ask with vendor class CPE-OCPHONE for the voice VLAN ID (stage 1)
   --connect            also check that each candidate accepts a TCP connection
+  --strict             exit 1 on a warning too (e.g. the Web Services host does not resolve);
+                       without it the exit code says only whether a Registrar was found
   --json               print one JSON document
 `;
 
@@ -40,11 +43,12 @@ interface Args {
   dhcpClientPort?: number;
   vlan: boolean;
   connect: boolean;
+  strict: boolean;
   json: boolean;
 }
 
 function parseArgs(args: string[]): Args {
-  const out: Partial<Args> & { connect: boolean; json: boolean; vlan: boolean } = { connect: false, json: false, vlan: false };
+  const out: Partial<Args> & { connect: boolean; strict: boolean; json: boolean; vlan: boolean } = { connect: false, strict: false, json: false, vlan: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -62,6 +66,7 @@ function parseArgs(args: string[]): Args {
     } else if (a === '--dhcp-client-port') out.dhcpClientPort = parseUdpPort(a, value());
     else if (a === '--dhcp-vlan') out.vlan = true;
     else if (a === '--connect') out.connect = true;
+    else if (a === '--strict') out.strict = true;
     else if (a === '--json') out.json = true;
     else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
   }
@@ -154,6 +159,13 @@ function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanP
     `Registrar:     ${r.registrar ? `${r.registrar.host}:${r.registrar.port} (${r.registrar.transport.toUpperCase()}, step ${r.registrar.step}: ${r.registrar.label})` : `none (${r.registrarError?.message})`}`,
   );
   lines.push(`Web Services:  ${r.webServices ? `${r.webServices.url} (${r.webServices.source === 'dhcp-option-43' ? 'from DHCP option 43' : 'derived from the Registrar FQDN'})` : 'unknown'}`);
+  const check = r.webServicesCheck;
+  if (check?.resolves) lines.push(`               ${check.host} -> ${check.addresses.join(', ')}`);
+  if (check?.warning) {
+    lines.push(`  WARNING ${check.warning.code}: ${check.warning.message}`);
+    lines.push(`  fix: ${check.warning.fix}`);
+    if (check.warning.cmdlet) lines.push(`  check: ${check.warning.cmdlet}`);
+  }
   const du = r.deviceUpdate;
   lines.push(`Device Update: ${du.fqdn} ${du.found ? `-> ${du.addresses.join(', ')} (${du.url})` : `not found: ${du.error?.message}`}`);
   return lines.join('\n') + '\n';
@@ -200,9 +212,10 @@ export const discoverCommand: Command = {
       ...(args.connect ? { probe: tcpProbe(resolver) } : {}),
     });
     const ok = result.registrar !== null;
+    const warned = result.webServicesCheck?.warning != null;
     const vlanJson = vlan === null ? null : { vlanId: vlan.answer?.vlan?.id ?? null, answer: vlan.answer, error: vlan.error };
     if (args.json) io.stdout.write(JSON.stringify({ ok, ...result, dhcp, vlan: vlanJson }) + '\n');
     else io.stdout.write(describe(result, dhcp, vlan));
-    return ok ? EXIT.ok : EXIT.failure;
+    return ok && !(args.strict && warned) ? EXIT.ok : EXIT.failure;
   },
 };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { TetherError } from '../../../common/errors';
 import type { SerializedTetherError } from '../../../common/errors';
 import { fqdnProblem } from '../../../common/pool/dhcp-options';
@@ -25,6 +26,30 @@ export interface WebServicesLocation {
   readonly source: 'dhcp-option-43' | 'derived-from-registrar';
 }
 
+/**
+ * Does the Web Services host resolve through the configured DNS server? The phone needs it right
+ * after discovery to download the root CA chain (stage 6); a stale option 43 shows there as
+ * "Unable to locate Lync Certificate Web service" [S10]. A finding, not a discovery failure.
+ */
+export interface WebServicesCheck {
+  readonly host: string;
+  /** IPv4 addresses the resolver gave (the address itself when the URL holds an IPv4 literal). */
+  readonly addresses: string[];
+  readonly resolves: boolean;
+  /** WEB_SERVICES_UNRESOLVED (or DNS_UNAVAILABLE) when it does not resolve, else null. */
+  readonly warning: DiscoveryWarning | null;
+}
+
+/** A typed error reported as a warning, with its catalogue fix so JSON readers need no lookup. */
+export interface DiscoveryWarning extends SerializedTetherError {
+  readonly fix: string;
+  readonly cmdlet: string | null;
+}
+
+function asWarning(e: TetherError): DiscoveryWarning {
+  return { ...e.toJSON(), fix: e.fix, cmdlet: e.cmdlet ?? null };
+}
+
 export interface DiscoveryResult {
   readonly domain: string;
   readonly dnsServer: string | null;
@@ -36,6 +61,8 @@ export interface DiscoveryResult {
   /** Why no Registrar was chosen (DNS_NO_REGISTRAR or DNS_UNAVAILABLE), else null. */
   readonly registrarError: SerializedTetherError | null;
   readonly webServices: WebServicesLocation | null;
+  /** Whether the Web Services host resolves; null when there is no Web Services URL. */
+  readonly webServicesCheck: WebServicesCheck | null;
   readonly deviceUpdate: DeviceUpdateLocation;
 }
 
@@ -60,6 +87,27 @@ export async function findDeviceUpdate(domain: string, resolver: PoolResolver): 
     const code = why.serverDown ? 'DNS_UNAVAILABLE' : 'DNS_NO_DEVICE_UPDATE';
     const error = new TetherError(code, `${fqdn}: ${why.reason}.`, { stage: 'find-update', detail: { fqdn } });
     return { fqdn, addresses: [], found: false, url, error: error.toJSON() };
+  }
+}
+
+/** Resolves the Web Services URL's host as the phone will before the chain download (stage 6). */
+export async function checkWebServices(web: WebServicesLocation, resolver: PoolResolver): Promise<WebServicesCheck> {
+  const host = new URL(web.url).hostname;
+  if (isIP(host) === 4) return { host, addresses: [host], resolves: true, warning: null };
+  try {
+    const addresses = await resolver.resolve4(host);
+    return { host, addresses, resolves: true, warning: null };
+  } catch (err) {
+    const why = dnsReason(err);
+    const from = web.source === 'dhcp-option-43' ? 'DHCP option 43, sub-option 3 WebServerFqdn' : 'the Registrar FQDN';
+    const warning = why.serverDown
+      ? new TetherError('DNS_UNAVAILABLE', `Could not check the Web Services host ${host}: ${why.reason}.`, { stage: 'ca-chain', detail: { host, server: resolver.server } })
+      : new TetherError(
+          'WEB_SERVICES_UNRESOLVED',
+          `The Web Services host ${host} (from ${from}) does not resolve: ${why.reason}. A phone will stop at "Unable to locate Lync Certificate Web service" when it downloads the root certificate chain.`,
+          { detail: { host, source: web.source, server: resolver.server } },
+        );
+    return { host, addresses: [], resolves: false, warning: asWarning(warning) };
   }
 }
 
@@ -90,6 +138,7 @@ export async function discoverPool(options: DiscoveryOptions): Promise<Discovery
     : outcome.chosen
       ? { url: `https://${outcome.chosen.host}${CERTPROV_PATH}`, source: 'derived-from-registrar' }
       : null;
+  const webServicesCheck = webServices ? await checkWebServices(webServices, options.resolver) : null;
   return {
     domain,
     dnsServer: options.resolver.server,
@@ -99,6 +148,7 @@ export async function discoverPool(options: DiscoveryOptions): Promise<Discovery
     registrar: outcome.chosen,
     registrarError,
     webServices,
+    webServicesCheck,
     deviceUpdate,
   };
 }
