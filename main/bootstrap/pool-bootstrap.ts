@@ -1,24 +1,31 @@
-import { X509Certificate, randomUUID } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TetherError, toTetherError } from '../../common/errors';
-import type { DeviceIdentity, OfferedModule } from '../../common/pool/device-update-wire';
+import { TetherError } from '../../common/errors';
 import { fqdnProblem } from '../../common/pool/dhcp-options';
 import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb/catalogue';
-import { requestWebTicket, type IssuedWebTicket, type WebTicketAuth } from '../pool/auth/webticket';
-import { discoverCertProvAuth } from '../pool/auth/webticket-discovery';
-import { getAndPublishCert } from '../pool/certprov';
-import { chainPems, normaliseFingerprint, obtainPoolChain, type PoolChain } from '../pool/chain';
+import type { IssuedWebTicket, WebTicketAuth } from '../pool/auth/webticket';
+import { normaliseFingerprint } from '../pool/chain';
 import type { DhcpPoolAnswer } from '../pool/discovery/dhcp-answer';
-import { CERTPROV_PATH, DEVICE_UPDATE_PREFIX } from '../pool/discovery/discover';
-import { dnsReason, findRegistrar, type RegistrarCandidate, type RegistrarChoice } from '../pool/discovery/registrar';
 import type { RandomSource } from '../pool/discovery/srv-order';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
 import { checkForUpdate, deviceUpdateIdentity, DEVICE_UPDATE_PATH, ImageCache, type CachedImage } from '../pool/update';
+import {
+  findDeviceUpdateStage,
+  findRegistrarStage,
+  issueCertificate,
+  obtainChainStage,
+  plural,
+  webTicketStage,
+  type AuthDone,
+  type ChainFound,
+  type DeviceUpdateFound,
+  type RegistrarFound,
+  type UpdateCheck,
+} from './pool-stages';
 import type { StageId } from '../../common/stages';
 import { StageRunner, type StageListener, type StageOutcome, type StageProgress } from './stage-events';
 import { checkIssuedCertificate, makeThrowawayKey, type IssuedCheck, type ThrowawayKey } from './throwaway-key';
@@ -95,47 +102,7 @@ export interface PoolBootstrapOptions {
 
 export type PartialBootstrapResult = { -readonly [K in keyof PoolBootstrapResult]?: PoolBootstrapResult[K] };
 
-export interface DeviceUpdateFound {
-  readonly url: string;
-  readonly source: 'dns' | 'explicit';
-  readonly fqdn: string;
-  readonly addresses: string[];
-}
-
-export interface UpdateCheck {
-  readonly identity: Pick<DeviceIdentity, 'vendor' | 'model' | 'revision' | 'locale' | 'mac' | 'serial'> & { readonly runningVersion: string };
-  readonly offered: readonly OfferedModule[];
-  readonly baseUrl: string | null;
-  readonly downloaded: readonly Omit<CachedImage, 'path'>[];
-}
-
-export interface RegistrarFound {
-  readonly candidates: RegistrarCandidate[];
-  readonly registrar: RegistrarChoice;
-  readonly webServices: { readonly url: string; readonly source: 'dhcp-option-43' | 'explicit' | 'derived-from-registrar' };
-  /** What DHCP said (options 43 and 120), or null with the reason in `dhcpProblem`. */
-  readonly dhcp: { readonly server: string; readonly certProvUrl: string | null; readonly sipServers: string[] | null } | null;
-  readonly dhcpProblem: string | null;
-}
-
-export interface ChainFound {
-  readonly rootSubject: string;
-  readonly rootFingerprint: string;
-  readonly trust: 'os-store' | 'pinned-fingerprint' | 'trust-root-file';
-  readonly intermediates: string[];
-  readonly inferredFromTls: number;
-  readonly sourceUrl: string;
-  /** Intermediates deepest first, root last. */
-  readonly pems: string[];
-}
-
-export interface AuthDone {
-  readonly sipUri: string;
-  readonly method: WebTicketAuth['kind'];
-  readonly webTicketUrl: string;
-  readonly certProvUrl: string;
-  readonly ticketExpires: string;
-}
+export type { AuthDone, ChainFound, DeviceUpdateFound, RegistrarFound, UpdateCheck } from './pool-stages';
 
 export interface CertificateDone extends IssuedCheck {
   readonly certificatePem: string;
@@ -155,27 +122,6 @@ export interface PoolBootstrapResult {
 /** A locally administered MAC ("TETHER" in ASCII, with the local bit set) and a serial that says what it is. */
 export const STAND_IN_MAC = '02-45-54-48-45-52';
 export const STAND_IN_SERIAL = 'TETHER-TEST-BOOTSTRAP';
-
-function withPort(host: string, port: number | undefined, scheme: 'http' | 'https'): string {
-  const h = isIP(host) === 6 ? `[${host}]` : host;
-  const standard = scheme === 'http' ? 80 : 443;
-  return `${scheme}://${h}${port === undefined || port === standard ? '' : `:${port}`}`;
-}
-
-function tcpReachable(resolver: PoolResolver, host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, lookup: resolver.lookup, timeout: timeoutMs });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    });
-    socket.once('error', (err) => reject(err));
-  });
-}
 
 function modelFor(id: string): PhoneModel {
   const model = findModel(id);
@@ -211,8 +157,6 @@ function webUrl(text: string, schemes: readonly string[], what: string): URL {
   if (!schemes.includes(url.protocol)) throw new TetherError('BAD_INPUT', `The ${what} URL must be ${schemes.join(' or ')}, not '${text.slice(0, 200)}'.`);
   return url;
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Runs stages 3–8 (9 with `register`) and reports each through `listener`; throws the typed error of the stage that failed. */
 export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: StageListener): Promise<PoolBootstrapResult> {
@@ -251,42 +195,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
 
   try {
     // Stage 3: ucupdates-r2.<domain> (A record) [S16][S19], or the URL from in-band provisioning.
-    const deviceUpdate = await step('find-update', 'deviceUpdate', async (progress) => {
-      let url: URL;
-      let source: DeviceUpdateFound['source'];
-      if (explicitDeviceUpdate !== null) {
-        url = explicitDeviceUpdate;
-        source = 'explicit';
-      } else {
-        // Internally the phone asks over plain HTTP (port 80) before it has the pool's chain [S21].
-        url = new URL(`${withPort(`${DEVICE_UPDATE_PREFIX}.${domain}`, options.httpPort, 'http')}${DEVICE_UPDATE_PATH}`);
-        source = 'dns';
-      }
-      const fqdn = url.hostname.replace(/^\[|\]$/g, '');
-      progress(`looking up ${fqdn}`);
-      let addresses: string[];
-      if (isIP(fqdn) !== 0) addresses = [fqdn];
-      else {
-        try {
-          addresses = await resolver.resolve4(fqdn);
-        } catch (err) {
-          const why = dnsReason(err);
-          throw new TetherError(why.serverDown ? 'DNS_UNAVAILABLE' : 'DNS_NO_DEVICE_UPDATE', `${fqdn}: ${why.reason}.`, { stage: 'find-update', detail: { fqdn } });
-        }
-      }
-      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-      progress(`connecting to ${fqdn}:${port}`);
-      try {
-        await tcpReachable(resolver, fqdn, port, connectTimeoutMs);
-      } catch (err) {
-        throw new TetherError('UPDATE_SERVICE_UNREACHABLE', `${fqdn}:${port} did not accept a connection: ${err instanceof Error ? err.message : String(err)}`, {
-          detail: { url: `${url.origin}${url.pathname}` },
-          cause: err,
-        });
-      }
-      const value: DeviceUpdateFound = { url: url.toString(), source, fqdn, addresses };
-      return { value, summary: `${fqdn} → ${addresses.join(', ')} (${source === 'dns' ? 'DNS A record' : 'given URL'}); ${url.origin}${url.pathname} accepts connections` };
-    });
+    const deviceUpdate = await step('find-update', 'deviceUpdate', (progress) =>
+      findDeviceUpdateStage({ domain, resolver, explicitUrl: explicitDeviceUpdate, httpPort: options.httpPort, connectTimeoutMs }, progress),
+    );
 
 
     // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
@@ -324,146 +235,66 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
 
 
     // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
-    const discovery = await step('registrar', 'discovery', async (progress) => {
-      let dhcp = options.dhcp ?? null;
-      let dhcpProblem: string | null = options.dhcp === undefined && !options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null;
-      if (dhcp === null && options.askDhcp) {
-        progress('asking DHCP (DHCPINFORM) for options 43 and 120');
-        try {
-          dhcp = await options.askDhcp();
-        } catch (err) {
-          // As on a phone, DNS still gives the Registrar when DHCP is silent [S13].
-          dhcpProblem = toTetherError(err).message;
-        }
-      }
-      progress('asking DNS for the SIP SRV records');
-      const outcome = await findRegistrar({
-        domain,
-        resolver,
-        dhcp,
-        dhcpProblem,
-        ...(options.random ? { random: options.random } : {}),
-      });
-      const skipped = outcome.candidates.filter((c) => c.status === 'skipped').length;
-      if (!outcome.chosen) {
-        const error = outcome.dnsDown
-          ? new TetherError('DNS_UNAVAILABLE', `The DNS server ${resolver.server ?? '(system)'} did not answer any question for ${domain}.`, { detail: { domain } })
-          : new TetherError('DNS_NO_REGISTRAR', `No Registrar found for ${domain}: all ${outcome.candidates.length} candidates were skipped (${outcome.candidates.map((c) => `${c.step}. ${c.reason}`).join('; ').slice(0, 600)}).`, {
-              detail: { domain, candidates: outcome.candidates.length },
-            });
-        throw error;
-      }
-      const chosen = outcome.chosen;
-      const fromDhcp = dhcp?.option43?.decoded?.certProvUrl;
-      const webServices: RegistrarFound['webServices'] =
-        options.webServicesUrl !== undefined
-          ? { url: options.webServicesUrl, source: 'explicit' }
-          : fromDhcp
-            ? { url: fromDhcp, source: 'dhcp-option-43' }
-            : { url: `${withPort(chosen.host, options.httpsPort, 'https')}${CERTPROV_PATH}`, source: 'derived-from-registrar' };
-      const dhcpSeen = dhcp === null ? null : { server: dhcp.server, certProvUrl: dhcp.option43?.decoded?.certProvUrl ?? null, sipServers: dhcp.option120?.names ?? null };
-      const value: RegistrarFound = { candidates: outcome.candidates, registrar: chosen, webServices, dhcp: dhcpSeen, dhcpProblem };
-      const summary =
-        `Registrar ${chosen.host}:${chosen.port} (${chosen.transport.toUpperCase()}, step ${chosen.step}: ${chosen.label}; ${skipped} of ${outcome.candidates.length} candidates skipped); ` +
-        `Web Services ${webServices.url} (${webServices.source.replace(/-/g, ' ')})`;
-      return { value, summary };
-    });
+    const discovery = await step('registrar', 'discovery', (progress) =>
+      findRegistrarStage(
+        {
+          domain,
+          resolver,
+          dhcp: options.dhcp ?? null,
+          dhcpProblem: options.dhcp === undefined && !options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null,
+          ...(options.askDhcp ? { askDhcp: options.askDhcp } : {}),
+          ...(options.webServicesUrl === undefined ? {} : { webServicesUrl: options.webServicesUrl }),
+          httpsPort: options.httpsPort,
+          ...(options.random ? { random: options.random } : {}),
+        },
+        progress,
+      ),
+    );
 
 
     // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
-    const web = new URL(discovery.webServices.url);
-    const webHost = web.hostname.replace(/^\[|\]$/g, '');
-    const chain = await step('ca-chain', 'chain', async (progress) => {
-      progress(`downloading the CA chain from ${webHost}`);
-      let got: PoolChain;
-      try {
-        got = await obtainPoolChain({
-          pool: { host: webHost, ...(options.httpPort === undefined ? {} : { port: options.httpPort }) },
+    const chain = await step('ca-chain', 'chain', (progress) =>
+      obtainChainStage(
+        {
+          webServicesUrl: discovery.webServices.url,
           http: anonymous,
-          tlsServer: { host: webHost, port: Number(web.port || 443) },
-          lookup: resolver.lookup,
+          resolver,
+          httpPort: options.httpPort,
           now,
-          tlsTimeoutMs: connectTimeoutMs,
-          pinnedFingerprints: [...pinnedFingerprints, ...fileRoots],
+          connectTimeoutMs,
+          pinnedFingerprints,
+          fileRoots,
           ...(options.trust?.osRoots ? { osRoots: options.trust.osRoots } : {}),
-        });
-      } catch (err) {
-        if (err instanceof TetherError && err.code === 'CHAIN_ROOT_UNTRUSTED') {
-          // Keep the fingerprint (and the subject) so a person can compare and decide.
-          throw new TetherError('CHAIN_ROOT_UNTRUSTED', `${err.message} Compare it with your administrator's and pass --root-fingerprint, or --trust-root FILE.`, {
-            detail: err.detail,
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      const trust: ChainFound['trust'] = fileRoots.has(got.rootFingerprint)
-        ? 'trust-root-file'
-        : pinnedFingerprints.includes(got.rootFingerprint)
-          ? 'pinned-fingerprint'
-          : got.trust === 'os-store'
-            ? 'os-store'
-            : 'pinned-fingerprint';
-      const value: ChainFound = {
-        rootSubject: got.root.subject,
-        rootFingerprint: got.rootFingerprint,
-        trust,
-        intermediates: got.intermediates.map((c) => c.subject),
-        inferredFromTls: got.inferredFromTls,
-        sourceUrl: got.sourceUrl,
-        pems: chainPems(got),
-      };
-      const trustWords = { 'os-store': 'in the OS store', 'pinned-fingerprint': 'matches the given fingerprint', 'trust-root-file': 'in the given trusted-root file' }[trust];
-      return {
-        value,
-        summary: `root '${got.root.subject}' (${trustWords}) + ${plural(got.intermediates.length, 'intermediate')}; ${webHost}:${web.port || 443} verifies against it`,
-      };
-    });
+        },
+        progress,
+      ),
+    );
 
 
     // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
     pool = makeHttp(chain.pems);
     const poolHttp = pool;
 
-    const auth = await step('auth', 'auth', async (progress) => {
-      progress('reading the CertProv and WebTicket metadata');
-      const endpoints = await discoverCertProvAuth(poolHttp, discovery.webServices.url);
-      const port = options.auth.kind === 'pin' ? endpoints.ports.pin : (endpoints.ports.ntlm ?? endpoints.ports.negotiate);
-      if (!port) {
-        throw new TetherError(options.auth.kind === 'pin' ? 'WEBTICKET_METHOD_DISABLED' : 'NTLM_NOT_OFFERED', undefined, {
-          detail: { webTicketUrl: endpoints.webTicketUrl, method: options.auth.kind },
-        });
-      }
-      progress(`requesting a web ticket (${options.auth.kind === 'pin' ? 'PIN' : 'NTLM'})`);
-      ticket = await requestWebTicket({
-        http: poolHttp,
-        url: port,
-        appliesTo: endpoints.certProvUrl,
-        auth: options.auth,
-        ...(options.sipUri === undefined ? {} : { sipUri: options.sipUri }),
-        now: () => now().getTime(),
-      });
-      const sipUri = ticket.sipUri ?? options.sipUri;
-      if (sipUri === undefined) throw new TetherError('WEBTICKET_BAD_RESPONSE', 'The web ticket does not name the user; give the SIP URI.');
-      const value: AuthDone = { sipUri, method: options.auth.kind, webTicketUrl: endpoints.webTicketUrl, certProvUrl: endpoints.certProvUrl, ticketExpires: ticket.ticket.expires };
-      return { value, summary: `web ticket for ${sipUri} (${options.auth.kind === 'pin' ? 'PIN' : 'NTLM'}), valid until ${ticket.ticket.expires}` };
-    });
+    const auth = await step('auth', 'auth', (progress) =>
+      webTicketStage(
+        {
+          http: poolHttp,
+          webServicesUrl: discovery.webServices.url,
+          auth: options.auth,
+          ...(options.sipUri === undefined ? {} : { sipUri: options.sipUri }),
+          now,
+          keep: (t) => (ticket = t),
+        },
+        progress,
+      ),
+    );
 
 
     const certificate = await step('certificate', 'certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');
       key = makeThrowawayKey();
       const csrPem = key.csrFor(auth.sipUri);
-      progress('GetAndPublishCert');
-      const issued = await getAndPublishCert({
-        http: poolHttp,
-        url: auth.certProvUrl,
-        ticket: ticket!,
-        csrPem,
-        deviceId: options.deviceId ?? randomUUID(),
-        entity: auth.sipUri,
-        now: () => now().getTime(),
-      });
+      const issued = await issueCertificate({ http: poolHttp, auth, ticket: ticket!, csrPem, ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }), now }, progress);
       const check = checkIssuedCertificate(issued.certificatePem, key.publicKeyPem, chain.pems, now());
       const value: CertificateDone = { ...check, certificatePem: issued.certificatePem, chainPems: issued.chainPems };
       return { value, summary: `issued and published '${check.subject}' (serial ${check.serial}, until ${check.notAfter}); it carries the request's key and chains to the stage-6 root` };

@@ -1,0 +1,147 @@
+import { Resolver } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { connect, type TLSSocket } from 'node:tls';
+import { TetherError } from '../../../common/errors';
+import { newRegisterIds, RegisterTransaction } from '../../../common/pool/sip';
+import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from './phone';
+
+/**
+ * Stage 9 on the virtual phone: SIP REGISTER over mutual TLS, as the phone itself signs in. The
+ * phone's own key and certificate do the TLS (the attempt's `secureContext()`, which also trusts
+ * only the CA chain installed on the phone), the Registrar FQDN and port are the pool endpoints
+ * Tether set, and the name resolves through the phone's DNS servers. The REGISTER exchange is
+ * common/pool/sip's RegisterTransaction, the same one the PC-side probe (main/pool/sip) speaks.
+ *
+ * The result's `diagnostics` starts with the typed error code ("REGISTRAR_UNREACHABLE: …") so the
+ * host maps a failed sign-in to the same typed stage-9 error the PC probe raises (OUR MODEL: the
+ * real phones' status text is not published).
+ */
+
+export interface SipRegistrarOptions {
+  /**
+   * DNS servers the phone uses, as `host` or `host:port` (the phone's DHCP lease names servers
+   * without a port; a lab DNS on loopback needs one). Default: the system's resolver.
+   */
+  readonly dnsServers?: readonly string[];
+  /** Connect to final answer (default 15 s). */
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+  /** Per-device epid and +sip.instance (default: fresh per connector). */
+  readonly device?: { readonly epid: string; readonly instance: string };
+}
+
+/** A `lookup` for sockets that asks only the given DNS servers (A records; literals pass through). */
+function phoneLookup(servers: readonly string[]): LookupFunction {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([...servers]);
+  return (hostname, opts, callback) => {
+    const all = typeof opts === 'object' && opts !== null && opts.all === true;
+    const reply = (address: string, family: number) => {
+      if (all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+      else callback(null, address, family);
+    };
+    const literal = isIP(hostname);
+    if (literal !== 0) return reply(hostname, literal);
+    resolver.resolve4(hostname, (err, addresses) => {
+      if (err || addresses.length === 0) {
+        callback(Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }), '', 0);
+        return;
+      }
+      reply(addresses[0]!, 4);
+    });
+  };
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
+
+function failure(code: string, message: string, sipStatus: number | null = null): RegistrationResult {
+  return { ok: false, sipStatus, diagnostics: `${code}: ${message}`.slice(0, 512) };
+}
+
+/** SIP status of a typed REGISTER outcome error (401 challenge, 403/404 refusal, other). */
+function statusOf(err: TetherError): number | null {
+  if (err.code === 'REGISTRAR_CERT_REQUIRED') return 401;
+  const status = err.detail?.status;
+  if (typeof status === 'number') return status;
+  return err.code === 'REGISTRAR_FORBIDDEN' ? 403 : null;
+}
+
+/** Makes the phone's stage-9 connection: one REGISTER per sign-in attempt. */
+export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): RegistrarConnector {
+  const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  return (attempt: RegistrationAttempt) =>
+    new Promise<RegistrationResult>((resolve) => {
+      const where = `${attempt.registrar.fqdn}:${attempt.registrar.port}`;
+      let settled = false;
+      let secured = false;
+      let socket: TLSSocket | undefined;
+      const finish = (result: RegistrationResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket?.destroy();
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () =>
+          finish(
+            secured
+              ? failure('REGISTRAR_TIMEOUT', `The Registrar ${where} did not answer the REGISTER within ${timeoutMs} ms.`)
+              : failure('REGISTRAR_UNREACHABLE', `No connection to ${where} within ${timeoutMs} ms.`),
+          ),
+        timeoutMs,
+      );
+      try {
+        socket = connect({
+          host: attempt.registrar.fqdn,
+          port: attempt.registrar.port,
+          servername: attempt.registrar.fqdn,
+          secureContext: attempt.secureContext(),
+          ...(lookup ? { lookup } : {}),
+        });
+      } catch (err) {
+        finish(failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`));
+        return;
+      }
+      let transaction: RegisterTransaction | undefined;
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? '';
+        if (!secured && UNREACHABLE.has(code)) finish(failure('REGISTRAR_UNREACHABLE', `Unable to contact Registrar ${where} (${code}).`));
+        else if (!secured) finish(failure('REGISTRAR_TLS_FAILED', `The secure connection to ${where} failed: ${err.message}`));
+        else finish(failure('REGISTRAR_UNREACHABLE', `${where} closed the connection during sign-in (${code || err.message}).`));
+      });
+      socket.on('close', () => finish(failure('REGISTRAR_UNREACHABLE', `${where} closed the connection before answering.`)));
+      socket.once('secureConnect', () => {
+        secured = true;
+        try {
+          transaction = new RegisterTransaction(
+            {
+              sipUri: attempt.sipUri,
+              local: { host: socket!.localAddress ?? '127.0.0.1', port: socket!.localPort ?? 0 },
+              ids: newRegisterIds(options.device),
+              userAgent: options.userAgent ?? 'Tether virtual phone',
+            },
+            where,
+          );
+          socket!.write(transaction.bytes());
+        } catch (err) {
+          const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err));
+          finish(failure(e.code, e.message));
+        }
+      });
+      socket.on('data', (chunk: Buffer) => {
+        if (!transaction) return;
+        const step = transaction.receive(chunk);
+        if (!step.done) return;
+        if ('error' in step) finish(failure(step.error.code, step.error.message, statusOf(step.error)));
+        else finish({ ok: true, sipStatus: 200, diagnostics: null });
+      });
+    });
+}
+
+/** The typed error code a failed registration's diagnostics start with, if any. */
+export function registrationErrorCode(diagnostics: string | null): string | null {
+  const m = /^([A-Z][A-Z0-9_]{2,63}): /.exec(diagnostics ?? '');
+  return m ? m[1]! : null;
+}
