@@ -101,21 +101,26 @@ describe('lab HTTP route table', () => {
   });
 
   it("delays every answer by slowMs under 'slow-responses', but not the admin endpoint", async () => {
+    // A delay long enough that a loaded machine cannot blur "delayed" and "not delayed".
+    const slowMs = 800;
+    const previous = lab.context.faults.slowMs;
+    lab.context.faults.slowMs = slowMs;
     const timed = async (path: string) => {
       const t = performance.now();
       const r = await http('GET', path);
       return { status: r.status, ms: performance.now() - t };
     };
-    expect((await timed('/exact')).ms).toBeLessThan(120);
+    expect((await timed('/exact')).ms).toBeLessThan(slowMs / 2);
     lab.context.faults.set('slow-responses', true);
     try {
       const slow = await timed('/exact');
       expect(slow.status).toBe(200);
-      expect(slow.ms).toBeGreaterThanOrEqual(115);
-      expect((await timed('/nothing')).ms).toBeGreaterThanOrEqual(115);
-      expect((await timed('/lab/faults')).ms).toBeLessThan(120);
+      expect(slow.ms).toBeGreaterThanOrEqual(slowMs - 5);
+      expect((await timed('/nothing')).ms).toBeGreaterThanOrEqual(slowMs - 5);
+      expect((await timed('/lab/faults')).ms).toBeLessThan(slowMs / 2);
     } finally {
       lab.context.faults.set('slow-responses', false);
+      lab.context.faults.slowMs = previous;
     }
   });
 });

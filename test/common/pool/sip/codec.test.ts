@@ -168,7 +168,7 @@ describe('SIP stream decoder cost', () => {
     const ms = performance.now() - started;
     expect(got).toHaveLength(1);
     expect(got[0]!.body.length).toBe(body.length);
-    // ~80 000 pushes; quadratic copying would take tens of seconds here.
-    expect(ms).toBeLessThan(3000);
+    // A complexity guard, not a performance claim: ~80 000 pushes; quadratic copying takes minutes.
+    expect(ms).toBeLessThan(15_000);
   });
 });
