@@ -287,7 +287,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
       }
       const base = answer.baseUrl ?? answer.externalBaseUrl;
       if (base === null) throw new TetherError('UPDATE_RESPONSE_MALFORMED', 'The answer offers modules but no BaseURL.');
-      progress(`downloading ${module.fileName} ${module.version} (${module.size} bytes)`, 0);
+      progress(`downloading ${module.fileName} ${module.version} (${module.size} bytes)`);
       const cached = await options.imageCache.get(identity, module, base, { http: anonymous });
       const image = await fileImage(cached.path, module.version);
       const pushed = await pushFirmware({
@@ -295,6 +295,8 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
         serial: phone.identity.serial,
         image,
         reattachTimeoutMs,
+        // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
+        writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
         onProgress: (p) => {
           const { message, fraction } = describeFirmware(p);
           progress(message, fraction);
@@ -313,6 +315,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     if (update.pushed) {
       // The phone restarted into the new firmware: a new session, which must be paired again.
       phone = await options.phones.waitForSerial(options.serial, { timeoutMs: reattachTimeoutMs });
+      await pair('after-reboot');
     }
 
     // Stage 5: the phone's own option 43/120 first, then DNS in the six-step order; then set the pool on the phone.
@@ -326,7 +329,6 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
       if (!tls || tls.host === null || tls.port === null) {
         throw new TetherError('DNS_NO_REGISTRAR', 'No TLS Registrar was found; a phone signs in over TLS only.', { detail: { domain } });
       }
-      await pair('after-reboot');
       progress(`setting the pool on the phone (Registrar ${tls.host}:${tls.port})`);
       await phone.session.call('setPoolEndpoints', {
         registrar: { fqdn: tls.host, port: tls.port },
