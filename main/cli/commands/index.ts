@@ -1,5 +1,6 @@
 import type { Command } from '../io';
 import { benchCommand } from './bench';
+import { demoCommand } from './demo';
 import { devicesCommand } from './devices';
 import { discoverCommand } from './discover';
 import { labCommand } from './lab';
@@ -13,6 +14,7 @@ import { testBootstrapCommand } from './test-bootstrap';
  */
 export const COMMANDS: readonly Command[] = [
   benchCommand,
+  demoCommand,
   devicesCommand,
   discoverCommand,
   labCommand,
