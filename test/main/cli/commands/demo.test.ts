@@ -64,10 +64,10 @@ describe('tether demo', () => {
       expect(text).toMatch(/phone's display +Tether/);
       expect(text).toContain('Codes match: confirmed automatically (--yes).');
       const done = text.split('\n').filter((l) => l.includes('✓ '));
-      expect(done.filter((l) => /^ ?\d  /.test(l))).toHaveLength(9);
+      expect(done.filter((l) => /^ ?\d {2}/.test(l))).toHaveLength(9);
       // Every mark starts in the same column.
-      expect(new Set(done.filter((l) => /^ ?\d  /.test(l)).map((l) => l.indexOf('✓'))).size).toBe(1);
-      expect(text).toMatch(/100%  pushing over USB/);
+      expect(new Set(done.filter((l) => /^ ?\d {2}/.test(l)).map((l) => l.indexOf('✓'))).size).toBe(1);
+      expect(text).toMatch(/100% {2}pushing over USB/);
       expect(text).toContain('│ Signed in');
       expect(existsSync(join(tmp.dir, 'lab', 'ca'))).toBe(true);
     } finally {
