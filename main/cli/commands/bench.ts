@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { TetherError } from '../../../common/errors';
 import { humanLine, jsonLine, type BenchFigure } from '../../bench/report';
 import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
+import { flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss[,…]]
@@ -21,6 +22,15 @@ Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minu
   --quick  small sizes (a smoke test: the figures mean little)
   --only   run only these benchmarks
 `;
+
+const FLAGS = {
+  json: flag.boolean(),
+  quick: flag.boolean(),
+  only: flag.list((n): BenchName => {
+    if (!(BENCH_NAMES as readonly string[]).includes(n)) throw usageError(`--only takes ${BENCH_NAMES.join(', ')}.\n\n${USAGE}`);
+    return n as BenchName;
+  }),
+};
 
 const BIN = fileURLToPath(new URL('../../../bin/tether.mjs', import.meta.url));
 
@@ -49,19 +59,8 @@ export const benchCommand: Command = {
   summary: 'Measure firmware push throughput, codec CPU cost and memory (virtual link)',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    let json = false;
-    let quick = false;
-    let only: BenchName[] | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--json') json = true;
-      else if (a === '--quick') quick = true;
-      else if (a === '--only') {
-        const names = (args[++i] ?? '').split(',');
-        if (!names.every((n): n is BenchName => (BENCH_NAMES as readonly string[]).includes(n))) throw usageError(`--only takes ${BENCH_NAMES.join(', ')}.\n\n${USAGE}`);
-        only = names;
-      } else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
-    }
+    const { json, quick, only: named } = parseArgs(args, FLAGS, { usage: USAGE }).flags;
+    const only = named.length > 0 ? named : undefined;
     const onFigure = (f: BenchFigure): void => {
       io.stdout.write(json ? jsonLine(f) : humanLine(f));
     };

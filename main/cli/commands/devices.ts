@@ -1,6 +1,7 @@
 import { toTetherError, type TetherError } from '../../../common/errors';
 import { openFleet, parseVirtualList, type Fleet } from '../../device/fleet';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { flag, parseArgs } from '../args';
+import { EXIT, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether devices [--json] [--virtual MODEL[,MODEL…]] [--catalogue FILE]
 
@@ -13,29 +14,7 @@ version, USB speed and source. Each phone is opened and handshaken to read its i
   --json                  print one JSON array (empty when there is no phone or no USB bus)
 `;
 
-interface Args {
-  json: boolean;
-  virtual: string[];
-  catalogue?: string;
-}
-
-function parseArgs(args: string[]): Args {
-  const out: Args = { json: false, virtual: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (a === '--json') out.json = true;
-    else if (a === '--virtual') out.virtual.push(...value().split(','));
-    else if (a.startsWith('--virtual=')) out.virtual.push(...a.slice('--virtual='.length).split(','));
-    else if (a === '--catalogue') out.catalogue = value();
-    else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
-  }
-  return out;
-}
+const FLAGS = { virtual: flag.list(), catalogue: flag.string(), json: flag.boolean() };
 
 /** One row of the list, as printed with --json. */
 export interface DeviceRow {
@@ -93,7 +72,7 @@ export const devicesCommand: Command = {
   summary: 'List the phones attached by USB (real and virtual)',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    const a = parseArgs(args);
+    const a = parseArgs(args, FLAGS, { usage: USAGE }).flags;
     const virtual = parseVirtualList(a.virtual);
     const fleet = await openFleet({ virtual, catalogue: a.catalogue });
     try {

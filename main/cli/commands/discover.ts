@@ -1,10 +1,12 @@
-import { connect, isIP } from 'node:net';
 import { toTetherError, type SerializedTetherError } from '../../../common/errors';
 import { VLAN_VENDOR_CLASS } from '../../../common/pool/dhcp-options';
-import { createPoolResolver, type PoolResolver } from '../../pool/net/resolver';
+import type { PoolResolver } from '../../pool/net/resolver';
+import { tcpReachable } from '../../pool/net/tcp-reach';
 import { dhcpInform, type DhcpInformResult } from '../../pool/discovery/dhcp-inform';
 import { discoverPool, type DiscoveryResult } from '../../pool/discovery/discover';
 import type { ReachabilityProbe } from '../../pool/discovery/registrar';
+import { flag, parseArgs } from '../args';
+import { dhcpInformTarget, dhcpServerAddress, resolverFor } from '../inputs';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT]
@@ -34,80 +36,31 @@ Finds what a Lync phone would find on this network (stages 3 and 5):
   --json               print one JSON document
 `;
 
-interface Args {
-  domain: string;
-  dns?: string;
-  iface?: string;
-  dhcpServer?: string;
-  dhcpServerPort?: number;
-  dhcpClientPort?: number;
-  vlan: boolean;
-  connect: boolean;
-  strict: boolean;
-  json: boolean;
-}
+const FLAGS = {
+  domain: flag.string(),
+  dns: flag.string(),
+  'dhcp-inform': flag.string(),
+  'dhcp-server': flag.value(dhcpServerAddress),
+  'dhcp-client-port': flag.port(0),
+  'dhcp-vlan': flag.boolean(),
+  connect: flag.boolean(),
+  strict: flag.boolean(),
+  json: flag.boolean(),
+};
 
-function parseArgs(args: string[]): Args {
-  const out: Partial<Args> & { connect: boolean; strict: boolean; json: boolean; vlan: boolean } = { connect: false, strict: false, json: false, vlan: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (a === '--domain') out.domain = value();
-    else if (a === '--dns') out.dns = value();
-    else if (a === '--dhcp-inform') out.iface = value();
-    else if (a === '--dhcp-server') {
-      const { host, port } = parseDhcpServer(value());
-      out.dhcpServer = host;
-      if (port !== undefined) out.dhcpServerPort = port;
-    } else if (a === '--dhcp-client-port') out.dhcpClientPort = parseUdpPort(a, value());
-    else if (a === '--dhcp-vlan') out.vlan = true;
-    else if (a === '--connect') out.connect = true;
-    else if (a === '--strict') out.strict = true;
-    else if (a === '--json') out.json = true;
-    else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
-  }
-  if (!out.domain) throw usageError(`--domain is required.\n\n${USAGE}`);
-  if ((out.dhcpServer || out.vlan || out.dhcpClientPort !== undefined) && !out.iface) {
+function parseDiscoverArgs(args: string[]) {
+  const { flags } = parseArgs(args, FLAGS, { usage: USAGE });
+  const { domain } = flags;
+  if (!domain) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if ((flags['dhcp-server'] || flags['dhcp-vlan'] || flags['dhcp-client-port'] !== undefined) && !flags['dhcp-inform']) {
     throw usageError('--dhcp-server, --dhcp-client-port and --dhcp-vlan need --dhcp-inform IFACE.');
   }
-  return out as Args;
-}
-
-function parseUdpPort(flag: string, text: string): number {
-  const n = Number(text);
-  if (!/^[0-9]{1,5}$/.test(text) || n > 65535) throw usageError(`${flag}: '${text}' is not a port number 0–65535.`);
-  return n;
-}
-
-/** `a.b.c.d` or `a.b.c.d:port` (the DHCPINFORM is IPv4 only). */
-function parseDhcpServer(text: string): { host: string; port?: number } {
-  const m = /^([0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::([^:]*))?$/.exec(text);
-  if (!m || isIP(m[1]!) !== 4) throw usageError(`--dhcp-server: '${text}' is not an IPv4 address, optionally with :PORT.`);
-  if (m[2] === undefined) return { host: m[1]! };
-  const port = parseUdpPort('--dhcp-server', m[2]);
-  if (port === 0) throw usageError('--dhcp-server: the server port cannot be 0.');
-  return { host: m[1]!, port };
+  return { ...flags, domain };
 }
 
 /** A TCP connect through the configured resolver: does the candidate answer at all? */
 function tcpProbe(resolver: PoolResolver, timeoutMs = 3000): ReachabilityProbe {
-  return (host, port) =>
-    new Promise((resolve, reject) => {
-      const socket = connect({ host, port, lookup: resolver.lookup, timeout: timeoutMs });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('timeout', () => {
-        socket.destroy();
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      });
-      socket.once('error', (err) => reject(err));
-    });
+  return (host, port) => tcpReachable(resolver, host, port, timeoutMs);
 }
 
 interface VlanProbe {
@@ -176,20 +129,14 @@ export const discoverCommand: Command = {
   summary: 'Find the Registrar, Web Services URL and Device Update service as a phone would (DNS, DHCP).',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseArgs(argv);
-    const resolver = createPoolResolver(args.dns === undefined ? {} : { server: args.dns });
+    const args = parseDiscoverArgs(argv);
+    const resolver = resolverFor(args.dns);
     let dhcp: DhcpInformResult | null = null;
     let dhcpError: SerializedTetherError | null = null;
     let vlan: VlanProbe | null = null;
-    if (args.iface) {
-      const target = {
-        interfaceName: args.iface,
-        ...(args.dhcpServer ? { server: args.dhcpServer } : {}),
-        // A responder on a non-standard port is not a broadcast DHCP server: ask only it.
-        ...(args.dhcpServerPort !== undefined ? { serverPort: args.dhcpServerPort, noBroadcast: args.dhcpServerPort !== 67 } : {}),
-        ...(args.dhcpClientPort !== undefined ? { clientPort: args.dhcpClientPort } : {}),
-      };
-      if (args.vlan) {
+    if (args['dhcp-inform']) {
+      const target = dhcpInformTarget(args['dhcp-inform'], args['dhcp-server'], args['dhcp-client-port']);
+      if (args['dhcp-vlan']) {
         // One after the other: both need port 68 (unless --dhcp-client-port says otherwise).
         try {
           vlan = { answer: await dhcpInform({ ...target, vendorClass: VLAN_VENDOR_CLASS }), error: null };

@@ -1,5 +1,6 @@
-import { startLab, type FaultName, type LabOptions } from '../../../lab';
+import { startLab, type LabOptions } from '../../../lab';
 import { parseFaultName } from '../../../lab/faults';
+import { definedOnly, flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
@@ -24,49 +25,42 @@ with their LAB-ONLY credentials, the faults on, and the state folder. Logs go to
 Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
 `;
 
-function parsePort(flag: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw usageError(`${flag} must be a port number 0–65535, not '${v}'.`);
-  return n;
-}
+const FLAGS = {
+  state: flag.string(),
+  fault: flag.repeatable(parseFaultName),
+  'http-port': flag.port(0),
+  'https-port': flag.port(0),
+  'dns-port': flag.port(0),
+  'dhcp-port': flag.port(0),
+  'dhcp-vlan': flag.value((v): number | null => {
+    if (v !== 'none' && !(/^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 4094)) throw usageError(`--dhcp-vlan must be a VLAN ID 1–4094 or 'none', not '${v}'.`);
+    return v === 'none' ? null : Number(v);
+  }),
+  domain: flag.string(),
+  pool: flag.string(),
+  'slow-ms': flag.number({ max: 600_000, message: '--slow-ms must be 0–600000 milliseconds.' }),
+  lockout: flag.number({ min: 1, message: '--lockout must be a whole number ≥ 1.' }),
+  quiet: flag.boolean(),
+  json: flag.boolean(), // accepted and ignored: the first line is JSON anyway
+};
 
 export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
-  const faults: FaultName[] = [];
-  const out: LabOptions & { quiet: boolean } = { quiet: false, faults };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (a === '--state') out.stateDir = value();
-    else if (a === '--fault') faults.push(parseFaultName(value()));
-    else if (a === '--http-port') out.httpPort = parsePort(a, value());
-    else if (a === '--https-port') out.httpsPort = parsePort(a, value());
-    else if (a === '--dns-port') out.dnsPort = parsePort(a, value());
-    else if (a === '--dhcp-port') out.dhcpPort = parsePort(a, value());
-    else if (a === '--dhcp-vlan') {
-      const v = value();
-      if (v !== 'none' && !(/^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 4094)) throw usageError(`--dhcp-vlan must be a VLAN ID 1–4094 or 'none', not '${v}'.`);
-      out.dhcpVlan = v === 'none' ? null : Number(v);
-    }
-    else if (a === '--domain') out.domain = value();
-    else if (a === '--pool') out.poolFqdn = value();
-    else if (a === '--slow-ms') {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) > 600_000) throw usageError('--slow-ms must be 0–600000 milliseconds.');
-      out.slowMs = Number(v);
-    }
-    else if (a === '--lockout') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw usageError('--lockout must be a whole number ≥ 1.');
-      out.lockoutThreshold = n;
-    } else if (a === '--quiet') out.quiet = true;
-    else if (a === '--json') continue; // the first line is JSON anyway
-    else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
-  }
-  return out;
+  const { flags: f } = parseArgs(args, FLAGS, { usage: USAGE });
+  // Only what was given: startLab's defaults fill the rest.
+  return definedOnly({
+    quiet: f.quiet,
+    faults: f.fault,
+    stateDir: f.state,
+    httpPort: f['http-port'],
+    httpsPort: f['https-port'],
+    dnsPort: f['dns-port'],
+    dhcpPort: f['dhcp-port'],
+    dhcpVlan: f['dhcp-vlan'],
+    domain: f.domain,
+    poolFqdn: f.pool,
+    slowMs: f['slow-ms'],
+    lockoutThreshold: f.lockout,
+  });
 }
 
 function waitForSignal(): Promise<void> {

@@ -2,6 +2,7 @@ import { TetherError } from '../../../common/errors';
 import type { DeviceStatus } from '../../../native/protocol';
 import type { AttachedPhone } from '../../device/attach';
 import { openFleet, parseVirtualList } from '../../device/fleet';
+import { flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether phone --virtual MODEL [--serial SERIAL] [--speed high|full] <status|display|reboot> [--json]
@@ -19,37 +20,16 @@ the operation.
 const ACTIONS = ['status', 'display', 'reboot'] as const;
 type Action = (typeof ACTIONS)[number];
 
-interface Args {
-  model: string;
-  serial?: string;
-  speed?: string;
-  action: Action;
-  json: boolean;
-}
+const FLAGS = { virtual: flag.string(), serial: flag.string(), speed: flag.string(), json: flag.boolean() };
 
-function parseArgs(args: string[]): Args {
-  let model: string | undefined;
-  let serial: string | undefined;
-  let speed: string | undefined;
-  let action: Action | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (a === '--virtual') model = value();
-    else if (a === '--serial') serial = value();
-    else if (a === '--speed') speed = value();
-    else if (a === '--json') json = true;
-    else if ((ACTIONS as readonly string[]).includes(a) && action === undefined) action = a as Action;
-    else throw usageError(`Unknown argument '${a}'.\n\n${USAGE}`);
-  }
-  if (!model) throw usageError(`--virtual MODEL is required (only virtual phones have a console).\n\n${USAGE}`);
+function parsePhoneArgs(args: string[]) {
+  const { flags, positionals } = parseArgs(args, FLAGS, { usage: USAGE, positionals: true });
+  const [action, extra] = positionals;
+  const known = (ACTIONS as readonly string[]).includes(action ?? '');
+  if ((action !== undefined && !known) || extra !== undefined) throw usageError(`Unknown argument '${known ? extra : action}'.\n\n${USAGE}`);
+  if (!flags.virtual) throw usageError(`--virtual MODEL is required (only virtual phones have a console).\n\n${USAGE}`);
   if (!action) throw usageError(`Say what to do: ${ACTIONS.join(', ')}.\n\n${USAGE}`);
-  return { model, serial, speed, action, json };
+  return { ...flags, model: flags.virtual, action: action as Action };
 }
 
 const hex = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b).toString('hex'));
@@ -75,7 +55,7 @@ export const phoneCommand: Command = {
   summary: 'A console for a virtual phone: status, display, reboot (over the real protocol)',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    const a = parseArgs(args);
+    const a = parsePhoneArgs(args);
     const [spec] = parseVirtualList([[a.model, a.speed ?? '', a.serial ?? ''].join(':')]);
     const fleet = await openFleet({ real: false, virtual: [spec!] });
     try {

@@ -2,8 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { toTetherError } from '../../../common/errors';
 import { chainPems, obtainPoolChain, type PoolChain } from '../../pool/chain';
 import { PoolHttpClient } from '../../pool/net/http';
-import { createPoolResolver } from '../../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../../pool/sip';
+import { flag, parseArgs, portNumber, type ParsedFlags } from '../args';
+import { readCertificatePem, resolverFor } from '../inputs';
 import { EXIT, reportError, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether probe chain --pool HOST[:PORT] [--https-port N] [--no-tls-check] [--pin SHA256]... [--out FILE] [--dns HOST:PORT] [--json]
@@ -36,45 +37,28 @@ Helpdesk checks of two bootstrap stages, from this PC:
 Exit status: 0 success, 1 a typed failure, 2 a usage error.
 `;
 
-interface Flags {
-  readonly values: Map<string, string[]>;
-  readonly switches: Set<string>;
-}
+const FLAGS = {
+  pool: flag.string(),
+  'https-port': flag.port(),
+  'no-tls-check': flag.boolean(),
+  pin: flag.repeatable(),
+  out: flag.string(),
+  registrar: flag.string(),
+  sip: flag.string(),
+  ca: flag.string(),
+  cert: flag.string(),
+  key: flag.string(),
+  timeout: flag.number({ min: 1, message: '--timeout needs a positive number of milliseconds.' }),
+  dns: flag.string(),
+  json: flag.boolean(),
+};
 
-const VALUE_FLAGS = new Set(['--pool', '--https-port', '--pin', '--out', '--dns', '--registrar', '--sip', '--ca', '--cert', '--key', '--timeout']);
-const SWITCHES = new Set(['--json', '--no-tls-check']);
-
-function parseFlags(args: string[]): Flags {
-  const values = new Map<string, string[]>();
-  const switches = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (SWITCHES.has(a)) switches.add(a);
-    else if (VALUE_FLAGS.has(a)) {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      values.set(a, [...(values.get(a) ?? []), v]);
-    } else throw usageError(`Unknown option '${a}'.\n\n${USAGE}`);
-  }
-  return { values, switches };
-}
-
-function one(flags: Flags, name: string): string | undefined {
-  const v = flags.values.get(name);
-  if (v && v.length > 1) throw usageError(`${name} may be given once.`);
-  return v?.[0];
-}
-
-function port(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`${name} needs a port number (1–65535), not '${value}'.`);
-  return n;
-}
+type Flags = ParsedFlags<typeof FLAGS>;
 
 function hostPort(value: string, name: string, defaultPort?: number): { host: string; port?: number } {
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(value);
   if (!m) throw usageError(`${name} needs HOST or HOST:PORT, not '${value}'.`);
-  const p = m[2] === undefined ? defaultPort : port(m[2], name);
+  const p = m[2] === undefined ? defaultPort : portNumber(m[2], name);
   return p === undefined ? { host: m[1]! } : { host: m[1]!, port: p };
 }
 
@@ -97,25 +81,22 @@ function describeRegistration(r: RegistrationResult): string {
   ].join('\n') + '\n';
 }
 
-async function runChain(flags: Flags, io: CliIO, json: boolean): Promise<number> {
-  const poolArg = one(flags, '--pool');
-  if (!poolArg) throw usageError(`probe chain needs --pool.\n\n${USAGE}`);
-  const pool = hostPort(poolArg, '--pool');
-  const dns = one(flags, '--dns');
-  const resolver = createPoolResolver(dns === undefined ? {} : { server: dns });
-  const httpsPort = one(flags, '--https-port');
+async function runChain(flags: Flags, io: CliIO): Promise<number> {
+  if (!flags.pool) throw usageError(`probe chain needs --pool.\n\n${USAGE}`);
+  const pool = hostPort(flags.pool, '--pool');
+  const resolver = resolverFor(flags.dns);
   const http = new PoolHttpClient({ resolver, retry: { attempts: 1 } });
   try {
     const chain = await obtainPoolChain({
       pool,
       http,
       lookup: resolver.lookup,
-      pinnedFingerprints: flags.values.get('--pin') ?? [],
-      ...(flags.switches.has('--no-tls-check') ? {} : { tlsServer: { host: pool.host, port: httpsPort === undefined ? 443 : port(httpsPort, '--https-port') } }),
+      pinnedFingerprints: flags.pin,
+      ...(flags['no-tls-check'] ? {} : { tlsServer: { host: pool.host, port: flags['https-port'] ?? 443 } }),
     });
-    const out = one(flags, '--out');
+    const { out } = flags;
     if (out) await writeFile(out, chainPems(chain).join(''));
-    if (json) {
+    if (flags.json) {
       io.stdout.write(
         JSON.stringify({
           ok: true,
@@ -139,27 +120,20 @@ async function runChain(flags: Flags, io: CliIO, json: boolean): Promise<number>
 }
 
 async function runRegister(flags: Flags, io: CliIO): Promise<number> {
-  const registrarArg = one(flags, '--registrar');
-  const sip = one(flags, '--sip');
-  const caFile = one(flags, '--ca');
+  const { registrar: registrarArg, sip, ca: caFile, cert: certFile, key: keyFile } = flags;
   if (!registrarArg || !sip || !caFile) throw usageError(`probe register needs --registrar, --sip and --ca.\n\n${USAGE}`);
   const registrar = hostPort(registrarArg, '--registrar', 5061) as { host: string; port: number };
-  const certFile = one(flags, '--cert');
-  const keyFile = one(flags, '--key');
   if ((certFile === undefined) !== (keyFile === undefined)) throw usageError('--cert and --key go together.');
-  const timeout = one(flags, '--timeout');
-  const timeoutMs = timeout === undefined ? 15_000 : Number(timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError('--timeout needs a positive number of milliseconds.');
-  const dns = one(flags, '--dns');
-  const resolver = createPoolResolver(dns === undefined ? {} : { server: dns });
-  const caPems = [(await readFile(caFile, 'utf8').catch((err: unknown) => Promise.reject(usageError(`Cannot read --ca ${caFile}: ${(err as Error).message}`))))];
+  const timeoutMs = flags.timeout ?? 15_000;
+  const resolver = resolverFor(flags.dns);
+  const caPems = [await readCertificatePem(caFile, 'the --ca file')];
   let clientCertificate: { certPem: string; keyPem: string } | undefined;
   if (certFile && keyFile) {
     const read = (f: string, what: string) => readFile(f, 'utf8').catch((err: unknown) => Promise.reject(usageError(`Cannot read ${what} ${f}: ${(err as Error).message}`)));
     clientCertificate = { certPem: await read(certFile, '--cert'), keyPem: await read(keyFile, '--key') };
   }
   const result = await registerWithRegistrar({ registrar, sipUri: sip, caPems, lookup: resolver.lookup, timeoutMs, ...(clientCertificate ? { clientCertificate } : {}) });
-  if (flags.switches.has('--json')) io.stdout.write(JSON.stringify({ ok: true, registration: result }) + '\n');
+  if (flags.json) io.stdout.write(JSON.stringify({ ok: true, registration: result }) + '\n');
   else io.stdout.write(describeRegistration(result));
   return EXIT.ok;
 }
@@ -172,8 +146,8 @@ export const probeCommand: Command = {
     const [sub, ...rest] = argv;
     const json = rest.includes('--json');
     try {
-      const flags = parseFlags(rest);
-      if (sub === 'chain') return await runChain(flags, io, json);
+      const { flags } = parseArgs(rest, FLAGS, { usage: USAGE });
+      if (sub === 'chain') return await runChain(flags, io);
       if (sub === 'register') return await runRegister(flags, io);
       throw usageError(`probe needs 'chain' or 'register'.\n\n${USAGE}`);
     } catch (err) {

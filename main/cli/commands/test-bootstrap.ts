@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { TetherError, toTetherError, type SerializedTetherError } from '../../../common/errors';
 import { STAGES, type StageId } from '../../../common/stages';
 import { runPoolBootstrap, type PartialBootstrapResult, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../bootstrap/stage-events';
 import type { WebTicketAuth } from '../../pool/auth/webticket';
 import { dhcpInform } from '../../pool/discovery/dhcp-inform';
-import { createPoolResolver } from '../../pool/net/resolver';
+import { flag, parseArgs } from '../args';
+import { dhcpInformTarget, dhcpServerAddress, NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 import { parseAccount } from './test-auth';
 
@@ -61,89 +60,63 @@ Exit status: 0 every stage passed, 1 a stage failed (its typed error and fix are
 2 a usage error.
 `;
 
-interface Args {
-  domain?: string;
-  dns?: string;
-  pin?: string;
-  account?: string;
-  sip?: string;
-  fingerprints: string[];
-  trustRoot?: string;
-  register: boolean;
-  download: boolean;
-  model?: string;
-  mac?: string;
-  serial?: string;
-  firmware?: string;
-  httpPort?: number;
-  httpsPort?: number;
-  webServices?: string;
-  deviceUpdate?: string;
-  deviceId?: string;
-  dhcpIface?: string;
-  dhcpServer?: { host: string; port?: number };
-  dhcpClientPort?: number;
-  json: boolean;
-}
+const FLAGS = {
+  domain: flag.string(),
+  dns: flag.string(),
+  pin: flag.string(),
+  ntlm: flag.string(),
+  sip: flag.string(),
+  'root-fingerprint': flag.repeatable(),
+  'trust-root': flag.string(),
+  register: flag.boolean(),
+  download: flag.boolean(),
+  model: flag.string(),
+  mac: flag.string(),
+  serial: flag.string(),
+  firmware: flag.string(),
+  'http-port': flag.port(),
+  'https-port': flag.port(),
+  'web-services': flag.string(),
+  'device-update': flag.string(),
+  'device-id': flag.string(),
+  'dhcp-inform': flag.string(),
+  'dhcp-server': flag.value(dhcpServerAddress),
+  'dhcp-client-port': flag.port(0),
+  json: flag.boolean(),
+};
 
-/** `a.b.c.d` or `a.b.c.d:port` (DHCPINFORM is IPv4 only). */
-function dhcpServer(text: string): { host: string; port?: number } {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
-  if (!m || isIP(m[1]!) !== 4) throw usageError(`--dhcp-server: '${text.slice(0, 60)}' is not an IPv4 address, optionally with :PORT.`);
-  return m[2] === undefined ? { host: m[1]! } : { host: m[1]!, port: port('--dhcp-server', m[2]) };
-}
-
-function port(flag: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw usageError(`${flag} must be a port number 1–65535, not '${v.slice(0, 20)}'.`);
-  return n;
-}
-
-export function parseTestBootstrapArgs(args: string[]): Args {
-  const out: Args = { fingerprints: [], register: false, download: false, json: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${a} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (a === '--json') out.json = true;
-    else if (a === '--domain') out.domain = value();
-    else if (a === '--dns') out.dns = value();
-    else if (a === '--pin') out.pin = value();
-    else if (a === '--ntlm') out.account = value();
-    else if (a === '--sip') out.sip = value();
-    else if (a === '--root-fingerprint') out.fingerprints.push(value());
-    else if (a === '--trust-root') out.trustRoot = value();
-    else if (a === '--register') out.register = true;
-    else if (a === '--download') out.download = true;
-    else if (a === '--model') out.model = value();
-    else if (a === '--mac') out.mac = value();
-    else if (a === '--serial') out.serial = value();
-    else if (a === '--firmware') out.firmware = value();
-    else if (a === '--http-port') out.httpPort = port(a, value());
-    else if (a === '--https-port') out.httpsPort = port(a, value());
-    else if (a === '--web-services') out.webServices = value();
-    else if (a === '--device-update') out.deviceUpdate = value();
-    else if (a === '--device-id') out.deviceId = value();
-    else if (a === '--dhcp-inform') out.dhcpIface = value();
-    else if (a === '--dhcp-server') out.dhcpServer = dhcpServer(value());
-    else if (a === '--dhcp-client-port') {
-      const v = value();
-      out.dhcpClientPort = v === '0' ? 0 : port(a, v);
-    }
-    else if (a === '--password' || a.startsWith('--password=')) {
-      throw usageError('Passwords are never taken from the command line; set TETHER_PASSWORD or answer the prompt.');
-    } else throw usageError(`Unknown option '${a.slice(0, 60)}'.\n\n${USAGE}`);
-  }
-  if (out.domain === undefined) throw usageError(`--domain is required.\n\n${USAGE}`);
-  if ((out.pin === undefined) === (out.account === undefined)) throw usageError(`Give either --pin (PIN sign-in) or --ntlm (Windows sign-in).\n\n${USAGE}`);
-  if (out.account !== undefined && out.sip === undefined) throw usageError(`--ntlm needs --sip.\n\n${USAGE}`);
-  if ((out.dhcpServer !== undefined || out.dhcpClientPort !== undefined) && out.dhcpIface === undefined) {
+export function parseTestBootstrapArgs(args: string[]) {
+  const { flags: f } = parseArgs(args, FLAGS, { usage: USAGE, refused: NO_PASSWORD_ON_ARGV });
+  if (f.domain === undefined) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if ((f.pin === undefined) === (f.ntlm === undefined)) throw usageError(`Give either --pin (PIN sign-in) or --ntlm (Windows sign-in).\n\n${USAGE}`);
+  if (f.ntlm !== undefined && f.sip === undefined) throw usageError(`--ntlm needs --sip.\n\n${USAGE}`);
+  if ((f['dhcp-server'] !== undefined || f['dhcp-client-port'] !== undefined) && f['dhcp-inform'] === undefined) {
     throw usageError('--dhcp-server and --dhcp-client-port need --dhcp-inform IFACE.');
   }
-  return out;
+  return {
+    domain: f.domain,
+    dns: f.dns,
+    pin: f.pin,
+    account: f.ntlm,
+    sip: f.sip,
+    fingerprints: f['root-fingerprint'],
+    trustRoot: f['trust-root'],
+    register: f.register,
+    download: f.download,
+    model: f.model,
+    mac: f.mac,
+    serial: f.serial,
+    firmware: f.firmware,
+    httpPort: f['http-port'],
+    httpsPort: f['https-port'],
+    webServices: f['web-services'],
+    deviceUpdate: f['device-update'],
+    deviceId: f['device-id'],
+    dhcpIface: f['dhcp-inform'],
+    dhcpServer: f['dhcp-server'],
+    dhcpClientPort: f['dhcp-client-port'],
+    json: f.json,
+  };
 }
 
 /**
@@ -158,31 +131,6 @@ export function splitPinArgument(value: string): { phoneOrExt: string; pin: stri
     if (/^\d+$/.test(tail) && head.toLowerCase() !== 'tel') return { phoneOrExt: head, pin: tail };
   }
   return { phoneOrExt: value, pin: null };
-}
-
-async function secret(io: CliIO, envName: string, question: string): Promise<string> {
-  const fromEnv = io.env[envName];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (!io.promptSecret) throw usageError(`Set ${envName}, or run in a terminal to be asked.`);
-  let answer: string;
-  try {
-    answer = await io.promptSecret(question);
-  } catch (cause) {
-    throw new TetherError('BAD_INPUT', `Set ${envName}, or run in a terminal to be asked.`, { cause });
-  }
-  if (answer === '') throw usageError('The answer is empty.');
-  return answer;
-}
-
-async function readRoots(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new TetherError('BAD_INPUT', `Cannot read the trusted-root file '${file}'.`, { cause });
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw usageError(`'${file}' holds no PEM certificate.`);
-  return text;
 }
 
 type Outcome = 'done' | 'skipped' | 'failed' | 'not-run' | 'not-applicable';
@@ -303,23 +251,18 @@ export const testBootstrapCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const a = parseTestBootstrapArgs(argv);
-    let resolver;
-    try {
-      resolver = createPoolResolver(a.dns === undefined ? {} : { server: a.dns });
-    } catch (cause) {
-      throw new TetherError('BAD_INPUT', cause instanceof Error ? cause.message : String(cause), { cause });
-    }
-    const rootPems = a.trustRoot === undefined ? [] : [await readRoots(a.trustRoot)];
+    const resolver = resolverFor(a.dns);
+    const rootPems = a.trustRoot === undefined ? [] : [await readCertificatePem(a.trustRoot, 'the trusted-root file')];
     let auth: WebTicketAuth;
     if (a.pin !== undefined) {
       const { phoneOrExt, pin } = splitPinArgument(a.pin);
-      auth = { kind: 'pin', phoneOrExt, pin: pin ?? (await secret(io, 'TETHER_PIN', `PIN for ${phoneOrExt}: `)) };
+      auth = { kind: 'pin', phoneOrExt, pin: pin ?? (await readSecret(io, 'TETHER_PIN', `PIN for ${phoneOrExt}: `, 'PIN')) };
     } else {
       const { domain, user } = parseAccount(a.account!);
-      auth = { kind: 'ntlm', domain, username: user, password: await secret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `) };
+      auth = { kind: 'ntlm', domain, username: user, password: await readSecret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `, 'password') };
     }
     const options: PoolBootstrapOptions = {
-      domain: a.domain!,
+      domain: a.domain,
       resolver,
       auth,
       ...(a.sip === undefined ? {} : { sipUri: a.sip }),
@@ -331,14 +274,7 @@ export const testBootstrapCommand: Command = {
       ...(a.dhcpIface === undefined
         ? {}
         : {
-            askDhcp: () =>
-              dhcpInform({
-                interfaceName: a.dhcpIface!,
-                ...(a.dhcpServer ? { server: a.dhcpServer.host } : {}),
-                // A responder on a port other than 67 is not a broadcast DHCP server: ask only it.
-                ...(a.dhcpServer?.port !== undefined ? { serverPort: a.dhcpServer.port, noBroadcast: a.dhcpServer.port !== 67 } : {}),
-                ...(a.dhcpClientPort !== undefined ? { clientPort: a.dhcpClientPort } : {}),
-              }),
+            askDhcp: () => dhcpInform(dhcpInformTarget(a.dhcpIface!, a.dhcpServer, a.dhcpClientPort)),
           }),
       phone: {
         ...(a.model === undefined ? {} : { model: a.model }),
@@ -356,7 +292,7 @@ export const testBootstrapCommand: Command = {
     let result: PoolBootstrapResult | null = null;
     let failure: TetherError | null = null;
     try {
-      const printer = a.json ? null : new RowPrinter(io, a.domain!, a.register, partial);
+      const printer = a.json ? null : new RowPrinter(io, a.domain, a.register, partial);
       try {
         result = await runPoolBootstrap({ ...options, partial }, (e) => {
           events.push(e);
