@@ -127,6 +127,21 @@ describe('runPhoneBootstrap with a virtual phone against the lab', () => {
     expect(JSON.stringify(r.events)).not.toContain(ALICE.pin);
   }, 60_000);
 
+  it('the cable is pulled mid-push: the push resumes from what the phone holds after re-attach, and the run completes', async () => {
+    const w = await world600();
+    const host = w.device.host!;
+    host.faults.set({ unplugAtByte: { byte: 60_000 } });
+    const off = host.onDetach(() => setTimeout(() => host.plug(), 20));
+    const r = await run(w);
+    off();
+    expect(r.error).toBeUndefined();
+    expect(r.result!.update.pushed).toMatchObject({ version: w.newVersion, resumes: 1 });
+    // Resumed, not restarted: fewer than two images' worth crossed.
+    expect(r.result!.update.pushed!.bytesSent).toBeLessThan(2 * w.imageBytes);
+    expect(r.events.some((e) => e.type === 'stage-progress' && /resumed at/.test(e.message))).toBe(true);
+    expect(r.result!.registration.state).toBe('registered');
+  }, 60_000);
+
   it('pairing refused: nothing after it runs and no credential reaches the phone', async () => {
     const w = await world600();
     const r = await run(w, { confirmPairing: async () => false });
