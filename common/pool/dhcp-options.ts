@@ -1,5 +1,6 @@
 import { TetherError } from '../errors';
 import type { ErrorCode } from '../errors';
+import { readTlvs } from './dhcp-tlv';
 
 /**
  * Codecs for the DHCP options a Lync Phone Edition phone reads (reference §1):
@@ -50,24 +51,12 @@ function fail(code: ErrorCode, message: string, detail: Record<string, string | 
  * list, as in the options field itself (RFC 2132 §8.4), so servers that pad are still read.
  */
 export function decodeSubOptions(data: Uint8Array, errorCode: ErrorCode): SubOption[] {
-  const out: SubOption[] = [];
-  let i = 0;
-  while (i < data.length) {
-    const code = data[i]!;
-    if (code === 0) {
-      i += 1;
-      continue;
-    }
-    if (code === 255) break;
-    if (i + 1 >= data.length) fail(errorCode, `Sub-option ${code} is cut short: its length byte is missing.`, { subOption: code, offset: i });
-    const len = data[i + 1]!;
-    if (i + 2 + len > data.length) {
-      fail(errorCode, `Sub-option ${code} says ${len} bytes but only ${data.length - i - 2} remain.`, { subOption: code, offset: i, length: len });
-    }
-    out.push({ code, value: data.slice(i + 2, i + 2 + len) });
-    i += 2 + len;
-  }
-  return out;
+  const { options } = readTlvs(data, (t) =>
+    t.kind === 'no-length'
+      ? fail(errorCode, `Sub-option ${t.code} is cut short: its length byte is missing.`, { subOption: t.code, offset: t.offset })
+      : fail(errorCode, `Sub-option ${t.code} says ${t.length} bytes but only ${t.remaining} remain.`, { subOption: t.code, offset: t.offset, length: t.length }),
+  );
+  return options.map(({ code, value }) => ({ code, value }));
 }
 
 export function encodeSubOptions(options: readonly SubOption[]): Uint8Array {

@@ -1,4 +1,5 @@
 import { TetherError } from '../errors';
+import { readTlvs } from './dhcp-tlv';
 
 /**
  * DHCP packet codec (RFC 2131 / RFC 2132): the fixed BOOTP part, the magic cookie and the options.
@@ -114,28 +115,20 @@ function optionsLength(options: ReadonlyMap<number, Uint8Array>): number {
   return n;
 }
 
-/** Reads options from `area` into `into`, joining repeats; returns whether an end option was seen. */
+/** Reads options from `area` into `into`, joining repeats. */
 function readOptions(area: Uint8Array, base: number, where: string, into: Map<number, Uint8Array[]>): void {
-  let i = 0;
-  while (i < area.length) {
-    const code = area[i]!;
-    if (code === 0) {
-      i += 1;
-      continue;
-    }
-    if (code === 255) return;
-    if (i + 1 >= area.length) malformed(`Option ${code} in the ${where} is cut short: its length byte is missing.`, { option: code, offset: base + i });
-    const len = area[i + 1]!;
-    if (i + 2 + len > area.length) {
-      malformed(`Option ${code} in the ${where} says ${len} bytes but only ${area.length - i - 2} remain.`, { option: code, offset: base + i, length: len });
-    }
+  const walk = readTlvs(area, (t) =>
+    t.kind === 'no-length'
+      ? malformed(`Option ${t.code} in the ${where} is cut short: its length byte is missing.`, { option: t.code, offset: base + t.offset })
+      : malformed(`Option ${t.code} in the ${where} says ${t.length} bytes but only ${t.remaining} remain.`, { option: t.code, offset: base + t.offset, length: t.length }),
+  );
+  for (const { code, value } of walk.options) {
     const list = into.get(code) ?? [];
-    list.push(area.slice(i + 2, i + 2 + len));
+    list.push(value);
     into.set(code, list);
-    i += 2 + len;
   }
   // The options field must end with option 255; the file/sname fields may simply be full.
-  if (where === 'options field') malformed('The options field has no end option (255): the packet is truncated.', { offset: base + i });
+  if (!walk.ended && where === 'options field') malformed('The options field has no end option (255): the packet is truncated.', { offset: base + walk.stop });
 }
 
 export function decodeDhcpPacket(data: Uint8Array): DhcpPacket {

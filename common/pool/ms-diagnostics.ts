@@ -1,4 +1,5 @@
 import type { XmlElement } from '../xml';
+import { splitOutsideQuotes } from './quoted-split';
 
 /**
  * Lync's diagnostic channels on the Web Services (reference §4, [S27][S28]):
@@ -28,25 +29,9 @@ export interface MsDiagnostics {
 /** Longest header value read; a longer one is cut (diagnostics are short by nature). */
 const MAX_HEADER = 4096;
 
-/** Splits on `;` outside double quotes. */
+/** Splits on `;` outside double quotes; an open quote (e.g. a value cut at MAX_HEADER) is tolerated. */
 function splitParams(value: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (quoted && c === '\\' && i + 1 < value.length) {
-      cur += c + value[++i];
-    } else if (c === '"') {
-      quoted = !quoted;
-      cur += c;
-    } else if (c === ';' && !quoted) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur.trim());
-  return out;
+  return splitOutsideQuotes(value, ';').parts.map((p) => p.trim());
 }
 
 function unquote(s: string): string {

@@ -1,4 +1,5 @@
 import { TetherError } from '../../errors';
+import { splitOutsideQuotes as splitQuoted } from '../quoted-split';
 
 /**
  * Readers for the structured SIP header values the registrar exchange needs: name-addr
@@ -78,23 +79,8 @@ function readQuoted(s: string, what: string): [string, string] {
 }
 
 function splitOutsideQuotes(s: string, sep: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quoted && c === '\\' && i + 1 < s.length) {
-      cur += c + s[++i];
-      continue;
-    }
-    if (c === '"') quoted = !quoted;
-    if (c === sep && !quoted) {
-      parts.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  if (quoted) throw new TetherError('SIP_MESSAGE_MALFORMED', 'Unterminated quoted string in a SIP header.', { detail: { reason: 'bad-field' } });
-  parts.push(cur);
+  const { parts, unterminated } = splitQuoted(s, sep);
+  if (unterminated) throw new TetherError('SIP_MESSAGE_MALFORMED', 'Unterminated quoted string in a SIP header.', { detail: { reason: 'bad-field' } });
   return parts;
 }
 
