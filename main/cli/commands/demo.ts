@@ -163,7 +163,20 @@ export const demoCommand: Command = {
       if (!a.json) io.stdout.write(text);
     };
     const interactive = !a.yes && process.stdin.isTTY === true;
-    const world: DemoWorld = await startDemoWorld({ model: a.model, faults: a.faults, ...(a.state === undefined ? {} : { stateDir: a.state }) });
+    // Ctrl-C (or SIGTERM) from here on stops the run and everything the demo started.
+    const stopped = io.untilStopped?.().then(() => {
+      throw new TetherError('CANCELLED', 'The demo was stopped.');
+    });
+    stopped?.catch(() => undefined);
+    const starting = startDemoWorld({ model: a.model, faults: a.faults, ...(a.state === undefined ? {} : { stateDir: a.state }) });
+    let world: DemoWorld;
+    try {
+      world = await (stopped ? Promise.race([starting, stopped]) : starting);
+    } catch (err) {
+      // Stopped while the lab was starting: let it finish starting, then stop it.
+      await starting.then((w) => w.stop(), () => undefined);
+      throw err;
+    }
     const events: StageEvent[] = [];
     const pairings: { sas: string; phoneDisplay: string | null; decided: 'user' | 'auto'; confirmed: boolean }[] = [];
     let result: PhoneBootstrapResult | null = null;
@@ -210,10 +223,6 @@ export const demoCommand: Command = {
       };
 
       const printer = a.json ? null : new LivePrinter(io, color);
-      const stopped = io.untilStopped?.().then(() => {
-        throw new TetherError('CANCELLED', 'The demo was stopped.');
-      });
-      stopped?.catch(() => undefined);
       const running = runPhoneBootstrap(
         {
           phones: world.fleet.manager,
@@ -242,8 +251,16 @@ export const demoCommand: Command = {
       }
       running.catch(() => undefined);
 
-      const display = result?.display ?? world.device.host?.phone.displayText ?? '';
-      const registration = result?.registration ?? world.device.host?.phone.status().registration ?? null;
+      // The phone may be between boots (no state to read) when a run is stopped.
+      const poweredPhone = () => {
+        try {
+          return world.device.host?.phone ?? null;
+        } catch {
+          return null;
+        }
+      };
+      const display = result?.display ?? poweredPhone()?.displayText ?? '(the phone is restarting)';
+      const registration = result?.registration ?? poweredPhone()?.status().registration ?? null;
       if (a.json) {
         io.stdout.write(
           JSON.stringify({

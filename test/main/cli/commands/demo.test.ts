@@ -95,6 +95,27 @@ describe('tether demo', () => {
     expect(o.out()).toMatch(/fix: .*Windows credentials/);
   }, 60_000);
 
+  it('Ctrl-C during the stages stops the run and everything it started (exit 1, CANCELLED)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let out = '';
+    const o: CliIO = {
+      stdout: {
+        write: (c: string) => {
+          out += c;
+          if (/Find the Device Update Web service +✓/.test(c)) release();
+        },
+      },
+      stderr: { write: () => undefined },
+      env: {},
+      untilStopped: () => gate,
+    };
+    const code = await main(['demo', '--yes'], o);
+    expect(code).toBe(1);
+    expect(out).toContain('CANCELLED');
+    expect(out).not.toMatch(/Log on to the Lync Server +✓/);
+  }, 60_000);
+
   it('usage errors: unknown fault, model, option', async () => {
     expect(() => parseDemoArgs(['--fault', 'nope'])).toThrow(/Unknown fault/);
     expect(() => parseDemoArgs(['--sign-in', 'smartcard'])).toThrow(/pin or windows/);
