@@ -1,0 +1,93 @@
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type LabHandle } from '../../../lab';
+import { makeThrowawayKey } from '../../../main/bootstrap/throwaway-key';
+import { createSipRegistrarConnector, registrationErrorCode } from '../../../native/virtual/phone/sip-registrar';
+import type { RegistrationAttempt } from '../../../native/virtual';
+import { tempDir } from '../../lab/support';
+
+let lab: LabHandle;
+let tmp: { dir: string; remove: () => void };
+let port: number;
+
+beforeAll(async () => {
+  tmp = tempDir('tether-sip-registrar-');
+  lab = await startLab({ stateDir: join(tmp.dir, 'lab') });
+  port = lab.endpoints.registrarPort as number;
+});
+
+afterAll(async () => {
+  await lab?.stop();
+  tmp?.remove();
+});
+
+/** An attempt as the phone makes it: its certificate and key (if any) and its installed chain. */
+function attempt(sipUri: string, certFor: string | null, fqdn = lab.context.poolFqdn): RegistrationAttempt {
+  const chain = lab.ca.chainPems();
+  let cert: { certPem: string; keyPem: string } | null = null;
+  if (certFor !== null) {
+    const key = makeThrowawayKey(1024);
+    cert = { certPem: lab.ca.issueFromCsr(key.csrFor(certFor), certFor, 1), keyPem: key.privateKeyPem() };
+    key.dispose();
+  }
+  return {
+    sipUri,
+    registrar: { fqdn, port },
+    certificate: cert ? new Uint8Array(new X509Certificate(cert.certPem).raw) : new Uint8Array(0),
+    caChain: [],
+    secureContext: () => createSecureContext({ ca: chain, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) }),
+  };
+}
+
+describe('the virtual phone\'s SIP/TLS registrar connector', () => {
+  const connect = () => createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000 });
+
+  it('registers with the phone\'s own certificate, resolving the registrar through the phone\'s DNS', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'));
+    expect(r).toEqual({ ok: true, sipStatus: 200, diagnostics: null });
+  });
+
+  it('no certificate: 401 with REGISTRAR_CERT_REQUIRED', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', null));
+    expect(r.ok).toBe(false);
+    expect(r.sipStatus).toBe(401);
+    expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_CERT_REQUIRED');
+  });
+
+  it('a certificate for another user: 403 REGISTRAR_FORBIDDEN', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:bob@contoso.test'));
+    expect(r.sipStatus).toBe(403);
+    expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_FORBIDDEN');
+  });
+
+  it('a name the phone\'s DNS does not know, and a refused connection: REGISTRAR_UNREACHABLE', async () => {
+    const unknown = await connect()(attempt('sip:alice@contoso.test', null, 'nowhere.contoso.test'));
+    expect(unknown).toMatchObject({ ok: false, sipStatus: null });
+    expect(registrationErrorCode(unknown.diagnostics)).toBe('REGISTRAR_UNREACHABLE');
+    lab.context.faults.set('registrar-unreachable', true);
+    try {
+      const refused = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'));
+      expect(registrationErrorCode(refused.diagnostics)).toBe('REGISTRAR_UNREACHABLE');
+    } finally {
+      lab.context.faults.set('registrar-unreachable', false);
+    }
+  });
+
+  it('a server certificate the phone\'s chain does not accept: REGISTRAR_TLS_FAILED', async () => {
+    lab.context.faults.set('server-cert-expired', true);
+    try {
+      const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'));
+      expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_TLS_FAILED');
+    } finally {
+      lab.context.faults.set('server-cert-expired', false);
+    }
+  });
+
+  it('reads the code at the start of diagnostics only', () => {
+    expect(registrationErrorCode('REGISTRAR_TIMEOUT: no answer')).toBe('REGISTRAR_TIMEOUT');
+    expect(registrationErrorCode('ms-diagnostics: 1002')).toBeNull();
+    expect(registrationErrorCode(null)).toBeNull();
+  });
+});
