@@ -15,7 +15,7 @@ import {
 } from '../../../common/pool/certprov-wire';
 import { NS } from '../../../common/pool/soap-envelope';
 import { parseXml } from '../../../common/xml';
-import { makeChain, makeCsr } from './csr-fixture';
+import { makeChain, makeCsr } from '../../support/csr';
 
 const { csrPem } = makeCsr('sip:alice@contoso.test', 1024);
 const chain = makeChain(csrPem);

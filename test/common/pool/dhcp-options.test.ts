@@ -12,19 +12,12 @@ import {
   OPTION120_ADDRESS_MESSAGE,
   ucClientOption43FromUrl,
 } from '../../../common/pool/dhcp-options';
+import { failure } from '../../support/failure';
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TetherError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a TetherError');
-}
+const code = (fn: () => unknown): string => failure(fn).code;
 
 const sample = {
   ucIdentifier: 'MS-UC-Client',

@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TetherError } from '../../../common/errors';
 import { buildInform, decodeDhcpPacket, encodeDhcpPacket, MESSAGE_TYPE, messageType, OPTION } from '../../../common/pool/dhcp-packet';
+import { failure } from '../../support/failure';
 
 const inform = buildInform({ xid: 0xdeadbeef, clientIp: '10.9.0.2', mac: '02:00:00:00:00:01', vendorClass: 'MS-UC-Client', parameters: [43, 120] });
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TetherError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a TetherError');
-}
+const codeOf = (fn: () => unknown): string => failure(fn).code;
 
 describe('DHCP packet codec', () => {
   it('encodes a DHCPINFORM as RFC 2131 lays it out', () => {

@@ -4,7 +4,7 @@ import { TetherError } from '../../../common/errors';
 import { buildGetAndPublishCertError, buildGetAndPublishCertResponse, parseGetAndPublishCertRequest, parseGetAndPublishCertResponse, buildGetAndPublishCertRequest } from '../../../common/pool/certprov-wire';
 import { buildWebTicketResponse, parseWebTicketResponse, parseWebTicketRequest, buildWebTicketRequest } from '../../../common/pool/webticket-wire';
 import { parseXml } from '../../../common/xml';
-import { makeChain, makeCsr } from './csr-fixture';
+import { makeChain, makeCsr } from '../../support/csr';
 
 const { csrPem } = makeCsr('sip:alice@contoso.test', 1024);
 const chain = makeChain(csrPem);

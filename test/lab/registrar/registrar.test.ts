@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
@@ -17,6 +16,7 @@ import { startLab, type LabHandle } from '../../../lab';
 import { certificateSipUris } from '../../../lab/registrar/handler';
 import { createRegistrarService } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
+import { makeCsr } from '../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -24,13 +24,8 @@ let port: number;
 let alice: { sipUri: string; certPem: string; keyPem: string };
 
 function enrol(sipUri: string) {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: sipUri }]);
-  csr.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  return { sipUri, keyPem, certPem: lab.context.ca.issueFromCsr(forge.pki.certificationRequestToPem(csr), sipUri, 24) };
+  const { csrPem, keyPem } = makeCsr(sipUri);
+  return { sipUri, keyPem, certPem: lab.context.ca.issueFromCsr(csrPem, sipUri, 24) };
 }
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { parseXml } from '../../../common/xml';
 import { discoverCertProvAuth } from '../../../main/pool/auth/webticket-discovery';
 import { PoolHttpClient } from '../../../main/pool/net/http';
 import { createPoolResolver } from '../../../main/pool/net/resolver';
-import { makeCsr } from '../../common/pool/csr-fixture';
+import { makeCsr } from '../../support/csr';
 import { tempDir } from '../support';
 
 describe('ticket store', () => {

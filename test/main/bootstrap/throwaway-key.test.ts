@@ -2,10 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../common/errors';
 import { openLabCa, type PersistentLabCa } from '../../../lab/ca/ca';
 import { checkIssuedCertificate, makeThrowawayKey, type ThrowawayKey } from '../../../main/bootstrap/throwaway-key';
 import { tempDir } from '../../lab/support';
+import { failure } from '../../support/failure';
 
 let tmp: { dir: string; remove: () => void };
 let ca: PersistentLabCa;
@@ -23,16 +23,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => tmp?.remove());
-
-function failure(fn: () => unknown): TetherError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TetherError) return err;
-    throw err;
-  }
-  throw new Error('expected a TetherError');
-}
 
 describe('throw-away key and CSR', () => {
   it('makes an RSA-2048 PKCS#10 request with CN=<SIP URI>, self-signed with the key', () => {

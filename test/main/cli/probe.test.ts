@@ -1,7 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../../lab';
 import { chainService } from '../../../lab/chain/service';
@@ -9,6 +7,7 @@ import { registrarService } from '../../../lab/registrar/service';
 import { probeCommand } from '../../../main/cli/commands/probe';
 import type { CliIO } from '../../../main/cli/io';
 import { tempDir } from '../../lab/support';
+import { makeCsr } from '../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -54,13 +53,8 @@ describe('tether probe', () => {
     const ca = join(tmp.dir, 'ca.pem');
     writeFileSync(ca, lab.context.ca.chainPems().join(''));
     const sipUri = lab.context.users.all()[0]!.sipUri;
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const csr = forge.pki.createCertificationRequest();
-    csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    csr.setSubject([{ name: 'commonName', value: sipUri }]);
-    csr.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-    writeFileSync(join(tmp.dir, 'user.pem'), lab.context.ca.issueFromCsr(forge.pki.certificationRequestToPem(csr), sipUri, 24));
+    const { csrPem, keyPem } = makeCsr(sipUri);
+    writeFileSync(join(tmp.dir, 'user.pem'), lab.context.ca.issueFromCsr(csrPem, sipUri, 24));
     writeFileSync(join(tmp.dir, 'user.key'), keyPem, { mode: 0o600 });
     const base = ['register', '--registrar', `${lab.context.poolFqdn}:${lab.endpoints.registrarPort}`, '--sip', sipUri, '--ca', ca, '--dns', lab.dnsServer];
 

@@ -8,7 +8,7 @@ import { main } from '../../../../main/cli';
 import type { CliIO } from '../../../../main/cli/io';
 import { parseAccount } from '../../../../main/cli/commands/test-auth';
 import { startNtlmServer, type NtlmTestServer } from '../../pool/auth/ntlm-server';
-import { ThrowawayCa } from '../../pool/net/throwaway-ca';
+import { ThrowawayCa } from '../../../support/throwaway-pki';
 
 const POOL = 'pool01.contoso.test';
 let server: NtlmTestServer;

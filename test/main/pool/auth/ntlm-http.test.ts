@@ -5,7 +5,7 @@ import { TetherError } from '../../../../common/errors';
 import { ntlmHttpRequest, parseAuthenticateOffers } from '../../../../main/pool/auth/ntlm-http';
 import { PoolHttpClient } from '../../../../main/pool/net/http';
 import { fakeResolver } from '../net/fake-resolver';
-import { ThrowawayCa, type TestCert } from '../net/throwaway-ca';
+import { ThrowawayCa, type TestCert } from '../../../support/throwaway-pki';
 import { startNtlmServer, type NtlmTestServer, type NtlmTestServerOptions } from './ntlm-server';
 
 const POOL = 'pool01.contoso.test';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { NtlmHttpAcceptor, type NtlmSecret } from '../../../../common/pool/ntlm';
-import type { TestCert } from '../net/throwaway-ca';
+import type { TestCert } from '../../../support/throwaway-pki';
 
 /**
  * A loopback NTLM-protected HTTP(S) endpoint built on the project's own server-side verifier,

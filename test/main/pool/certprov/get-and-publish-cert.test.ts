@@ -6,7 +6,7 @@ import { buildOcsDiagnosticsFault } from '../../../../common/pool/soap-envelope'
 import { discoverCertProvAuth, type CertProvAuthEndpoints } from '../../../../main/pool/auth/webticket-discovery';
 import { requestWebTicket, type IssuedWebTicket } from '../../../../main/pool/auth/webticket';
 import { getAndPublishCert, provisionCertificate } from '../../../../main/pool/certprov';
-import { makeCsr } from '../../../common/pool/csr-fixture';
+import { makeCsr } from '../../../support/csr';
 import { openssl, tempDir, writeFiles } from '../../../lab/support';
 import { startWebServicesLab, type WebServicesLab } from '../../../lab/webservices/fixture';
 

@@ -2,13 +2,13 @@ import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../../common/errors';
 import { startLab, type LabHandle } from '../../../../lab';
 import { chainService } from '../../../../lab/chain/service';
 import { chainPems, downloadChainDocument, obtainPoolChain, type ObtainChainOptions } from '../../../../main/pool/chain';
 import { PoolHttpClient } from '../../../../main/pool/net/http';
 import { createPoolResolver, type PoolResolver } from '../../../../main/pool/net/resolver';
 import { openssl, tempDir } from '../../../lab/support';
+import { failureOf as failure } from '../../../support/failure';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -37,16 +37,6 @@ function options(extra: Partial<ObtainChainOptions> = {}): ObtainChainOptions {
     osRoots: [],
     ...extra,
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<TetherError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TetherError) return err;
-    throw err;
-  }
-  throw new Error('expected a TetherError');
 }
 
 function withFault<T>(fault: 'chain-download-off' | 'intermediate-missing', fn: () => Promise<T>): Promise<T> {

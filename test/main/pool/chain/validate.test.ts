@@ -2,21 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../../common/errors';
 import { decodePemCertificates, decodePkcs7Certificates, encodePkcs7Certificates } from '../../../../common/pool/chain/pkcs7';
 import { chainPems, checkServerChain, decideTrust, normaliseFingerprint, parseChainDocument, validateChain } from '../../../../main/pool/chain';
-import { issue, makePki, testKey } from './throwaway-ca';
+import { issue, makePki, testKey } from '../../../support/throwaway-pki';
+import { failure } from '../../../support/failure';
 
 const pki = makePki();
 const now = new Date();
 const DAY = 86_400_000;
-
-function failure(fn: () => unknown): TetherError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TetherError) return err;
-    throw err;
-  }
-  throw new Error('expected a TetherError');
-}
 
 describe('chain parsing', () => {
   it('reads certs-only PKCS#7 (DER and PEM) and PEM bundles to the same certificates', () => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../../common/errors';
 import { PoolHttpClient, type PoolHttpOptions } from '../../../../main/pool/net/http';
 import { fakeResolver } from './fake-resolver';
-import { ThrowawayCa, type TestCert } from './throwaway-ca';
+import { ThrowawayCa, type TestCert } from '../../../support/throwaway-pki';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

@@ -1,16 +1,16 @@
-import { generateKeyPairSync } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server } from 'node:tls';
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../../common/errors';
+import type { TetherError } from '../../../../common/errors';
 import { startLab, type LabHandle } from '../../../../lab';
 import { registrarService } from '../../../../lab/registrar/service';
 import { createPoolResolver, type PoolResolver } from '../../../../main/pool/net/resolver';
 import { registerWithRegistrar, type RegisterOptions } from '../../../../main/pool/sip';
 import { tempDir } from '../../../lab/support';
-import { issue, testKey } from '../chain/throwaway-ca';
+import { issue, testKey } from '../../../support/throwaway-pki';
+import { failureOf as failure } from '../../../support/failure';
+import { makeCsr } from '../../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -21,13 +21,8 @@ let bob: { sipUri: string; certPem: string; keyPem: string };
 
 /** A phone-like key pair and CSR (subject CN = SIP URI), issued by the lab CA as stage 8 would. */
 function enrol(sipUri: string): { sipUri: string; certPem: string; keyPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: sipUri }]);
-  csr.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  const certPem = lab.context.ca.issueFromCsr(forge.pki.certificationRequestToPem(csr), sipUri, 24);
+  const { csrPem, keyPem } = makeCsr(sipUri);
+  const certPem = lab.context.ca.issueFromCsr(csrPem, sipUri, 24);
   return { sipUri, certPem, keyPem };
 }
 
@@ -55,16 +50,6 @@ function options(extra: Partial<RegisterOptions> = {}): RegisterOptions {
     timeoutMs: 5000,
     ...extra,
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<TetherError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TetherError) return err;
-    throw err;
-  }
-  throw new Error('expected a TetherError');
 }
 
 describe('REGISTER against the lab registrar over real TLS', () => {

@@ -1,7 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { isIP } from 'node:net';
 import forge from 'node-forge';
 
-/** A throwaway PKI for chain tests, made with node-forge (keys from Node's generator for speed). */
+/**
+ * Throwaway PKIs for tests, made with node-forge (keys from Node's generator for speed): `issue`
+ * and `makePki` for chain tests, `ThrowawayCa` (a root that issues server leaves) for transport tests.
+ */
 
 export interface Issued {
   readonly cert: forge.pki.Certificate;
@@ -14,12 +18,15 @@ export interface Issued {
 const keyCache: forge.pki.rsa.PrivateKey[] = [];
 let serial = 1;
 
+/** A new RSA-2048 key. */
+export function freshKey(): forge.pki.rsa.PrivateKey {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+}
+
 /** The n-th test key (made once per test file). */
 export function testKey(n: number): forge.pki.rsa.PrivateKey {
-  while (keyCache.length <= n) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    keyCache.push(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey);
-  }
+  while (keyCache.length <= n) keyCache.push(freshKey());
   return keyCache[n]!;
 }
 
@@ -65,4 +72,35 @@ export function makePki() {
   const intermediate = issue({ cn: 'Test Issuing CA', key: testKey(1), ca: true, issuer: root });
   const leaf = issue({ cn: 'pool01.contoso.test', key: testKey(2), issuer: intermediate, dnsNames: ['pool01.contoso.test'], ips: ['127.0.0.1'] });
   return { root, intermediate, leaf };
+}
+
+export interface TestCert {
+  certPem: string;
+  keyPem: string;
+}
+
+/** A root CA with its own key that issues server leaves (valid, expired, or for other names). */
+export class ThrowawayCa {
+  private readonly root: Issued;
+  readonly certPem: string;
+
+  constructor(commonName = 'Tether Test Root') {
+    this.root = issue({ cn: commonName, key: freshKey(), ca: true, notAfter: new Date(Date.now() + 30 * DAY) });
+    this.certPem = this.root.pem;
+  }
+
+  /** A leaf for these DNS names (or IP addresses), signed by this CA. */
+  issue(names: string[], options: { expired?: boolean } = {}): TestCert {
+    const now = Date.now();
+    const leaf = issue({
+      cn: names[0] ?? 'leaf',
+      key: freshKey(),
+      issuer: this.root,
+      dnsNames: names.filter((n) => !isIP(n)),
+      ips: names.filter((n) => isIP(n)),
+      notBefore: new Date(options.expired ? now - 20 * DAY : now - 3_600_000),
+      notAfter: new Date(options.expired ? now - 10 * DAY : now + 10 * DAY),
+    });
+    return { certPem: leaf.pem, keyPem: leaf.keyPem };
+  }
 }
