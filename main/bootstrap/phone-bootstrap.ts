@@ -191,6 +191,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
   let pool: PoolHttpClient | undefined;
   let ticket: IssuedWebTicket | undefined;
   let phone: AttachedPhone;
+  let offRegistration: (() => void) | undefined;
   const run = <T>(stage: StageId, work: (progress: StageProgress) => Promise<StageOutcome<T>>) => runner.run(stage, work);
 
   const pair = async (reason: PairingRequest['reason']): Promise<void> => {
@@ -395,7 +396,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     // Stage 8: the phone makes its key pair and request; the pool issues and publishes; the phone installs it.
     let registrationSeen: RegistrationStatus | null = null;
     const waiters = new Set<(r: RegistrationStatus) => void>();
-    const offRegistration = phone.session.on('registration', (r) => {
+    offRegistration = phone.session.on('registration', (r) => {
       if (r.state !== 'registered' && r.state !== 'failed') return;
       registrationSeen = r;
       for (const w of [...waiters]) w(r);
@@ -437,7 +438,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
         void phone.session.call('status', {}).then((s) => {
           if (s.registration.state === 'registered' || s.registration.state === 'failed') done(s.registration);
         }, () => undefined);
-      }).finally(offRegistration);
+      });
       if (r.state !== 'registered') throw registrationError(r);
       return { value: r, summary: `the phone signed in as ${r.sipUri} at ${r.registrar}` };
     });
@@ -457,6 +458,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
       display,
     };
   } finally {
+    offRegistration?.();
     secret.fill(0);
     ticket?.dispose();
     anonymous.close();
