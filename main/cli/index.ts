@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { COMMANDS } from './commands';
-import { EXIT, reportError, type CliIO } from './io';
+import { EXIT, reportError, untilSignal, type CliIO } from './io';
 
 const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on its user\'s behalf.\n\nUsage: tether COMMAND [options]\n\nCommands:\n';
 
@@ -29,19 +29,12 @@ function promptSecret(question: string): Promise<string> {
   });
 }
 
-function untilStopped(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-}
-
 export const processIO: CliIO = {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   promptSecret,
-  untilStopped,
+  untilStopped: untilSignal,
 };
 
 /** Runs one CLI invocation and returns its exit code. */

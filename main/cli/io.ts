@@ -37,6 +37,14 @@ export function reportError(err: unknown, io: CliIO, json: boolean): number {
   return e.code === 'BAD_INPUT' ? EXIT.usage : EXIT.failure;
 }
 
+/** Resolves on the first SIGINT or SIGTERM (the default for `CliIO.untilStopped`). */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
 export function usageError(message: string): TetherError {
   return new TetherError('BAD_INPUT', message);
 }

@@ -1,7 +1,7 @@
 import { startLab, type LabOptions } from '../../../lab';
 import { parseFaultName } from '../../../lab/faults';
 import { definedOnly, flag, parseArgs } from '../args';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { EXIT, untilSignal, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
                  [--dhcp-port N] [--dhcp-vlan N|none]
@@ -63,13 +63,6 @@ export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
   });
 }
 
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-}
-
 export const labCommand: Command = {
   name: 'lab',
   summary: 'Run the emulated Lync pool (DNS, Web Services, CA, registrar) on loopback',
@@ -78,7 +71,7 @@ export const labCommand: Command = {
     const { quiet, ...options } = parseLabArgs(args);
     const log = quiet ? undefined : (m: string) => void io.stderr.write(`lab: ${m}\n`);
     // Listen for the stop signal before starting, so a signal during start-up is not lost.
-    const stopped = io.untilStopped ? io.untilStopped() : waitForSignal();
+    const stopped = io.untilStopped ? io.untilStopped() : untilSignal();
     const lab = await startLab({ ...options, log });
     io.stdout.write(JSON.stringify(lab.endpoints) + '\n');
     log?.(`running; the demo users' passwords and PINs above are lab data only. Ctrl-C stops.`);
