@@ -4,7 +4,7 @@ import { isErrorCode, TetherError, toTetherError, type ErrorCode } from '../../c
 import { decodeOption120, decodeUcClientOption43, decodeVlanOption43 } from '../../common/pool/dhcp-options';
 import { OPTION, type DhcpPacket } from '../../common/pool/dhcp-packet';
 import type { StageId } from '../../common/stages';
-import type { DeviceStatus, PairingInfo, RegistrationStatus } from '../../native/protocol';
+import { realTimers, type DeviceStatus, type PairingInfo, type RegistrationStatus, type SessionTimers } from '../../native/protocol';
 import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb/catalogue';
 import type { AttachedPhone } from '../device/attach';
 import { fileImage } from '../device/firmware-image';
@@ -91,6 +91,8 @@ export interface PhoneBootstrapOptions {
   readonly keyBits?: 1024 | 2048 | 4096;
   readonly deviceId?: string;
   readonly now?: () => Date;
+  /** Timers for the sign-in wait and the firmware push's restart wait (tests inject their own). */
+  readonly timers?: SessionTimers;
 }
 
 export interface NetworkSeen {
@@ -296,6 +298,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
         serial: phone.identity.serial,
         image,
         reattachTimeoutMs,
+        ...(options.timers ? { timers: options.timers } : {}),
         // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
         writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
         onProgress: (p) => {
@@ -422,13 +425,14 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     const registration = await run('logon', async (progress) => {
       progress('waiting for the phone to sign in');
       const timeoutMs = options.registrationTimeoutMs ?? 30_000;
+      const timers = options.timers ?? realTimers;
       const r = await new Promise<RegistrationStatus>((resolve, reject) => {
         const done = (x: RegistrationStatus) => {
-          clearTimeout(timer);
+          timers.clearTimeout(timer);
           waiters.delete(done);
           resolve(x);
         };
-        const timer = setTimeout(() => {
+        const timer = timers.setTimeout(() => {
           waiters.delete(done);
           reject(new TetherError('PHONE_REGISTRATION_TIMEOUT', `The phone did not report its sign-in within ${timeoutMs} ms.`, { detail: { serial: phone.identity.serial, timeoutMs } }));
         }, timeoutMs);

@@ -27,6 +27,8 @@ export interface DemoWorldOptions {
   readonly imageBytes?: number;
   readonly speed?: LinkSpeed;
   readonly serial?: string;
+  /** False: the phone has no registrar connection, so it never signs in (default true). */
+  readonly phoneSignsIn?: boolean;
   /** Lab log lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -94,7 +96,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
           option120: dhcp.option120,
         },
         // The lease names the DNS server without a port; the lab's listens on a free one.
-        registrar: createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 10_000 }),
+        ...(options.phoneSignsIn === false ? {} : { registrar: createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 10_000 }) }),
       },
     });
     const device = fleet.virtualPhones[0]!;

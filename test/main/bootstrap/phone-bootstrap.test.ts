@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
 import type { FaultName } from '../../../lab';
-import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBootstrapOptions, type PhoneBootstrapResult } from '../../../main/bootstrap/phone-bootstrap';
+import { registrationError, runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBootstrapOptions, type PhoneBootstrapResult } from '../../../main/bootstrap/phone-bootstrap';
 import type { StageEvent } from '../../../main/bootstrap/stage-events';
 import { startDemoWorld, type DemoWorld } from '../../../main/cli/demo-world';
 
@@ -65,8 +65,8 @@ async function run(w: DemoWorld, over: Partial<PhoneBootstrapOptions> = {}, cred
 const trail = (events: StageEvent[]) => events.filter((e) => e.type !== 'stage-progress').map((e) => `${e.stage}:${e.type.replace('stage-', '')}`);
 const STAGE_IDS = ['vlan', 'ip', 'find-update', 'check-update', 'registrar', 'ca-chain', 'auth', 'certificate', 'logon'];
 
-async function world600(faults: FaultName[] = [], model = 'CX600'): Promise<DemoWorld> {
-  world = await startDemoWorld({ model, faults, imageBytes: 96 * 1024 });
+async function world600(faults: FaultName[] = [], model = 'CX600', phoneSignsIn = true): Promise<DemoWorld> {
+  world = await startDemoWorld({ model, faults, imageBytes: 96 * 1024, phoneSignsIn });
   return world;
 }
 
@@ -189,4 +189,38 @@ describe('runPhoneBootstrap with a virtual phone against the lab', () => {
     expect(r.result?.registration).toMatchObject({ state: 'registered', sipUri: BOB_NTLM.sip });
     expect([...secret].every((b) => b === 0)).toBe(true);
   }, 60_000);
+
+  it('a phone that never reports its sign-in: PHONE_REGISTRATION_TIMEOUT at stage 9', async () => {
+    const w = await world600([], 'CX600', false);
+    const SIGN_IN_WAIT = 4321;
+    // The sign-in wait fires as soon as it is armed; every other timer is real.
+    const timers = {
+      setTimeout: (cb: () => void, ms: number): unknown => (ms === SIGN_IN_WAIT ? setImmediate(cb) : setTimeout(cb, ms)),
+      clearTimeout: (h: unknown) => {
+        clearTimeout(h as ReturnType<typeof setTimeout>);
+        clearImmediate(h as ReturnType<typeof setImmediate>);
+      },
+    };
+    const r = await run(w, { registrationTimeoutMs: SIGN_IN_WAIT, timers });
+    expect(r.error?.code).toBe('PHONE_REGISTRATION_TIMEOUT');
+    expect(r.error?.stage).toBe('logon');
+    expect(trail(r.events).filter((t) => t.endsWith(':end'))).toHaveLength(8);
+  }, 60_000);
+});
+
+describe('registrationError', () => {
+  const base = { state: 'failed' as const, sipUri: 'sip:alice@contoso.test', registrar: 'pool01.contoso.test' };
+  it('takes the registrar code the phone named, else maps the SIP status', () => {
+    expect(registrationError({ ...base, sipStatus: null, diagnostics: 'REGISTRAR_TLS_FAILED: bad certificate' }).code).toBe('REGISTRAR_TLS_FAILED');
+    expect(registrationError({ ...base, sipStatus: 401, diagnostics: null }).code).toBe('REGISTRAR_CERT_REQUIRED');
+    expect(registrationError({ ...base, sipStatus: 403, diagnostics: 'ms-diagnostics: 1002' }).code).toBe('REGISTRAR_FORBIDDEN');
+    expect(registrationError({ ...base, sipStatus: 500, diagnostics: null }).code).toBe('REGISTRAR_REJECTED');
+    expect(registrationError({ ...base, sipStatus: null, diagnostics: 'socket closed' }).code).toBe('REGISTRAR_UNREACHABLE');
+    // A code from another area is not taken at face value.
+    expect(registrationError({ ...base, sipStatus: 403, diagnostics: 'INTERNAL: x' }).code).toBe('REGISTRAR_FORBIDDEN');
+    const e = registrationError({ ...base, sipStatus: null, diagnostics: 'REGISTRAR_TIMEOUT: no answer in 15000 ms' });
+    expect(e.stage).toBe('logon');
+    expect(e.message).toContain('no answer in 15000 ms');
+    expect(e.message).not.toContain('REGISTRAR_TIMEOUT:');
+  });
 });
