@@ -83,6 +83,14 @@ function writeVersion(out: Buffer, at: number, v: NtlmVersion | null): void {
   out.writeUInt8(v.revision, at + 7);
 }
 
+/** The fields every message has: signature, type, flags, and VERSION when the flags ask for it (MS-NLMP 2.2.1). */
+function writeCommonFields(out: Buffer, type: 1 | 2 | 3, flagsAt: number, versionAt: number, msg: { flags: number; version: NtlmVersion | null }): void {
+  NTLMSSP_SIGNATURE.copy(out, 0);
+  out.writeUInt32LE(type, 8);
+  out.writeUInt32LE(msg.flags >>> 0, flagsAt);
+  writeVersion(out, versionAt, hasFlag(msg.flags, NTLM_FLAGS.NEGOTIATE_VERSION) ? msg.version : null);
+}
+
 function readVersion(buf: Buffer, at: number): NtlmVersion {
   return { major: buf.readUInt8(at), minor: buf.readUInt8(at + 1), build: buf.readUInt16LE(at + 2), revision: buf.readUInt8(at + 7) };
 }
@@ -171,10 +179,7 @@ export function encodeNegotiate(msg: NegotiateMessage): Buffer {
     { at: 16, data: domain },
     { at: 24, data: workstation },
   ]);
-  NTLMSSP_SIGNATURE.copy(out, 0);
-  out.writeUInt32LE(1, 8);
-  out.writeUInt32LE(msg.flags >>> 0, 12);
-  writeVersion(out, 32, hasFlag(msg.flags, NTLM_FLAGS.NEGOTIATE_VERSION) ? msg.version : null);
+  writeCommonFields(out, 1, 12, 32, msg);
   return out;
 }
 
@@ -201,11 +206,8 @@ export function encodeChallenge(msg: ChallengeMessage): Buffer {
     { at: 12, data: encodeString(msg.targetName, unicode) },
     { at: 40, data: hasFlag(msg.flags, NTLM_FLAGS.NEGOTIATE_TARGET_INFO) ? msg.targetInfo : Buffer.alloc(0) },
   ]);
-  NTLMSSP_SIGNATURE.copy(out, 0);
-  out.writeUInt32LE(2, 8);
-  out.writeUInt32LE(msg.flags >>> 0, 20);
+  writeCommonFields(out, 2, 20, 48, msg);
   msg.serverChallenge.copy(out, 24);
-  writeVersion(out, 48, hasFlag(msg.flags, NTLM_FLAGS.NEGOTIATE_VERSION) ? msg.version : null);
   return out;
 }
 
@@ -256,10 +258,7 @@ export function encodeAuthenticate(msg: AuthenticateFields): Buffer {
     { at: 20, data: msg.ntChallengeResponse },
     { at: 52, data: msg.encryptedRandomSessionKey },
   ]);
-  NTLMSSP_SIGNATURE.copy(out, 0);
-  out.writeUInt32LE(3, 8);
-  out.writeUInt32LE(msg.flags >>> 0, 60);
-  writeVersion(out, 64, hasFlag(msg.flags, NTLM_FLAGS.NEGOTIATE_VERSION) ? msg.version : null);
+  writeCommonFields(out, 3, 60, 64, msg);
   return out;
 }
 
