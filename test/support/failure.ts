@@ -21,3 +21,14 @@ export async function failureOf(p: Promise<unknown>): Promise<TetherError> {
   }
   throw new Error('expected a TetherError');
 }
+
+/** The code of the TetherError `fn` throws, or 'ok' when it throws nothing (for tables of cases). */
+export function thrownCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TetherError) return err.code;
+    throw err;
+  }
+  return 'ok';
+}

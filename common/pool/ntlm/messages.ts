@@ -41,15 +41,8 @@ export interface ChallengeMessage {
   readonly version: NtlmVersion | null;
 }
 
-export interface AuthenticateMessage {
-  readonly flags: number;
-  readonly lmChallengeResponse: Buffer;
-  readonly ntChallengeResponse: Buffer;
-  readonly domain: string;
-  readonly user: string;
-  readonly workstation: string;
-  readonly encryptedRandomSessionKey: Buffer;
-  readonly version: NtlmVersion | null;
+/** A decoded AUTHENTICATE: the fields it was built from (AuthenticateFields), and its MIC. */
+export interface AuthenticateMessage extends Omit<AuthenticateFields, 'withMic'> {
   /** The 16-byte MIC, or null when the message has no MIC field. */
   readonly mic: Buffer | null;
   /** Offset of the MIC in the raw message (for recomputing it with the field zeroed). */

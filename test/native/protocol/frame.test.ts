@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TetherError } from '../../../common/errors';
 import { crc32c } from '../../../native/protocol/crc32c';
 import {
   Channel,
@@ -11,6 +10,7 @@ import {
   encodeFrame,
   sealCrc,
 } from '../../../native/protocol/frame';
+import { thrownCode as code } from '../../support/failure';
 
 /** Bit-at-a-time CRC-32C, the definition the table-driven one must match. */
 function crcReference(data: Uint8Array): number {
@@ -66,16 +66,6 @@ const frameArb = fc
     if ((type === FrameType.DATA || type === FrameType.ACK) && ackRequest) flags |= FrameFlag.ACK_REQUEST;
     return { type, channel, flags, seq, ack, payload };
   });
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TetherError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
 
 describe('frame codec', () => {
   it('round-trips every valid frame (property)', () => {

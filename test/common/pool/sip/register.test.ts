@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TetherError } from '../../../../common/errors';
 import {
   buildProvisioningBody,
   buildRegister,
@@ -19,6 +18,7 @@ import {
   tlsDskChallenge,
   type RegistrarProvisioning,
 } from '../../../../common/pool/sip';
+import { thrownCode as codeOf } from '../../../support/failure';
 
 const PROV: RegistrarProvisioning = {
   registrarFqdn: 'pool01.contoso.test',
@@ -31,16 +31,6 @@ const PROV: RegistrarProvisioning = {
 
 function register() {
   return buildRegister({ sipUri: 'sip:Alice@Contoso.test', local: { host: '127.0.0.1', port: 40000 }, ids: newRegisterIds() });
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TetherError) return err.code;
-    throw err;
-  }
-  return 'ok';
 }
 
 describe('REGISTER exchange', () => {

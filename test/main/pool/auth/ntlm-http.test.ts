@@ -1,12 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../../common/errors';
 import { ntlmHttpRequest, parseAuthenticateOffers } from '../../../../main/pool/auth/ntlm-http';
 import { PoolHttpClient } from '../../../../main/pool/net/http';
 import { fakeResolver } from '../net/fake-resolver';
 import { ThrowawayCa, type TestCert } from '../../../support/throwaway-pki';
 import { startNtlmServer, type NtlmTestServer, type NtlmTestServerOptions } from './ntlm-server';
+import { failureOf as failure } from '../../../support/failure';
 
 const POOL = 'pool01.contoso.test';
 const USERS = { 'CONTOSO\\alice': 'Secret-1' };
@@ -28,16 +28,6 @@ async function setup(options: Partial<NtlmTestServerOptions> = {}): Promise<{ se
   const http = new PoolHttpClient({ resolver: fakeResolver({ [POOL]: '127.0.0.1' }), extraCaPems: [ca.certPem], sleep: async () => undefined });
   open.push(server, http);
   return { server, http, url: `https://${POOL}:${server.port}/WebTicket/WebTicketService.svc` };
-}
-
-async function failure(p: Promise<unknown>): Promise<TetherError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TetherError);
-    return e as TetherError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('NTLM over HTTP (RFC 4559)', () => {

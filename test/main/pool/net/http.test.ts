@@ -2,10 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TetherError } from '../../../../common/errors';
 import { PoolHttpClient, type PoolHttpOptions } from '../../../../main/pool/net/http';
 import { fakeResolver } from './fake-resolver';
 import { ThrowawayCa, type TestCert } from '../../../support/throwaway-pki';
+import { failureOf as failure } from '../../../support/failure';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -57,16 +57,6 @@ function client(options: PoolHttpOptions = {}): PoolHttpClient {
   const c = new PoolHttpClient({ resolver: fakeResolver({ [POOL]: '127.0.0.1' }), extraCaPems: [ca.certPem], ...options });
   clients.push(c);
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<TetherError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TetherError);
-    return e as TetherError;
-  }
-  throw new Error('expected a failure');
 }
 
 const ok: Handler = (_req, res) => res.end('hello');
