@@ -143,10 +143,16 @@ function stageRows(events: readonly StageEvent[]): StageRow[] {
 async function askYesNo(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
-    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    // End of input (Ctrl-D, a closed pipe) is a "no", never a hang.
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('close', () => resolve(''));
+      rl.question(question, resolve);
+    });
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();
+    // Leave stdin as found: a paused stream does not keep the process alive.
+    process.stdin.pause();
   }
 }
 
@@ -200,11 +206,13 @@ export const demoCommand: Command = {
       const confirmPairing = async (req: PairingRequest): Promise<boolean> => {
         const phoneCode = req.phoneDisplay ?? '(the phone shows nothing)';
         say(req.reason === 'start' ? 'Pairing: compare the code on the phone with Tether\'s.\n' : 'The phone restarted into the new firmware and pairs again.\n');
-        if (!a.json) {
+        // With --json a person who is asked still sees both codes, on stderr.
+        const pairingOut = a.json ? (interactive ? io.stderr : null) : io.stdout;
+        if (pairingOut) {
           const box = displayBox(phoneCode, '').trimEnd().split('\n');
           const side = ['', paint(color, '1', formatSas(req.pairing.sas)), ''];
           const rows = box.map((l, i) => `  ${l}   ${side[i - Math.floor((box.length - 3) / 2)] ?? ''}`.trimEnd());
-          io.stdout.write(`  phone's display${' '.repeat(Math.max(1, box[0]!.length - 12))}Tether\n${rows.join('\n')}\n`);
+          pairingOut.write(`  phone's display${' '.repeat(Math.max(1, box[0]!.length - 12))}Tether\n${rows.join('\n')}\n`);
         }
         let confirmed: boolean;
         let decided: 'user' | 'auto';
