@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { TetherError, toTetherError } from '../../common/errors';
 import type { OfferedModule, DeviceIdentity } from '../../common/pool/device-update-wire';
 import { requestWebTicket, type IssuedWebTicket, type WebTicketAuth } from '../pool/auth/webticket';
@@ -12,6 +12,7 @@ import { dnsReason, findRegistrar, type RegistrarCandidate, type RegistrarChoice
 import type { RandomSource } from '../pool/discovery/srv-order';
 import type { PoolHttpClient } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
+import { tcpReachable } from '../pool/net/tcp-reach';
 import { DEVICE_UPDATE_PATH } from '../pool/update';
 import type { StageOutcome, StageProgress } from './stage-events';
 
@@ -70,21 +71,6 @@ export function withPort(host: string, port: number | undefined, scheme: 'http' 
 }
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-function tcpReachable(resolver: PoolResolver, host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, lookup: resolver.lookup, timeout: timeoutMs });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    });
-    socket.once('error', (err) => reject(err));
-  });
-}
 
 // ------------------------------------------------------------------------------------ stage 3
 
