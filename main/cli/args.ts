@@ -48,6 +48,10 @@ export interface ParseOptions {
   readonly positionals?: boolean;
   /** Flags refused with their own message, with or without `=VALUE` (e.g. secrets on argv). */
   readonly refused?: Readonly<Record<string, string>>;
+  /** Short spellings of flags in the table, e.g. `{ '-y': '--yes' }`. */
+  readonly aliases?: Readonly<Record<string, `--${string}`>>;
+  /** What the unknown-word error calls it: 'option' (default) or 'argument'. */
+  readonly unknownNoun?: 'option' | 'argument';
 }
 
 const text: ValueParser<string> = (t) => t;
@@ -101,10 +105,11 @@ export function parseArgs<T extends FlagTable>(args: readonly string[], table: T
   for (const [name, spec] of Object.entries(table)) out[name] = spec.kind === 'boolean' ? false : spec.kind === 'single' ? undefined : [];
   const seen = new Set<string>();
   const positionals: string[] = [];
-  const unknown = (arg: string) => usageError(`Unknown option '${arg.slice(0, 60)}'.\n\n${options.usage}`);
+  const unknown = (arg: string) => usageError(`Unknown ${options.unknownNoun ?? 'option'} '${arg.slice(0, 60)}'.\n\n${options.usage}`);
 
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+    const given = args[i]!;
+    const arg = options.aliases && Object.hasOwn(options.aliases, given) ? options.aliases[given]! : given;
     if (!arg.startsWith('-')) {
       if (!options.positionals) throw unknown(arg);
       positionals.push(arg);

@@ -4,6 +4,7 @@ import { STAGES, stageNumber, type StageId } from '../../../common/stages';
 import { FAULT_NAMES, type FaultName } from '../../../lab';
 import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBootstrapResult } from '../../bootstrap/phone-bootstrap';
 import type { StageEvent } from '../../bootstrap/stage-events';
+import { flag, parseArgs } from '../args';
 import { startDemoWorld, type DemoWorld } from '../demo-world';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
@@ -29,6 +30,27 @@ Exit status: 0 the phone signed in, 1 a stage failed (its typed error and fix ar
 2 a usage error.
 `;
 
+const SIGN_IN = ['pin', 'windows'] as const;
+
+function faultName(text: string): FaultName {
+  if (!(FAULT_NAMES as readonly string[]).includes(text)) throw usageError(`Unknown fault '${text.slice(0, 40)}'; known: ${FAULT_NAMES.join(', ')}.`);
+  return text as FaultName;
+}
+
+function signInKind(text: string, flag: string): (typeof SIGN_IN)[number] {
+  if (!(SIGN_IN as readonly string[]).includes(text)) throw usageError(`${flag} is pin or windows, not '${text.slice(0, 20)}'.`);
+  return text as (typeof SIGN_IN)[number];
+}
+
+const FLAGS = {
+  model: flag.value((t) => t.toUpperCase()),
+  fault: flag.repeatable(faultName),
+  'sign-in': flag.value(signInKind),
+  state: flag.string(),
+  yes: flag.boolean(),
+  json: flag.boolean(),
+};
+
 interface DemoArgs {
   model: string;
   faults: FaultName[];
@@ -39,29 +61,16 @@ interface DemoArgs {
 }
 
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  const a: DemoArgs = { model: 'CX600', faults: [], signIn: null, yes: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw usageError(`${arg} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    if (arg === '--model') a.model = value().toUpperCase();
-    else if (arg === '--fault') {
-      const f = value();
-      if (!(FAULT_NAMES as readonly string[]).includes(f)) throw usageError(`Unknown fault '${f.slice(0, 40)}'; known: ${FAULT_NAMES.join(', ')}.`);
-      if (!a.faults.includes(f as FaultName)) a.faults.push(f as FaultName);
-    } else if (arg === '--sign-in') {
-      const v = value();
-      if (v !== 'pin' && v !== 'windows') throw usageError(`--sign-in is pin or windows, not '${v.slice(0, 20)}'.`);
-      a.signIn = v;
-    } else if (arg === '--state') a.state = value();
-    else if (arg === '--yes' || arg === '-y') a.yes = true;
-    else if (arg === '--json') a.json = true;
-    else throw usageError(`Unknown argument '${arg.slice(0, 40)}'.\n\n${USAGE}`);
-  }
-  return a;
+  const f = parseArgs(argv, FLAGS, { usage: USAGE, aliases: { '-y': '--yes' }, unknownNoun: 'argument' }).flags;
+  return {
+    model: f.model ?? 'CX600',
+    // A fault named twice is switched on once.
+    faults: [...new Set(f.fault)],
+    signIn: f['sign-in'] ?? null,
+    ...(f.state === undefined ? {} : { state: f.state }),
+    yes: f.yes,
+    json: f.json,
+  };
 }
 
 // ------------------------------------------------------------------------------ presentation

@@ -116,6 +116,22 @@ describe('tether demo', () => {
     expect(out).not.toMatch(/Log on to the Lync Server +✓/);
   }, 60_000);
 
+  it('flags through the shared parser: -y is --yes, --flag=VALUE works, defaults hold, a single flag given twice is refused', () => {
+    expect(parseDemoArgs([])).toEqual({ model: 'CX600', faults: [], signIn: null, yes: false, json: false });
+    expect(parseDemoArgs(['-y', '--model=hp4120', '--sign-in=windows', '--state', '/tmp/x', '--json'])).toEqual({
+      model: 'HP4120',
+      faults: [],
+      signIn: 'windows',
+      state: '/tmp/x',
+      yes: true,
+      json: true,
+    });
+    expect(() => parseDemoArgs(['--model'])).toThrow(/--model needs a value/);
+    expect(() => parseDemoArgs(['--state', '--json'])).toThrow(/--state needs a value/);
+    expect(() => parseDemoArgs(['--model', 'CX600', '--model', 'CX700'])).toThrow(/--model may be given once/);
+    expect(() => parseDemoArgs(['-x'])).toThrow(/Unknown argument '-x'/);
+  });
+
   it('usage errors: unknown fault, model, option', async () => {
     expect(() => parseDemoArgs(['--fault', 'nope'])).toThrow(/Unknown fault/);
     expect(() => parseDemoArgs(['--sign-in', 'smartcard'])).toThrow(/pin or windows/);
