@@ -14,6 +14,7 @@ import { createLabFaults, DEFAULT_SLOW_MS } from './faults';
 import { startHttpListeners, type LabHttpListeners } from './http/listeners';
 import { RouteTable } from './http/routes';
 import { createLabTls, WRONG_NAME } from './http/tls';
+import { publishEndpoints, type PublishedEndpoints } from './endpoints-file';
 import { LAB_SERVICES } from './services';
 import { openUserDirectory, type PersistentLabUsers } from './users/directory';
 
@@ -40,6 +41,11 @@ export interface LabOptions {
   slowMs?: number;
   /** Bad PINs before an account locks (default 5). */
   lockoutThreshold?: number;
+  /**
+   * Write `<state>/endpoints.json` (the endpoints without passwords and PINs, for `--lab DIR`) once
+   * started, and remove it on stop (default true). See lab/endpoints-file.ts.
+   */
+  publishEndpoints?: boolean;
   /** Services to run (default: every entry of lab/services.ts). */
   services?: readonly LabService[];
   log?: (message: string) => void;
@@ -147,7 +153,10 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   const started: { name: string; handle: LabServiceHandle }[] = [];
   let dnsServer: LabDnsServer | undefined;
   let listeners: LabHttpListeners | undefined;
+  let published: PublishedEndpoints | undefined;
   const stopAll = async () => {
+    // First, so a reader never finds the file of a lab that no longer answers.
+    await published?.remove().catch((err: unknown) => log(`endpoints.json: remove failed: ${(err as Error).message}`));
     for (const s of started.reverse()) {
       await s.handle.stop().catch((err: unknown) => log(`${s.name}: stop failed: ${(err as Error).message}`));
     }
@@ -234,6 +243,14 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     faults: faults.list(),
     state: stateDir,
   };
+  if (options.publishEndpoints ?? true) {
+    try {
+      published = await publishEndpoints(stateDir, endpoints);
+    } catch (err) {
+      await stopAll();
+      throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write ${join(stateDir, 'endpoints.json')}.`, { detail: { path: stateDir }, cause: err });
+    }
+  }
   let stopped: Promise<void> | undefined;
   return {
     context,

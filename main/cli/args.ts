@@ -26,13 +26,23 @@ export interface ManyFlag<T> {
   readonly parse: ValueParser<T>;
 }
 
-export type FlagSpec = BooleanFlag | SingleFlag<unknown> | ManyFlag<unknown>;
+/**
+ * One value that may be left out: `--lab` alone means `fallback`, `--lab DIR` or `--lab=DIR` gives
+ * one. A following argument that starts with `-` is the next flag, not the value.
+ */
+export interface OptionalValueFlag<T> {
+  readonly kind: 'optional';
+  readonly parse: ValueParser<T>;
+  readonly fallback: string;
+}
+
+export type FlagSpec = BooleanFlag | SingleFlag<unknown> | ManyFlag<unknown> | OptionalValueFlag<unknown>;
 
 /** Flag names without the leading `--`, e.g. `{ 'http-port': flag.number(…) }`. */
 export type FlagTable = Readonly<Record<string, FlagSpec>>;
 
 export type ParsedFlags<T extends FlagTable> = {
-  -readonly [K in keyof T]: T[K] extends BooleanFlag ? boolean : T[K] extends SingleFlag<infer V> ? V | undefined : T[K] extends ManyFlag<infer V> ? V[] : never;
+  -readonly [K in keyof T]: T[K] extends BooleanFlag ? boolean : T[K] extends SingleFlag<infer V> ? V | undefined : T[K] extends OptionalValueFlag<infer V> ? V | undefined : T[K] extends ManyFlag<infer V> ? V[] : never;
 };
 
 export interface ParsedArgs<T extends FlagTable> {
@@ -96,13 +106,14 @@ export const flag = {
   value: <T>(parse: ValueParser<T>): SingleFlag<T> => ({ kind: 'single', parse }),
   number: (range: NumberRange = {}): SingleFlag<number> => ({ kind: 'single', parse: (t, f) => wholeNumber(t, f, range) }),
   port: (min: 0 | 1 = 1): SingleFlag<number> => ({ kind: 'single', parse: (t, f) => portNumber(t, f, min) }),
+  optional: (fallback: string): OptionalValueFlag<string> => ({ kind: 'optional', parse: text, fallback }),
   repeatable,
   list,
 };
 
 export function parseArgs<T extends FlagTable>(args: readonly string[], table: T, options: ParseOptions): ParsedArgs<T> {
   const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(table)) out[name] = spec.kind === 'boolean' ? false : spec.kind === 'single' ? undefined : [];
+  for (const [name, spec] of Object.entries(table)) out[name] = spec.kind === 'boolean' ? false : spec.kind === 'single' || spec.kind === 'optional' ? undefined : [];
   const seen = new Set<string>();
   const positionals: string[] = [];
   const unknown = (arg: string) => usageError(`Unknown ${options.unknownNoun ?? 'option'} '${arg.slice(0, 60)}'.\n\n${options.usage}`);
@@ -129,6 +140,17 @@ export function parseArgs<T extends FlagTable>(args: readonly string[], table: T
       continue;
     }
     let value: string | undefined;
+    if (spec.kind === 'optional') {
+      if (seen.has(key)) throw usageError(`${name} may be given once.`);
+      seen.add(key);
+      const next = args[i + 1];
+      if (eq > 2) value = arg.slice(eq + 1);
+      else if (next !== undefined && !next.startsWith('-')) value = args[++i];
+      else value = spec.fallback;
+      if (value === '') throw usageError(`${name} needs a value when given with '='.\n\n${options.usage}`);
+      out[key] = spec.parse(value!, name);
+      continue;
+    }
     if (eq > 2) value = arg.slice(eq + 1);
     else {
       // A following flag is not a value: `--ca --json` forgot the file.

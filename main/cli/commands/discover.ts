@@ -8,8 +8,9 @@ import type { ReachabilityProbe } from '../../pool/discovery/registrar';
 import { flag, parseArgs } from '../args';
 import { dhcpInformTarget, dhcpServerAddress, resolverFor } from '../inputs';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { LAB_FLAG, labFlagHelp, readLabEndpoints } from '../lab-endpoints';
 
-const USAGE = `Usage: tether discover --domain DOMAIN [--dns HOST:PORT]
+const USAGE = `Usage: tether discover (--domain DOMAIN [--dns HOST:PORT] | --lab [DIR])
                         [--dhcp-inform IFACE [--dhcp-server IP[:PORT]] [--dhcp-client-port N] [--dhcp-vlan]]
                         [--connect] [--strict] [--json]
 
@@ -21,6 +22,7 @@ Finds what a Lync phone would find on this network (stages 3 and 5):
 
   --domain DOMAIN      the SIP domain, e.g. contoso.com
   --dns HOST:PORT      ask this DNS server instead of the system's
+${labFlagHelp(23)}
   --dhcp-inform IFACE  also send a DHCPINFORM (vendor class MS-UC-Client) on IFACE and use its
                        options 43 and 120 (needs port 68: run as administrator)
   --dhcp-server IP[:PORT]
@@ -45,17 +47,24 @@ const FLAGS = {
   'dhcp-vlan': flag.boolean(),
   connect: flag.boolean(),
   strict: flag.boolean(),
+  lab: LAB_FLAG,
   json: flag.boolean(),
 };
 
-function parseDiscoverArgs(args: string[]) {
+async function parseDiscoverArgs(args: string[]) {
   const { flags } = parseArgs(args, FLAGS, { usage: USAGE });
-  const { domain } = flags;
-  if (!domain) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if (!flags.domain && flags.lab === undefined) throw usageError(`--domain (or --lab) is required.\n\n${USAGE}`);
   if ((flags['dhcp-server'] || flags['dhcp-vlan'] || flags['dhcp-client-port'] !== undefined) && !flags['dhcp-inform']) {
     throw usageError('--dhcp-server, --dhcp-client-port and --dhcp-vlan need --dhcp-inform IFACE.');
   }
-  return { ...flags, domain };
+  // --lab: the running lab's DNS server, domain and (with --dhcp-inform) DHCP responder; flags win.
+  const lab = flags.lab === undefined ? null : await readLabEndpoints(flags.lab);
+  return {
+    ...flags,
+    domain: flags.domain || lab!.domain,
+    dns: flags.dns ?? lab?.dns,
+    'dhcp-server': flags['dhcp-server'] ?? (flags['dhcp-inform'] && lab?.dhcp ? lab.dhcp : undefined),
+  };
 }
 
 /** A TCP connect through the configured resolver: does the candidate answer at all? */
@@ -129,7 +138,7 @@ export const discoverCommand: Command = {
   summary: 'Find the Registrar, Web Services URL and Device Update service as a phone would (DNS, DHCP).',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseDiscoverArgs(argv);
+    const args = await parseDiscoverArgs(argv);
     const resolver = resolverFor(args.dns);
     let dhcp: DhcpInformResult | null = null;
     let dhcpError: SerializedTetherError | null = null;

@@ -6,9 +6,10 @@ import { registerWithRegistrar, type RegistrationResult } from '../../pool/sip';
 import { flag, parseArgs, portNumber, type ParsedFlags } from '../args';
 import { readCertificatePem, resolverFor } from '../inputs';
 import { EXIT, reportError, usageError, type CliIO, type Command } from '../io';
+import { LAB_FLAG, labFlagHelp, labTrustPems, readLabEndpoints, type LabTarget } from '../lab-endpoints';
 
-const USAGE = `Usage: tether probe chain --pool HOST[:PORT] [--https-port N] [--no-tls-check] [--pin SHA256]... [--out FILE] [--dns HOST:PORT] [--json]
-       tether probe register --registrar HOST:PORT --sip sip:user@domain --ca FILE [--cert FILE --key FILE] [--dns HOST:PORT] [--timeout MS] [--json]
+const USAGE = `Usage: tether probe chain (--pool HOST[:PORT] [--https-port N] [--pin SHA256]... [--dns HOST:PORT] | --lab [DIR]) [--no-tls-check] [--out FILE] [--json]
+       tether probe register (--registrar HOST:PORT --ca FILE [--dns HOST:PORT] | --lab [DIR]) --sip sip:user@domain [--cert FILE --key FILE] [--timeout MS] [--json]
 
 Helpdesk checks of two bootstrap stages, from this PC:
 
@@ -32,6 +33,10 @@ Helpdesk checks of two bootstrap stages, from this PC:
     --timeout MS           give up after this long (default 15000)
 
   --dns HOST:PORT  resolve names through this DNS server instead of the system's
+${labFlagHelp(19)}
+                   (chain: --pool, --https-port and a --pin of the lab's root; register:
+                   --registrar and the lab's root and intermediate as --ca, checked against
+                   the published fingerprint)
   --json           print one JSON document
 
 Exit status: 0 success, 1 a typed failure, 2 a usage error.
@@ -50,6 +55,7 @@ const FLAGS = {
   key: flag.string(),
   timeout: flag.number({ min: 1, message: '--timeout needs a positive number of milliseconds.' }),
   dns: flag.string(),
+  lab: LAB_FLAG,
   json: flag.boolean(),
 };
 
@@ -81,18 +87,21 @@ function describeRegistration(r: RegistrationResult): string {
   ].join('\n') + '\n';
 }
 
-async function runChain(flags: Flags, io: CliIO): Promise<number> {
-  if (!flags.pool) throw usageError(`probe chain needs --pool.\n\n${USAGE}`);
-  const pool = hostPort(flags.pool, '--pool');
-  const resolver = resolverFor(flags.dns);
+async function runChain(flags: Flags, lab: LabTarget | null, io: CliIO): Promise<number> {
+  if (!flags.pool && !lab) throw usageError(`probe chain needs --pool (or --lab).\n\n${USAGE}`);
+  // --lab: the lab's pool, ports, DNS server and a pin of its root; flags win (an own --pin replaces the lab's).
+  const pool = flags.pool ? hostPort(flags.pool, '--pool') : { host: lab!.poolFqdn, port: lab!.httpPort };
+  const resolver = resolverFor(flags.dns ?? lab?.dns);
+  const pins = flags.pin.length > 0 || !lab ? flags.pin : [lab.rootFingerprint];
+  const httpsPort = flags['https-port'] ?? lab?.httpsPort ?? 443;
   const http = new PoolHttpClient({ resolver, retry: { attempts: 1 } });
   try {
     const chain = await obtainPoolChain({
       pool,
       http,
       lookup: resolver.lookup,
-      pinnedFingerprints: flags.pin,
-      ...(flags['no-tls-check'] ? {} : { tlsServer: { host: pool.host, port: flags['https-port'] ?? 443 } }),
+      pinnedFingerprints: pins,
+      ...(flags['no-tls-check'] ? {} : { tlsServer: { host: pool.host, port: httpsPort } }),
     });
     const { out } = flags;
     if (out) await writeFile(out, chainPems(chain).join(''));
@@ -119,14 +128,15 @@ async function runChain(flags: Flags, io: CliIO): Promise<number> {
   }
 }
 
-async function runRegister(flags: Flags, io: CliIO): Promise<number> {
+async function runRegister(flags: Flags, lab: LabTarget | null, io: CliIO): Promise<number> {
   const { registrar: registrarArg, sip, ca: caFile, cert: certFile, key: keyFile } = flags;
-  if (!registrarArg || !sip || !caFile) throw usageError(`probe register needs --registrar, --sip and --ca.\n\n${USAGE}`);
-  const registrar = hostPort(registrarArg, '--registrar', 5061) as { host: string; port: number };
+  const labRegistrar = lab?.registrarPort ? { host: lab.poolFqdn, port: lab.registrarPort } : undefined;
+  if (!(registrarArg || labRegistrar) || !sip || !(caFile || lab)) throw usageError(`probe register needs --registrar, --sip and --ca (or --lab and --sip).\n\n${USAGE}`);
+  const registrar = registrarArg ? (hostPort(registrarArg, '--registrar', 5061) as { host: string; port: number }) : labRegistrar!;
   if ((certFile === undefined) !== (keyFile === undefined)) throw usageError('--cert and --key go together.');
   const timeoutMs = flags.timeout ?? 15_000;
-  const resolver = resolverFor(flags.dns);
-  const caPems = [await readCertificatePem(caFile, 'the --ca file')];
+  const resolver = resolverFor(flags.dns ?? lab?.dns);
+  const caPems = caFile ? [await readCertificatePem(caFile, 'the --ca file')] : await labTrustPems(lab!);
   let clientCertificate: { certPem: string; keyPem: string } | undefined;
   if (certFile && keyFile) {
     const read = (f: string, what: string) => readFile(f, 'utf8').catch((err: unknown) => Promise.reject(usageError(`Cannot read ${what} ${f}: ${(err as Error).message}`)));
@@ -147,9 +157,9 @@ export const probeCommand: Command = {
     const json = rest.includes('--json');
     try {
       const { flags } = parseArgs(rest, FLAGS, { usage: USAGE });
-      if (sub === 'chain') return await runChain(flags, io);
-      if (sub === 'register') return await runRegister(flags, io);
-      throw usageError(`probe needs 'chain' or 'register'.\n\n${USAGE}`);
+      if (sub !== 'chain' && sub !== 'register') throw usageError(`probe needs 'chain' or 'register'.\n\n${USAGE}`);
+      const lab = flags.lab === undefined ? null : await readLabEndpoints(flags.lab);
+      return sub === 'chain' ? await runChain(flags, lab, io) : await runRegister(flags, lab, io);
     } catch (err) {
       const e = toTetherError(err);
       if (!json && e.code === 'CHAIN_ROOT_UNTRUSTED' && typeof e.detail.fingerprint === 'string') {

@@ -4,8 +4,9 @@ import { PoolHttpClient } from '../../pool/net/http';
 import { flag, parseArgs } from '../args';
 import { NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { LAB_FLAG, labFlagHelp, labNtlmUrl, labTrustPems, readLabEndpoints } from '../lab-endpoints';
 
-const USAGE = `Usage: tether test-auth --url URL --ntlm 'DOMAIN\\user' [--dns HOST:PORT] [--ca FILE] [--json]
+const USAGE = `Usage: tether test-auth (--url URL [--dns HOST:PORT] [--ca FILE] | --lab [DIR]) --ntlm 'DOMAIN\\user' [--json]
 
 Signs in to an NTLM-protected Web Services URL (a WebTicket endpoint or any page that asks for
 Windows authentication) with NTLMv2 over HTTP, on one kept-alive connection, and reports whether
@@ -18,6 +19,9 @@ without echo; it is never taken from the command line.
   --ntlm DOMAIN\\user the Windows account (user@domain is also accepted)
   --dns HOST:PORT    resolve names through this DNS server instead of the system's
   --ca FILE          also trust the CA certificate(s) in this PEM file (TLS is always verified)
+${labFlagHelp(21)}
+                     (--url defaults to the lab's NTLM WebTicket port; its root is trusted
+                     only when its fingerprint is the published one)
   --method GET|POST  the request to authenticate (default GET; a 405 answer to GET switches to an
                      empty POST, as .svc endpoints take only POST)
   --timeout MS       give up after this many milliseconds (default 20000)
@@ -37,14 +41,19 @@ const FLAGS = {
     return m;
   }),
   timeout: flag.number({ min: 1, message: `--timeout needs a positive number of milliseconds.\n\n${USAGE}` }),
+  lab: LAB_FLAG,
   json: flag.boolean(),
 };
 
-function parseTestAuthArgs(args: string[]) {
+async function parseTestAuthArgs(args: string[]) {
   const { flags } = parseArgs(args, FLAGS, { usage: USAGE, refused: NO_PASSWORD_ON_ARGV });
-  const { url, ntlm: account } = flags;
-  if (url === undefined || account === undefined) throw usageError(`--url and --ntlm are required.\n\n${USAGE}`);
-  return { ...flags, url, account, timeoutMs: flags.timeout ?? 20_000 };
+  const { ntlm: account } = flags;
+  if ((flags.url === undefined && flags.lab === undefined) || account === undefined) throw usageError(`--url (or --lab) and --ntlm are required.\n\n${USAGE}`);
+  // --lab: the running lab's DNS server, NTLM URL and root (checked against its fingerprint); flags win.
+  const lab = flags.lab === undefined ? null : await readLabEndpoints(flags.lab);
+  const url = flags.url ?? labNtlmUrl(lab!);
+  const labCaPems = lab && flags.ca === undefined ? await labTrustPems(lab) : [];
+  return { ...flags, url, account, dns: flags.dns ?? lab?.dns, labCaPems, timeoutMs: flags.timeout ?? 20_000 };
 }
 
 /** `DOMAIN\user` → (DOMAIN, user); `user@domain` is passed whole with an empty domain, as Windows does. */
@@ -62,10 +71,10 @@ export const testAuthCommand: Command = {
   summary: 'Check Windows (NTLM) credentials against a Web Services URL, like Test-CsClientAuth',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    const a = parseTestAuthArgs(args);
+    const a = await parseTestAuthArgs(args);
     const { domain, user } = parseAccount(a.account);
     const resolver = resolverFor(a.dns);
-    const extraCaPems = a.ca === undefined ? [] : [await readCertificatePem(a.ca, 'the CA file')];
+    const extraCaPems = a.ca === undefined ? a.labCaPems : [await readCertificatePem(a.ca, 'the CA file')];
     const password = Buffer.from(await readSecret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `, 'password'), 'utf8');
     const http = new PoolHttpClient({ resolver, extraCaPems, timeouts: { connectMs: Math.min(10_000, a.timeoutMs), totalMs: a.timeoutMs } });
     try {

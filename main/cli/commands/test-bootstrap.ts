@@ -7,9 +7,10 @@ import { dhcpInform } from '../../pool/discovery/dhcp-inform';
 import { flag, parseArgs } from '../args';
 import { dhcpInformTarget, dhcpServerAddress, NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { LAB_FLAG, labFlagHelp, readLabEndpoints } from '../lab-endpoints';
 import { parseAccount } from './test-auth';
 
-const USAGE = `Usage: tether test-bootstrap --domain DOMAIN [--dns HOST:PORT]
+const USAGE = `Usage: tether test-bootstrap (--domain DOMAIN [--dns HOST:PORT] | --lab [DIR])
                               (--pin 'NUMBER:PIN' | --pin NUMBER | --ntlm 'DOMAIN\\user' --sip sip:user@domain)
                               [--root-fingerprint SHA256]… [--trust-root FILE] [--register] [--download]
                               [--model CX600] [--mac MAC] [--serial S] [--firmware VERSION]
@@ -29,6 +30,7 @@ validated (plus the system roots), as a phone does.
 The certificate IS published to the user's store, as a phone's sign-in would publish it.
 
   --domain DOMAIN         the user's SIP domain, e.g. contoso.com
+${labFlagHelp(26)}
   --dns HOST:PORT         ask this DNS server instead of the system's
   --pin 'NUMBER:PIN'      phone number or extension and PIN (visible in the process list!)
   --pin NUMBER            the PIN comes from TETHER_PIN or is asked for without echo (preferred)
@@ -82,12 +84,13 @@ const FLAGS = {
   'dhcp-inform': flag.string(),
   'dhcp-server': flag.value(dhcpServerAddress),
   'dhcp-client-port': flag.port(0),
+  lab: LAB_FLAG,
   json: flag.boolean(),
 };
 
 export function parseTestBootstrapArgs(args: string[]) {
   const { flags: f } = parseArgs(args, FLAGS, { usage: USAGE, refused: NO_PASSWORD_ON_ARGV });
-  if (f.domain === undefined) throw usageError(`--domain is required.\n\n${USAGE}`);
+  if (f.domain === undefined && f.lab === undefined) throw usageError(`--domain (or --lab) is required.\n\n${USAGE}`);
   if ((f.pin === undefined) === (f.ntlm === undefined)) throw usageError(`Give either --pin (PIN sign-in) or --ntlm (Windows sign-in).\n\n${USAGE}`);
   if (f.ntlm !== undefined && f.sip === undefined) throw usageError(`--ntlm needs --sip.\n\n${USAGE}`);
   if ((f['dhcp-server'] !== undefined || f['dhcp-client-port'] !== undefined) && f['dhcp-inform'] === undefined) {
@@ -115,7 +118,30 @@ export function parseTestBootstrapArgs(args: string[]) {
     dhcpIface: f['dhcp-inform'],
     dhcpServer: f['dhcp-server'],
     dhcpClientPort: f['dhcp-client-port'],
+    lab: f.lab,
     json: f.json,
+  };
+}
+
+type TestBootstrapArgs = ReturnType<typeof parseTestBootstrapArgs>;
+
+/**
+ * `--lab DIR`: the running lab's DNS server, domain, ports, root fingerprint (a pin, as a first-use
+ * decision would make) and, with --dhcp-inform, its DHCP responder. A flag the user gave wins; an
+ * explicit --root-fingerprint or --trust-root replaces the lab's root rather than adding to it.
+ */
+export async function withLabDefaults(a: TestBootstrapArgs): Promise<TestBootstrapArgs & { domain: string }> {
+  if (a.lab === undefined) return { ...a, domain: a.domain! };
+  const lab = await readLabEndpoints(a.lab);
+  const ownTrust = a.fingerprints.length > 0 || a.trustRoot !== undefined;
+  return {
+    ...a,
+    domain: a.domain ?? lab.domain,
+    dns: a.dns ?? lab.dns,
+    httpPort: a.httpPort ?? lab.httpPort,
+    httpsPort: a.httpsPort ?? lab.httpsPort,
+    fingerprints: ownTrust ? a.fingerprints : [lab.rootFingerprint],
+    dhcpServer: a.dhcpServer ?? (a.dhcpIface !== undefined && lab.dhcp ? lab.dhcp : undefined),
   };
 }
 
@@ -250,7 +276,7 @@ export const testBootstrapCommand: Command = {
   summary: 'Run stages 3–8 against the pool with a throw-away key and no phone, like Test-CsPhoneBootstrap',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const a = parseTestBootstrapArgs(argv);
+    const a = await withLabDefaults(parseTestBootstrapArgs(argv));
     const resolver = resolverFor(a.dns);
     const rootPems = a.trustRoot === undefined ? [] : [await readCertificatePem(a.trustRoot, 'the trusted-root file')];
     let auth: WebTicketAuth;
