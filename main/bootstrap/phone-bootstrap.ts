@@ -15,13 +15,16 @@ import { normaliseFingerprint } from '../pool/chain';
 import { readPoolAnswer, type DhcpPoolAnswer } from '../pool/discovery/dhcp-answer';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
-import { checkForUpdate, deviceUpdateIdentity, LPE_IMAGE_FILE, type ImageCache } from '../pool/update';
+import { LPE_IMAGE_FILE, type ImageCache } from '../pool/update';
 import {
+  askDeviceUpdate,
   findDeviceUpdateStage,
   findRegistrarStage,
   issueCertificate,
   obtainChainStage,
+  offeredBaseUrl,
   plural,
+  tlsRegistrarOf,
   webTicketStage,
   type AuthDone,
   type ChainFound,
@@ -280,16 +283,16 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     // Stage 4: ask with the PHONE's identity; an offered image is downloaded (verified, cached) and pushed over USB.
     const update = await run('check-update', async (progress) => {
       const runningVersion = phone.identity.firmwareVersion;
-      const identity = deviceUpdateIdentity(model, { serial: phone.identity.serial, mac: phone.identity.mac, runningVersion });
-      progress(`asking for ${model.vendor} ${model.id} rev ${model.hardwareRevision} ${model.locale}, running ${runningVersion}`);
-      const answer = await checkForUpdate(deviceUpdate.url, identity, { http: anonymous });
+      const { identity, answer } = await askDeviceUpdate(
+        { url: deviceUpdate.url, model, phone: { serial: phone.identity.serial, mac: phone.identity.mac, runningVersion }, http: anonymous },
+        progress,
+      );
       const module = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase()) ?? null;
       if (module === null) {
         const value: PhoneUpdate = { runningVersion, offered: null, pushed: null };
         return { value, summary: `no update offered; the phone runs ${runningVersion}` };
       }
-      const base = answer.baseUrl ?? answer.externalBaseUrl;
-      if (base === null) throw new TetherError('UPDATE_RESPONSE_MALFORMED', 'The answer offers modules but no BaseURL.');
+      const base = offeredBaseUrl(answer);
       progress(`downloading ${module.fileName} ${module.version} (${module.size} bytes)`);
       const cached = await options.imageCache.get(identity, module, base, { http: anonymous });
       const image = await fileImage(cached.path, module.version);
@@ -329,8 +332,8 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
         { domain, resolver, dhcp, dhcpProblem: dhcp === null ? 'the phone received no option 43 or 120' : null, httpsPort: options.httpsPort },
         progress,
       );
-      const tls = found.value.registrar.transport === 'tls' ? found.value.registrar : found.value.candidates.find((c) => c.transport === 'tls' && c.status !== 'skipped' && c.host !== null);
-      if (!tls || tls.host === null || tls.port === null) {
+      const tls = tlsRegistrarOf(found.value);
+      if (!tls) {
         throw new TetherError('DNS_NO_REGISTRAR', 'No TLS Registrar was found; a phone signs in over TLS only.', { detail: { domain } });
       }
       progress(`setting the pool on the phone (Registrar ${tls.host}:${tls.port})`);

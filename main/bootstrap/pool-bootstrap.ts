@@ -12,13 +12,16 @@ import type { RandomSource } from '../pool/discovery/srv-order';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
-import { checkForUpdate, deviceUpdateIdentity, DEVICE_UPDATE_PATH, ImageCache, type CachedImage } from '../pool/update';
+import { DEVICE_UPDATE_PATH, ImageCache, type CachedImage } from '../pool/update';
 import {
+  askDeviceUpdate,
   findDeviceUpdateStage,
   findRegistrarStage,
   issueCertificate,
   obtainChainStage,
+  offeredBaseUrl,
   plural,
+  tlsRegistrarOf,
   webTicketStage,
   type AuthDone,
   type ChainFound,
@@ -203,13 +206,13 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
     const update = await step('check-update', 'update', async (progress) => {
       const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
-      const identity = deviceUpdateIdentity(model, { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion });
-      progress(`asking for ${model.vendor} ${model.id} rev ${model.hardwareRevision} ${model.locale}, running ${runningVersion}`);
-      const answer = await checkForUpdate(deviceUpdate.url, identity, { http: anonymous });
+      const { identity, answer } = await askDeviceUpdate(
+        { url: deviceUpdate.url, model, phone: { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion }, http: anonymous },
+        progress,
+      );
       const downloaded: Omit<CachedImage, 'path'>[] = [];
       if (options.download && answer.modules.length > 0) {
-        const base = answer.baseUrl ?? answer.externalBaseUrl;
-        if (base === null) throw new TetherError('UPDATE_RESPONSE_MALFORMED', 'The answer offers modules but no BaseURL.');
+        const base = offeredBaseUrl(answer);
         const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
         try {
           const cache = new ImageCache(dir);
@@ -305,8 +308,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     let logon: PoolBootstrapResult['logon'] = null;
     if (options.register) {
       logon = await step('logon', 'logon', async (progress) => {
-        const tls = discovery.registrar.transport === 'tls' ? discovery.registrar : discovery.candidates.find((c) => c.transport === 'tls' && c.status !== 'skipped');
-        if (!tls || tls.host === null || tls.port === null) {
+        const tls = tlsRegistrarOf(discovery);
+        if (!tls) {
           throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
         }
         progress(`REGISTER to ${tls.host}:${tls.port} with the issued certificate`);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { TetherError, toTetherError } from '../../common/errors';
-import type { OfferedModule, DeviceIdentity } from '../../common/pool/device-update-wire';
+import type { DeviceIdentity, DeviceUpdateAnswer, OfferedModule } from '../../common/pool/device-update-wire';
+import type { PhoneModel } from '../../native/usb/catalogue';
 import { requestWebTicket, type IssuedWebTicket, type WebTicketAuth } from '../pool/auth/webticket';
 import { discoverCertProvAuth } from '../pool/auth/webticket-discovery';
 import { getAndPublishCert, type IssuedCertificate } from '../pool/certprov';
@@ -13,7 +14,7 @@ import type { RandomSource } from '../pool/discovery/srv-order';
 import type { PoolHttpClient } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { tcpReachable } from '../pool/net/tcp-reach';
-import { DEVICE_UPDATE_PATH } from '../pool/update';
+import { checkForUpdate, DEVICE_UPDATE_PATH, deviceUpdateIdentity } from '../pool/update';
 import type { StageOutcome, StageProgress } from './stage-events';
 
 /**
@@ -122,6 +123,34 @@ export async function findDeviceUpdateStage(input: FindDeviceUpdateInput, progre
   return { value, summary: `${fqdn} → ${addresses.join(', ')} (${source === 'dns' ? 'DNS A record' : 'given URL'}); ${url.origin}${url.pathname} accepts connections` };
 }
 
+// ------------------------------------------------------------------------------------ stage 4
+
+export interface AskDeviceUpdateInput {
+  readonly url: string;
+  /** The catalogue model: vendor, model id, hardware revision and locale of the request. */
+  readonly model: PhoneModel;
+  /** What the phone (or its stand-in) reports: serial, MAC and the version it runs. */
+  readonly phone: { readonly serial: string; readonly mac: string; readonly runningVersion: string };
+  /** Anonymous HTTP client (stages 3–6). */
+  readonly http: PoolHttpClient;
+}
+
+/** Stage 4's question: what Device Update offers this model and phone [S21]. */
+export async function askDeviceUpdate(input: AskDeviceUpdateInput, progress: StageProgress): Promise<{ identity: DeviceIdentity; answer: DeviceUpdateAnswer }> {
+  const { model, phone } = input;
+  const identity = deviceUpdateIdentity(model, phone);
+  progress(`asking for ${model.vendor} ${model.id} rev ${model.hardwareRevision} ${model.locale}, running ${phone.runningVersion}`);
+  const answer = await checkForUpdate(input.url, identity, { http: input.http });
+  return { identity, answer };
+}
+
+/** Where the offered files are: the internal BaseURL first, as a phone inside the firewall does. */
+export function offeredBaseUrl(answer: DeviceUpdateAnswer): string {
+  const base = answer.baseUrl ?? answer.externalBaseUrl;
+  if (base === null) throw new TetherError('UPDATE_RESPONSE_MALFORMED', 'The answer offers modules but no BaseURL.');
+  return base;
+}
+
 // ------------------------------------------------------------------------------------ stage 5
 
 export interface FindRegistrarInput {
@@ -176,6 +205,15 @@ export async function findRegistrarStage(input: FindRegistrarInput, progress: St
     `Registrar ${chosen.host}:${chosen.port} (${chosen.transport.toUpperCase()}, step ${chosen.step}: ${chosen.label}; ${skipped} of ${outcome.candidates.length} candidates skipped); ` +
     `Web Services ${webServices.url} (${webServices.source.replace(/-/g, ' ')})`;
   return { value, summary };
+}
+
+/**
+ * The Registrar a phone signs in to: stage 5's choice when it is TLS, else the first TLS candidate
+ * that was not skipped; null when there is none (a phone signs in over TLS only).
+ */
+export function tlsRegistrarOf(found: RegistrarFound): { readonly host: string; readonly port: number } | null {
+  const tls = found.registrar.transport === 'tls' ? found.registrar : found.candidates.find((c) => c.transport === 'tls' && c.status !== 'skipped' && c.host !== null);
+  return tls && tls.host !== null && tls.port !== null ? { host: tls.host, port: tls.port } : null;
 }
 
 // ------------------------------------------------------------------------------------ stage 6
