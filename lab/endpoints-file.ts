@@ -15,7 +15,10 @@ export const ENDPOINTS_FORMAT = 'tether-lab-endpoints/1';
 
 export type LabUserOnDisk = Omit<LabUserEndpoint, 'password' | 'pin'>;
 
-export type LabEndpointsFile = Omit<LabEndpoints, 'users'> & {
+/** LabEndpoints without `users` (a key remap: Omit would lose the named keys to the index signature). */
+type LabEndpointsWithoutUsers = { [K in keyof LabEndpoints as K extends 'users' ? never : K]: LabEndpoints[K] };
+
+export type LabEndpointsFile = LabEndpointsWithoutUsers & {
   format: typeof ENDPOINTS_FORMAT;
   /** The lab's process; the reader checks it is alive. */
   pid: number;

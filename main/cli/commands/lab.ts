@@ -11,6 +11,8 @@ Runs the emulated Lync pool on 127.0.0.1 (DNS, HTTP, HTTPS and every lab service
 The FIRST line on stdout is one JSON object with its endpoints: dns, domain, http, https, admin,
 each service's endpoints (e.g. sip), ca (root fingerprint and PEM path to trust), the demo users
 with their LAB-ONLY credentials, the faults on, and the state folder. Logs go to stderr.
+While it runs, the same document WITHOUT the passwords and PINs (and with the lab's pid) is in
+<state>/endpoints.json, so other commands can use --lab [DIR]; a clean stop removes it.
 
   --state DIR      state folder (CA, users, stores); default .tether-lab in this folder
   --fault NAME     switch a fault on from the start (repeatable); see docs/lab.md
@@ -74,7 +76,7 @@ export const labCommand: Command = {
     const stopped = io.untilStopped ? io.untilStopped() : untilSignal();
     const lab = await startLab({ ...options, log });
     io.stdout.write(JSON.stringify(lab.endpoints) + '\n');
-    log?.(`running; the demo users' passwords and PINs above are lab data only. Ctrl-C stops.`);
+    log?.(`running; the demo users' passwords and PINs above are lab data only (not in ${lab.context.stateDir}/endpoints.json). Ctrl-C stops.`);
     await stopped;
     // A supervisor may deliver the signal twice (e.g. to the process and to its group); a repeat
     // while stopping must not kill the lab halfway through saving its state.
