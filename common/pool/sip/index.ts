@@ -26,5 +26,7 @@ export {
   tlsDskChallenge,
 } from './register';
 export type { RegisterIds, RegisterOutcome, RegisterRequestOptions } from './register';
+export { registrarSocketError, runRegisterExchange } from './exchange';
+export type { RegisterExchangeOptions, RegisterSocket } from './exchange';
 export { RegisterTransaction } from './transaction';
 export type { Registration, TransactionStep } from './transaction';

@@ -1,2 +1,3 @@
-export { registerWithRegistrar, registrarSocketError } from './register-client';
+export { registerWithRegistrar } from './register-client';
+export { registrarSocketError } from '../../../common/pool/sip';
 export type { RegisterOptions, RegistrarEndpoint, RegistrationResult } from './register-client';

@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import { newRegisterIds, RegisterTransaction } from '../../../common/pool/sip';
+import { newRegisterIds, runRegisterExchange } from '../../../common/pool/sip';
 import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from './phone';
 
 /**
@@ -10,7 +10,7 @@ import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from
  * phone's own key and certificate do the TLS (the attempt's `secureContext()`, which also trusts
  * only the CA chain installed on the phone), the Registrar FQDN and port are the pool endpoints
  * Tether set, and the name resolves through the phone's DNS servers. The REGISTER exchange is
- * common/pool/sip's RegisterTransaction, the same one the PC-side probe (main/pool/sip) speaks.
+ * common/pool/sip's runRegisterExchange, the same one the PC-side probe (main/pool/sip) runs.
  *
  * The result's `diagnostics` starts with the typed error code ("REGISTRAR_UNREACHABLE: …") so the
  * host maps a failed sign-in to the same typed stage-9 error the PC probe raises (OUR MODEL: the
@@ -52,8 +52,6 @@ function phoneLookup(servers: readonly string[]): LookupFunction {
   };
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
-
 function failure(code: string, message: string, sipStatus: number | null = null): RegistrationResult {
   return { ok: false, sipStatus, diagnostics: `${code}: ${message}`.slice(0, 512) };
 }
@@ -70,74 +68,33 @@ function statusOf(err: TetherError): number | null {
 export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): RegistrarConnector {
   const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  return (attempt: RegistrationAttempt) =>
-    new Promise<RegistrationResult>((resolve) => {
-      const where = `${attempt.registrar.fqdn}:${attempt.registrar.port}`;
-      let settled = false;
-      let secured = false;
-      let socket: TLSSocket | undefined;
-      const finish = (result: RegistrationResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket?.destroy();
-        resolve(result);
-      };
-      const timer = setTimeout(
-        () =>
-          finish(
-            secured
-              ? failure('REGISTRAR_TIMEOUT', `The Registrar ${where} did not answer the REGISTER within ${timeoutMs} ms.`)
-              : failure('REGISTRAR_UNREACHABLE', `No connection to ${where} within ${timeoutMs} ms.`),
-          ),
+  return async (attempt: RegistrationAttempt) => {
+    let socket: TLSSocket;
+    try {
+      socket = connect({
+        host: attempt.registrar.fqdn,
+        port: attempt.registrar.port,
+        servername: attempt.registrar.fqdn,
+        secureContext: attempt.secureContext(),
+        ...(lookup ? { lookup } : {}),
+      });
+    } catch (err) {
+      return failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`);
+    }
+    try {
+      await runRegisterExchange(socket, {
+        where: `${attempt.registrar.fqdn}:${attempt.registrar.port}`,
+        sipUri: attempt.sipUri,
         timeoutMs,
-      );
-      try {
-        socket = connect({
-          host: attempt.registrar.fqdn,
-          port: attempt.registrar.port,
-          servername: attempt.registrar.fqdn,
-          secureContext: attempt.secureContext(),
-          ...(lookup ? { lookup } : {}),
-        });
-      } catch (err) {
-        finish(failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`));
-        return;
-      }
-      let transaction: RegisterTransaction | undefined;
-      socket.on('error', (err: NodeJS.ErrnoException) => {
-        const code = err.code ?? '';
-        if (!secured && UNREACHABLE.has(code)) finish(failure('REGISTRAR_UNREACHABLE', `Unable to contact Registrar ${where} (${code}).`));
-        else if (!secured) finish(failure('REGISTRAR_TLS_FAILED', `The secure connection to ${where} failed: ${err.message}`));
-        else finish(failure('REGISTRAR_UNREACHABLE', `${where} closed the connection during sign-in (${code || err.message}).`));
+        ids: newRegisterIds(options.device),
+        userAgent: options.userAgent ?? 'Tether virtual phone',
       });
-      socket.on('close', () => finish(failure('REGISTRAR_UNREACHABLE', `${where} closed the connection before answering.`)));
-      socket.once('secureConnect', () => {
-        secured = true;
-        try {
-          transaction = new RegisterTransaction(
-            {
-              sipUri: attempt.sipUri,
-              local: { host: socket!.localAddress ?? '127.0.0.1', port: socket!.localPort ?? 0 },
-              ids: newRegisterIds(options.device),
-              userAgent: options.userAgent ?? 'Tether virtual phone',
-            },
-            where,
-          );
-          socket!.write(transaction.bytes());
-        } catch (err) {
-          const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err));
-          finish(failure(e.code, e.message));
-        }
-      });
-      socket.on('data', (chunk: Buffer) => {
-        if (!transaction) return;
-        const step = transaction.receive(chunk);
-        if (!step.done) return;
-        if ('error' in step) finish(failure(step.error.code, step.error.message, statusOf(step.error)));
-        else finish({ ok: true, sipStatus: 200, diagnostics: null });
-      });
-    });
+      return { ok: true, sipStatus: 200, diagnostics: null };
+    } catch (err) {
+      const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err });
+      return failure(e.code, e.message, statusOf(e));
+    }
+  };
 }
 
 /** The typed error code a failed registration's diagnostics start with, if any. */
