@@ -18,7 +18,7 @@ export const FAULT_NAMES = [
   'publish-store-unavailable', // GetAndPublishCert issues but cannot publish ("data store unavailable")
   'registrar-unreachable', // the registrar refuses connections
   'device-update-500', // the Device Update handler answers HTTP 500
-  'slow-responses', // every HTTP answer is delayed (see LabFaults.slowMs)
+  'slow-responses', // every HTTP and SIP answer is delayed (see LabFaults.slowMs)
 ] as const;
 
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -27,7 +27,7 @@ export interface LabFaults {
   has(fault: FaultName): boolean;
   set(fault: FaultName, on: boolean): void;
   list(): FaultName[];
-  /** Delay applied to every HTTP answer while 'slow-responses' is on. */
+  /** Delay applied to every HTTP and SIP answer while 'slow-responses' is on. */
   slowMs: number;
   /** Calls `listener` after every change (set, or slowMs); returns an unsubscribe function. */
   onChange(listener: (fault: FaultName | 'slowMs', on: boolean) => void): () => void;

@@ -10,7 +10,8 @@ import { handleRegister, type RegistrarPolicy } from './handler';
  * The lab's registrar (stage 9): SIP over TLS on the pool FQDN, with mutual TLS against the lab CA
  * as OUR simplification of TLS-DSK (docs/pool/registrar.md). It publishes its port in the lab's
  * SIP SRV records, presents the lab's server certificate (certificate faults included), and
- * refuses connections while 'registrar-unreachable' is on by closing its listener.
+ * refuses connections while 'registrar-unreachable' is on by closing its listener, and delays every
+ * answer by faults.slowMs while 'slow-responses' is on (as the HTTP listeners do).
  */
 
 export interface RegistrarServiceOptions {
@@ -81,8 +82,34 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       certDer: der === null ? null : Buffer.from(der),
       authorizationError: socket.authorizationError === undefined ? null : String(socket.authorizationError),
     };
+    // Answers go out in request order even when slowMs changes between two requests.
+    let sent = Promise.resolve();
+    const timers = new Set<NodeJS.Timeout>();
+    const delay = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          resolve();
+        }, ms);
+        timers.add(t);
+      });
+    const send = (bytes: Buffer) => {
+      const slowMs = ctx.faults.has('slow-responses') ? ctx.faults.slowMs : 0;
+      if (slowMs <= 0 && timers.size === 0) {
+        socket.write(bytes);
+        return;
+      }
+      sent = sent.then(() => delay(slowMs)).then(() => {
+        if (!socket.destroyed) socket.write(bytes);
+      });
+    };
     socket.setTimeout(idleMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      // A timer that never fires leaves its promise pending; nothing else waits on it.
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    });
     socket.on('data', (chunk: Buffer) => {
       let messages;
       try {
@@ -96,7 +123,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
         if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
         const res = handleRegister(msg, peer, ctx.users, policy);
         ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
-        socket.write(serializeSipMessage(res));
+        send(serializeSipMessage(res));
       }
     });
   }

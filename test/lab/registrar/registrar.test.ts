@@ -123,6 +123,62 @@ describe('lab registrar over raw TLS', () => {
     good.socket.end();
   });
 
+  it("delays its answers by slowMs under 'slow-responses', in request order, and not otherwise", async () => {
+    // Long enough that a loaded machine cannot blur "delayed" and "not delayed".
+    const slowMs = 800;
+    const faults = lab.context.faults;
+    const previous = faults.slowMs;
+    faults.slowMs = slowMs;
+    const c = await open();
+    const timed = async (req: SipRequest) => {
+      const t = performance.now();
+      c.socket.write(serializeSipMessage(req));
+      const res = await c.next();
+      return { res, ms: performance.now() - t };
+    };
+    try {
+      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+      faults.set('slow-responses', true);
+      const first = register();
+      const second = register();
+      const t = performance.now();
+      c.socket.write(Buffer.concat([serializeSipMessage(first), serializeSipMessage(second)]));
+      const a = await c.next();
+      const b = await c.next();
+      expect(performance.now() - t).toBeGreaterThanOrEqual(slowMs - 5);
+      expect([header(a, 'Call-ID'), header(b, 'Call-ID')]).toEqual([header(first, 'Call-ID'), header(second, 'Call-ID')]);
+      expect(a.kind === 'response' && a.status).toBe(200);
+      faults.set('slow-responses', false);
+      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+    } finally {
+      faults.set('slow-responses', false);
+      faults.slowMs = previous;
+      c.socket.end();
+    }
+  });
+
+  it('drops a delayed answer when the client leaves, without an error', async () => {
+    const faults = lab.context.faults;
+    const previous = faults.slowMs;
+    faults.slowMs = 200;
+    faults.set('slow-responses', true);
+    try {
+      const gone = await open();
+      gone.socket.write(serializeSipMessage(register()));
+      gone.socket.destroy();
+      await gone.closed;
+      const c = await open();
+      const t = performance.now();
+      c.socket.write(serializeSipMessage(register()));
+      expect((await c.next()).kind).toBe('response');
+      expect(performance.now() - t).toBeGreaterThanOrEqual(195);
+      c.socket.end();
+    } finally {
+      faults.set('slow-responses', false);
+      faults.slowMs = previous;
+    }
+  });
+
   it('reads the SIP URI from the SAN of a lab-issued certificate', () => {
     const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forge.pki.certificateFromPem(alice.certPem))).getBytes(), 'binary');
     expect(certificateSipUris(der)).toEqual([alice.sipUri]);
