@@ -196,6 +196,8 @@ export class SessionCore {
   private ackRequestAt: number | null = null;
   private ackQueued = false;
   private ackThreshold = 1;
+  /** flush() found frames still queued: the last of them asks for an ack. */
+  private requestAckAfterQueue = false;
 
   // send queues
   private readonly urgent: Outgoing[] = [];
@@ -211,7 +213,8 @@ export class SessionCore {
   // host: calls and events
   private nextTag = 0;
   private readonly pending = new Map<number, PendingCall>();
-  private readonly abandoned = new Set<number>();
+  /** Tags of calls that timed out, with their operation, so a late answer is still checked. */
+  private readonly abandoned = new Map<number, OperationName>();
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
   private confirmWaiter: { promise: Promise<void>; resolve: () => void; reject: (e: TetherError) => void } | undefined;
 
@@ -304,7 +307,9 @@ export class SessionCore {
     this.sas = keys.sas;
     await this.sendPlain(FrameType.KEY, key);
     const ready = await this.receiveHandshake('host:ready');
-    openFrame(this.recvKeys, ready.raw, ready.seq);
+    if (openFrame(this.recvKeys, ready.raw, ready.seq).length !== 0) {
+      throw violation('PROTOCOL_BAD_MESSAGE', 'READY frames carry no payload.');
+    }
     this.applyAck(ready.ack);
   }
 
@@ -382,6 +387,8 @@ export class SessionCore {
     if (!ACCEPTED_BEFORE_OPEN[expect]!.includes(frame.type)) {
       throw violation('PROTOCOL_UNEXPECTED_FRAME', undefined, { type: frame.type, state: expect });
     }
+    // Unsealed handshake frames carry ack 0 (§2.1); READY's ack is authenticated and checked by applyAck.
+    if (frame.type !== FrameType.READY && frame.ack !== 0) throw violation('PROTOCOL_BAD_ACK', undefined, { ack: frame.ack, sent: 0 });
     return frame;
   }
 
@@ -558,7 +565,7 @@ export class SessionCore {
     return new Promise<OperationReply<K>>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         if (!this.pending.delete(tag)) return;
-        this.abandon(tag);
+        this.abandon(tag, op);
         reject(new TetherError('PROTOCOL_CALL_TIMEOUT', undefined, { detail: { operation: op, timeoutMs } }));
       }, timeoutMs);
       this.pending.set(tag, { op, resolve: resolve as (reply: unknown) => void, reject, timer });
@@ -573,32 +580,34 @@ export class SessionCore {
     return this.nextTag;
   }
 
-  private abandon(tag: number): void {
-    this.abandoned.add(tag);
+  private abandon(tag: number, op: OperationName): void {
+    this.abandoned.set(tag, op);
     if (this.abandoned.size > MAX_ABANDONED_TAGS) {
-      const oldest = this.abandoned.values().next().value;
+      const oldest = this.abandoned.keys().next().value;
       if (oldest !== undefined) this.abandoned.delete(oldest);
     }
   }
 
   private onReply(kind: Kind, code: number, tag: number, body: Uint8Array): void {
     const call = this.pending.get(tag);
-    if (call === undefined) {
-      if (this.abandoned.delete(tag)) return; // a late answer to a call that timed out
-      throw violation('PROTOCOL_UNKNOWN_TAG', undefined, { tag });
-    }
-    if (code !== OPERATION_CODES[call.op]) {
+    const op = call?.op ?? this.abandoned.get(tag);
+    if (op === undefined) throw violation('PROTOCOL_UNKNOWN_TAG', undefined, { tag });
+    if (code !== OPERATION_CODES[op]) {
       throw violation('PROTOCOL_BAD_MESSAGE', 'A reply names another operation than its request.', { tag, code });
     }
     let outcome: { ok: true; value: unknown } | { ok: false; error: TetherError };
     if (kind === Kind.REPLY) {
-      outcome = { ok: true, value: decodeBody(OPERATION_SCHEMAS[call.op].reply as Codec<unknown>, body) };
+      outcome = { ok: true, value: decodeBody(OPERATION_SCHEMAS[op].reply as Codec<unknown>, body) };
     } else {
       const reply = decodeBody(errorReplyCodec, body);
       const error = isErrorCode(reply.code)
-        ? new TetherError(reply.code, reply.message || undefined, { detail: { operation: call.op } })
-        : new TetherError('PROTOCOL_REMOTE_ERROR', reply.message || undefined, { detail: { operation: call.op, remoteCode: reply.code } });
+        ? new TetherError(reply.code, reply.message || undefined, { detail: { operation: op } })
+        : new TetherError('PROTOCOL_REMOTE_ERROR', reply.message || undefined, { detail: { operation: op, remoteCode: reply.code } });
       outcome = { ok: false, error };
+    }
+    if (call === undefined) {
+      this.abandoned.delete(tag); // a late answer to a call that timed out: checked like any reply, then dropped
+      return;
     }
     this.pending.delete(tag);
     this.timers.clearTimeout(call.timer);
@@ -692,7 +701,6 @@ export class SessionCore {
       else this.requestAckAfterQueue = true;
     });
   }
-  private requestAckAfterQueue = false;
 
   // ------------------------------------------------------------------------------------------
   // Device: requests, events, bulk
@@ -983,6 +991,11 @@ export class SessionCore {
     }
     this.bulkInbox.length = 0;
     this.fragments = [];
+    // Nothing is sealed or opened after the end (RESET is unsealed), so the keys go now.
+    for (const keys of [this.sendKeys, this.recvKeys]) {
+      keys?.key.fill(0);
+      keys?.iv.fill(0);
+    }
     // `closed` resolves only once the link is released, so a caller that re-opens the device on
     // `closed` never races the old link's release.
     void this.shutLink(resetCode).then(() => this.resolveClosed(error));
