@@ -16,6 +16,7 @@ import { RouteTable } from './http/routes';
 import { createLabTls, WRONG_NAME } from './http/tls';
 import { publishEndpoints, type PublishedEndpoints } from './endpoints-file';
 import { LAB_SERVICES } from './services';
+import { removeStaleTempFiles } from './state';
 import { openUserDirectory, type PersistentLabUsers } from './users/directory';
 
 export interface LabOptions {
@@ -131,6 +132,17 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     await access(stateDir, constants.W_OK);
   } catch (err) {
     throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write its state folder ${stateDir}.`, {
+      detail: { path: stateDir },
+      cause: err,
+    });
+  }
+  try {
+    // A lab killed mid-save leaves writeFileAtomic's temporary files behind (the targets are whole).
+    for (const dir of [stateDir, join(stateDir, 'ca'), join(stateDir, 'device-update')]) {
+      for (const name of await removeStaleTempFiles(dir)) log(`removed a stale temporary file: ${join(dir, name)}`);
+    }
+  } catch (err) {
+    throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot clean up its state folder ${stateDir}.`, {
       detail: { path: stateDir },
       cause: err,
     });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { TetherError } from '../common/errors';
 
 /**
@@ -9,7 +9,7 @@ import { TetherError } from '../common/errors';
  */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`; // see TEMP_FILE_RE
   const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data, 'utf8');
@@ -23,6 +23,49 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** The name writeFileAtomic gives its temporary file: `<target>.<pid>.<8 hex>.tmp`. */
+const TEMP_FILE_RE = /^.+\.([1-9][0-9]{0,9})\.[0-9a-f]{8}\.tmp$/;
+
+/** True when a process with this pid exists (EPERM: it exists but is not ours). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files writeFileAtomic left in `dir` (not below it) when its process died
+ * mid-save. Only names of that exact form are touched, and only when their writer's pid no longer
+ * exists, so a second lab saving into the same folder right now keeps its file. Returns the names
+ * removed. A missing folder has nothing to clean.
+ */
+export async function removeStaleTempFiles(dir: string, exists: (pid: number) => boolean = processExists): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(TEMP_FILE_RE.exec(name)?.[1] ?? NaN);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || exists(pid)) continue;
+    const path = join(dir, name);
+    if (!(await lstat(path)).isFile()) continue;
+    try {
+      await unlink(path);
+      removed.push(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return removed;
 }
 
 /** Reads a state file, or returns undefined when it does not exist yet. */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TetherError } from '../../common/errors';
+import { writeFileAtomic } from '../state';
 import {
   isFileName,
   isPathSegment,
@@ -89,10 +90,7 @@ export class DeviceUpdateStore {
   }
 
   private async save(): Promise<void> {
-    const path = join(this.dir, 'store.json');
-    const tmp = `${path}.${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, JSON.stringify(this.state, null, 2));
-    await rename(tmp, path);
+    await writeFileAtomic(join(this.dir, 'store.json'), JSON.stringify(this.state, null, 2));
   }
 
   /** Absolute path of a store file, from its store-relative path; null when the path is not one of ours. */
