@@ -93,7 +93,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
         }, ms);
         timers.add(t);
       });
-    const send = (bytes: Buffer) => {
+    const send = (bytes: Uint8Array) => {
       const slowMs = ctx.faults.has('slow-responses') ? ctx.faults.slowMs : 0;
       if (slowMs <= 0 && timers.size === 0) {
         socket.write(bytes);
