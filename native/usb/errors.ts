@@ -76,6 +76,8 @@ function pick(name: string | null, dom: string | null, op: UsbOperation, message
   }
   switch (dom) {
     case 'SecurityError':
+    case 'NotAllowedError':
+      // NotAllowedError: the user or a permissions policy refused access to the device.
       return 'USB_NO_PERMISSION';
     case 'NotFoundError':
       // Also "configuration/interface/endpoint not found" while opening: the descriptors lied.
@@ -86,6 +88,10 @@ function pick(name: string | null, dom: string | null, op: UsbOperation, message
       return op === 'claim' ? 'USB_INTERFACE_BUSY' : 'USB_DISCONNECTED';
     case 'AbortError':
       return 'USB_LINK_CLOSED';
+    case 'InvalidStateError':
+      // WebUSB's word for "the device is not open / the interface is not claimed": on a transfer
+      // or release that means our own link was closed under it.
+      return op === 'open' || op === 'select-configuration' || op === 'claim' || op === 'reset' ? 'USB_TRANSFER_FAILED' : 'USB_LINK_CLOSED';
     default:
       return 'USB_TRANSFER_FAILED';
   }

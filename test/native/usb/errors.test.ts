@@ -26,6 +26,11 @@ describe('usbErrorFrom: every node-usb and WebUSB failure gets a distinct typed 
     [named('NotFoundError', 'The device was disconnected.'), 'claim', 'USB_DISCONNECTED'],
     [named('NotFoundError', 'The interface number provided is not supported by the device in its current configuration.'), 'claim', 'USB_NOT_A_PHONE'],
     [named('AbortError', 'The transfer was cancelled.'), 'transfer-in', 'USB_LINK_CLOSED'],
+    [named('NotAllowedError', 'Access denied.'), 'open', 'USB_NO_PERMISSION'],
+    [named('InvalidStateError', 'The device must be opened first.'), 'transfer-out', 'USB_LINK_CLOSED'],
+    [named('InvalidStateError', 'The specified interface has not been claimed.'), 'transfer-in', 'USB_LINK_CLOSED'],
+    [named('InvalidStateError', 'An operation that changes the device state is in progress.'), 'claim', 'USB_TRANSFER_FAILED'],
+    [named('DataError', 'The buffer is too large.'), 'transfer-out', 'USB_TRANSFER_FAILED'],
     ['weird', 'transfer-out', 'USB_TRANSFER_FAILED'],
   ];
   for (const [err, op, code] of cases) {
