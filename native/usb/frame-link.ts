@@ -8,6 +8,13 @@ export type TransferDevice = Pick<USBDevice, 'transferIn' | 'transferOut' | 'cle
 
 const EMPTY = new Uint8Array(0);
 
+/** A status outside WebUSB's ok/stall/babble (a broken backend): never read as success. */
+function unknownStatus(op: 'transfer-in' | 'transfer-out', endpoint: number, status: unknown): TetherError {
+  return new TetherError('USB_TRANSFER_FAILED', 'The USB stack reported an unknown transfer status.', {
+    detail: { op, endpoint, status: String(status) },
+  });
+}
+
 export interface UsbFrameLinkOptions {
   /** Releases the interface and the device (called once, by close()). */
   readonly onClose?: () => Promise<void>;
@@ -168,6 +175,7 @@ export class UsbFrameLink implements FrameLink {
       throw new TetherError('USB_STALL', undefined, { detail: { op: 'transfer-out', endpoint: ep } });
     }
     if (result.status === 'babble') throw new TetherError('USB_BABBLE', undefined, { detail: { op: 'transfer-out', endpoint: ep } });
+    if (result.status !== 'ok') throw unknownStatus('transfer-out', ep, result.status);
     if (result.bytesWritten !== data.byteLength) {
       throw new TetherError('USB_TRANSFER_FAILED', 'The phone took only part of a USB transfer.', {
         detail: { op: 'transfer-out', written: result.bytesWritten, length: data.byteLength },
@@ -188,6 +196,7 @@ export class UsbFrameLink implements FrameLink {
       throw new TetherError('USB_STALL', undefined, { detail: { op: 'transfer-in', endpoint: ep } });
     }
     if (result.status === 'babble') throw new TetherError('USB_BABBLE', undefined, { detail: { op: 'transfer-in', endpoint: ep, length } });
+    if (result.status !== 'ok') throw unknownStatus('transfer-in', ep, result.status);
     const view = result.data;
     return view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : EMPTY;
   }

@@ -131,6 +131,15 @@ describe('UsbFrameLink transfer statuses and faults', () => {
     await expect(l.receive(64)).rejects.toMatchObject({ code: 'USB_BABBLE' });
   });
 
+  it('a transfer status outside ok/stall/babble is a typed failure in both directions, never success', async () => {
+    const inbound = link(64);
+    inbound.dev.queueIn('halted' as USBTransferStatus);
+    await expect(inbound.link.receive(64)).rejects.toMatchObject({ code: 'USB_TRANSFER_FAILED', detail: { status: 'halted' } });
+    const outbound = link(64);
+    outbound.dev.outStatus = async (d) => ({ status: undefined as unknown as USBTransferStatus, bytesWritten: d.byteLength });
+    await expectSendToFailLink(outbound.link, 'USB_TRANSFER_FAILED');
+  });
+
   it('a short write is a typed failure', async () => {
     const { dev, link: l } = link(64);
     dev.outStatus = async () => ({ status: 'ok', bytesWritten: 1 });
