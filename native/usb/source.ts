@@ -1,5 +1,4 @@
 import type { TetherError } from '../../common/errors';
-import type { Catalogue } from './catalogue';
 
 /** Where a device came from: the real bus (node-usb) or a virtual phone plugged in by software. */
 export type SourceKind = 'usb' | 'virtual';
@@ -68,9 +67,4 @@ export class ManualSource implements DeviceSource {
     this.connectListeners.clear();
     this.disconnectListeners.clear();
   }
-}
-
-/** Catalogue-aware options shared by the real source's helpers. */
-export interface SourceOptions {
-  readonly catalogue?: Catalogue;
 }
