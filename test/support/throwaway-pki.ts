@@ -38,6 +38,10 @@ export interface CertSpec {
   /** Sign with this key instead of the issuer's (a forged signature). */
   readonly signWith?: forge.pki.rsa.PrivateKey;
   readonly ca?: boolean;
+  /** basicConstraints pathLenConstraint (CAs only). */
+  readonly pathLen?: number;
+  /** keyUsage keyCertSign; default: set for CAs. */
+  readonly keyCertSign?: boolean;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
   readonly dnsNames?: readonly string[];
@@ -55,8 +59,8 @@ export function issue(spec: CertSpec): Issued {
   const subject = [{ name: 'commonName', value: spec.cn }, { name: 'organizationName', value: 'Tether Test' }];
   cert.setSubject(subject);
   cert.setIssuer(spec.issuer ? spec.issuer.cert.subject.attributes : subject);
-  const ext: object[] = [{ name: 'basicConstraints', cA: spec.ca ?? false, critical: true }];
-  ext.push({ name: 'keyUsage', keyCertSign: spec.ca ?? false, cRLSign: spec.ca ?? false, digitalSignature: true, keyEncipherment: !(spec.ca ?? false), critical: true });
+  const ext: object[] = [{ name: 'basicConstraints', cA: spec.ca ?? false, critical: true, ...(spec.pathLen === undefined ? {} : { pathLenConstraint: spec.pathLen }) }];
+  ext.push({ name: 'keyUsage', keyCertSign: spec.keyCertSign ?? spec.ca ?? false, cRLSign: spec.ca ?? false, digitalSignature: true, keyEncipherment: !(spec.ca ?? false), critical: true });
   const alt = [...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(spec.ips ?? []).map((ip) => ({ type: 7, ip }))];
   if (alt.length > 0) ext.push({ name: 'subjectAltName', altNames: alt }, { name: 'extKeyUsage', serverAuth: true });
   cert.setExtensions(ext);

@@ -46,6 +46,16 @@ export const chainErrors = {
     summary: 'A certificate used as a CA in the chain is not marked as a CA (basic constraints).',
     fix: 'Ask the PKI admin to reissue the intermediate CA with basic constraints CA:TRUE and publish it in the chain.',
   },
+  CHAIN_PATH_LENGTH: {
+    stage: 'ca-chain',
+    summary: 'A CA in the chain has more CA certificates below it than its path length (basic constraints pathLenConstraint) allows.',
+    fix: 'Ask the PKI admin to reissue the CA named in the message with a path length that covers the intermediates below it, or to issue the pool certificate from a CA higher up; then publish the new chain.',
+  },
+  CHAIN_CA_KEY_USAGE: {
+    stage: 'ca-chain',
+    summary: 'A CA in the chain signs certificates although its key usage does not allow it (keyCertSign missing).',
+    fix: 'Ask the PKI admin to reissue the CA named in the message with key usage keyCertSign (Certificate Signing) and publish the new chain.',
+  },
   CHAIN_CERT_EXPIRED: {
     stage: 'ca-chain',
     summary: 'A certificate in the CA chain has expired or is not valid yet.',

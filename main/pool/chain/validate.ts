@@ -1,11 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { TetherError } from '../../../common/errors';
 import { derToPem } from '../../../common/pool/chain/pkcs7';
+import { readCaConstraints } from './ca-constraints';
 
 /**
  * Pure checks of a downloaded CA chain (stage 6): one self-signed root, every other certificate
- * signed by a CA in the set, every CA marked as one (basic constraints), every date current; and,
- * when the pool's TLS certificates are at hand, that they chain to it. Node's X509Certificate does
+ * signed by a CA in the set, every CA marked as one (basic constraints) and allowed to sign
+ * certificates (key usage, where present), no CA with more CAs below it than its path length
+ * allows, every date current; and, when the pool's TLS certificates are at hand, that they chain to it. Node's X509Certificate does
  * the cryptography, so RSA and EC CAs both work. Trust (OS store or pin) is decided in trust.ts.
  */
 
@@ -19,6 +21,10 @@ export interface ChainCertificate {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly isCa: boolean;
+  /** basicConstraints pathLenConstraint: most CA certificates allowed below this one (undefined = no limit). */
+  readonly pathLen: number | undefined;
+  /** keyUsage keyCertSign (undefined = the certificate has no keyUsage extension). */
+  readonly keyCertSign: boolean | undefined;
   readonly x509: X509Certificate;
 }
 
@@ -48,15 +54,20 @@ export function describeCertificate(der: Uint8Array): ChainCertificate {
     throw new TetherError('CHAIN_MALFORMED', 'A certificate in the chain has unreadable validity dates.', { detail: { reason: 'bad-dates' } });
   }
   const raw = Buffer.from(x509.raw);
+  const subject = oneLine(x509.subject);
+  const limits = readCaConstraints(raw, subject);
   return {
     pem: derToPem(raw),
     der: raw,
-    subject: oneLine(x509.subject),
+    subject,
     issuer: oneLine(x509.issuer),
     fingerprint256: x509.fingerprint256,
     notBefore,
     notAfter,
-    isCa: x509.ca,
+    // basicConstraints decides; without it, OpenSSL's own view (a v1 self-signed root is a CA).
+    isCa: limits.cA ?? x509.ca,
+    pathLen: limits.pathLen,
+    keyCertSign: limits.keyCertSign,
     x509,
   };
 }
@@ -92,9 +103,24 @@ function signedBy(child: ChainCertificate, issuer: ChainCertificate): boolean {
   }
 }
 
+/** A CA of the chain must be one by basic constraints and, where it has key usage, may sign certificates. */
+function checkIsCa(c: ChainCertificate, what: string): void {
+  if (!c.isCa) throw new TetherError('CHAIN_NOT_CA', `${what} '${c.subject}' is not marked as a CA (basic constraints).`, { detail: { subject: c.subject } });
+  if (c.keyCertSign === false) {
+    throw new TetherError('CHAIN_CA_KEY_USAGE', `${what} '${c.subject}' has a key usage that does not allow signing certificates (keyCertSign).`, {
+      detail: { subject: c.subject },
+    });
+  }
+}
+
 function checkSignedBy(child: ChainCertificate, issuer: ChainCertificate, role: string): void {
   if (!issuer.isCa) {
     throw new TetherError('CHAIN_NOT_CA', `'${issuer.subject}' signs '${child.subject}' but is not a CA (basic constraints).`, {
+      detail: { subject: issuer.subject, signs: child.subject },
+    });
+  }
+  if (issuer.keyCertSign === false) {
+    throw new TetherError('CHAIN_CA_KEY_USAGE', `'${issuer.subject}' signs '${child.subject}' but its key usage does not allow signing certificates (keyCertSign).`, {
       detail: { subject: issuer.subject, signs: child.subject },
     });
   }
@@ -102,6 +128,20 @@ function checkSignedBy(child: ChainCertificate, issuer: ChainCertificate, role: 
     throw new TetherError('CHAIN_BAD_SIGNATURE', `The ${role} '${child.subject}' was not signed by '${issuer.subject}'.`, {
       detail: { subject: child.subject, issuer: issuer.subject },
     });
+  }
+}
+
+/**
+ * RFC 5280 §4.2.1.9: a CA's pathLenConstraint caps the CA certificates below it in the path
+ * (the end-entity certificate does not count). `below` is that count for this path.
+ */
+function checkPathLength(issuer: ChainCertificate, below: number, bottom: ChainCertificate): void {
+  if (issuer.pathLen !== undefined && below > issuer.pathLen) {
+    throw new TetherError(
+      'CHAIN_PATH_LENGTH',
+      `The CA '${issuer.subject}' allows ${issuer.pathLen} CA certificate(s) below it (path length), but the chain to '${bottom.subject}' has ${below}.`,
+      { detail: { subject: issuer.subject, pathLen: issuer.pathLen, below, bottom: bottom.subject } },
+    );
   }
 }
 
@@ -134,7 +174,7 @@ export function validateChain(ders: readonly Uint8Array[], now: Date): Validated
     });
   }
   const root = roots[0]!;
-  if (!root.isCa) throw new TetherError('CHAIN_NOT_CA', `The root '${root.subject}' is not marked as a CA (basic constraints).`, { detail: { subject: root.subject } });
+  checkIsCa(root, 'The root');
   checkDates(root, now, 'root CA');
 
   const others = certs.filter((c) => c !== root);
@@ -150,9 +190,11 @@ export function validateChain(ders: readonly Uint8Array[], now: Date): Validated
         });
       }
       checkSignedBy(at, issuer, 'intermediate CA');
+      // `c` and everything between it and `issuer` are CAs below `issuer`.
+      checkPathLength(issuer, depth + 1, c);
       at = issuer;
     }
-    if (!c.isCa) throw new TetherError('CHAIN_NOT_CA', `'${c.subject}' is in the CA chain but is not a CA (basic constraints).`, { detail: { subject: c.subject } });
+    checkIsCa(c, 'The intermediate');
     checkDates(c, now, 'intermediate CA');
   }
   // Deepest first, so each certificate is followed by its issuer (the order TLS and openssl use).
@@ -163,6 +205,23 @@ export function validateChain(ders: readonly Uint8Array[], now: Date): Validated
   };
   const intermediates = [...others].sort((a, b) => depthOf(b) - depthOf(a));
   return { root, intermediates };
+}
+
+/**
+ * Path lengths from `anchor` (a CA of the validated chain with `below` CAs under it on the way
+ * from `leaf`) up to the root: inferred intermediates count against the downloaded CAs' limits.
+ */
+function checkPathLengthsToRoot(chain: ValidatedChain, anchor: ChainCertificate, below: number, leaf: ChainCertificate): void {
+  const known = [chain.root, ...chain.intermediates];
+  let at = anchor;
+  for (let n = below; ; n++) {
+    checkPathLength(at, n, leaf);
+    if (at === chain.root) return;
+    const issuer = known.find((k) => k !== at && k.x509.subject === at.x509.issuer);
+    // validateChain linked every intermediate to the root; a gap means a hand-made ValidatedChain.
+    if (!issuer) return;
+    at = issuer;
+  }
 }
 
 export interface ServerChainCheck {
@@ -193,6 +252,7 @@ export function checkServerChain(chain: ValidatedChain, serverDers: readonly Uin
     const anchor = known.find((k) => k.x509.subject === at.x509.issuer);
     if (anchor) {
       checkSignedBy(at, anchor, depth === 0 ? 'pool TLS certificate' : 'intermediate CA');
+      checkPathLengthsToRoot(chain, anchor, depth, leaf);
       return { inferred };
     }
     const next = sent.find((s) => s !== at && s.x509.subject === at.x509.issuer && !isSelfIssued(s));
@@ -202,6 +262,7 @@ export function checkServerChain(chain: ValidatedChain, serverDers: readonly Uin
       });
     }
     checkSignedBy(at, next, depth === 0 ? 'pool TLS certificate' : 'intermediate CA');
+    checkPathLength(next, depth, leaf);
     checkDates(next, now, 'intermediate CA');
     inferred.push(next);
     at = next;

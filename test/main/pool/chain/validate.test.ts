@@ -84,6 +84,45 @@ describe('chain validation', () => {
     expect(failure(() => validateChain([pki.intermediate.der], now)).code).toBe('CHAIN_ROOT_MISSING');
   });
 
+  it('refuses a CA below an intermediate whose path length forbids it (RFC 5280 pathLenConstraint)', () => {
+    const zero = issue({ cn: 'Leaf-only CA', key: testKey(3), ca: true, pathLen: 0, issuer: pki.root });
+    const sub = issue({ cn: 'Sub CA', key: testKey(4), ca: true, issuer: zero });
+    expect(validateChain([pki.root.der, zero.der], now).intermediates[0]!.pathLen).toBe(0);
+    const e = failure(() => validateChain([pki.root.der, zero.der, sub.der], now));
+    expect(e.code).toBe('CHAIN_PATH_LENGTH');
+    expect(e.stage).toBe('ca-chain');
+    expect(e.detail).toMatchObject({ subject: expect.stringContaining('Leaf-only CA'), pathLen: 0, below: 1 });
+    expect(e.fix).toMatch(/path length/);
+  });
+
+  it('counts every CA below a root with a path length, and accepts a path that fits', () => {
+    const root = issue({ cn: 'Short Root', key: testKey(5), ca: true, pathLen: 1 });
+    const mid = issue({ cn: 'Mid CA', key: testKey(3), ca: true, issuer: root });
+    const low = issue({ cn: 'Low CA', key: testKey(4), ca: true, issuer: mid });
+    expect(validateChain([root.der, mid.der], now).intermediates).toHaveLength(1);
+    const e = failure(() => validateChain([root.der, mid.der, low.der], now));
+    expect(e.code).toBe('CHAIN_PATH_LENGTH');
+    expect(e.detail).toMatchObject({ subject: expect.stringContaining('Short Root'), pathLen: 1, below: 2 });
+  });
+
+  it('refuses a CA whose key usage lacks keyCertSign', () => {
+    expect(validateChain([pki.root.der, pki.intermediate.der], now).intermediates[0]!.keyCertSign).toBe(true);
+    const noSign = issue({ cn: 'No-sign CA', key: testKey(3), ca: true, keyCertSign: false, issuer: pki.root });
+    const sub = issue({ cn: 'Sub CA', key: testKey(4), ca: true, issuer: noSign });
+    for (const ders of [[pki.root.der, noSign.der], [pki.root.der, noSign.der, sub.der]]) {
+      const e = failure(() => validateChain(ders, now));
+      expect(e.code).toBe('CHAIN_CA_KEY_USAGE');
+      expect(e.stage).toBe('ca-chain');
+      expect(e.detail.subject).toContain('No-sign CA');
+    }
+    // The server's own intermediate is held to the same rule before it may sign the leaf.
+    const leaf = issue({ cn: 'pool01.contoso.test', key: testKey(2), issuer: noSign });
+    expect(failure(() => checkServerChain(validateChain([pki.root.der], now), [leaf.der, noSign.der], now)).code).toBe('CHAIN_CA_KEY_USAGE');
+    const badRoot = issue({ cn: 'No-sign Root', key: testKey(5), ca: true, keyCertSign: false });
+    const child = issue({ cn: 'Child CA', key: testKey(3), ca: true, issuer: badRoot });
+    expect(failure(() => validateChain([badRoot.der, child.der], now)).code).toBe('CHAIN_CA_KEY_USAGE');
+  });
+
   it('refuses two roots', () => {
     const other = issue({ cn: 'Other Root', key: testKey(3), ca: true });
     expect(failure(() => validateChain([pki.root.der, other.der], now)).detail.reason).toBe('several-roots');
@@ -108,6 +147,22 @@ describe('the pool TLS certificate against the chain', () => {
     const e = failure(() => checkServerChain(rootOnly, [pki.leaf.der], now));
     expect(e.code).toBe('CHAIN_INTERMEDIATE_MISSING');
     expect(e.detail.where).toBe('server');
+  });
+
+  it('counts an intermediate the server sends against the path length of the downloaded CAs', () => {
+    const zero = issue({ cn: 'Leaf-only CA', key: testKey(3), ca: true, pathLen: 0, issuer: pki.root });
+    const served = issue({ cn: 'Served Sub CA', key: testKey(4), ca: true, issuer: zero });
+    const leaf = issue({ cn: 'pool01.contoso.test', key: testKey(2), issuer: served });
+    const downloaded = validateChain([pki.root.der, zero.der], now);
+    const e = failure(() => checkServerChain(downloaded, [leaf.der, served.der], now));
+    expect(e.code).toBe('CHAIN_PATH_LENGTH');
+    expect(e.detail).toMatchObject({ subject: expect.stringContaining('Leaf-only CA'), below: 1 });
+    const direct = issue({ cn: 'pool01.contoso.test', key: testKey(2), issuer: zero });
+    expect(checkServerChain(downloaded, [direct.der], now).inferred).toEqual([]);
+    const rootLimited = issue({ cn: 'Short Root', key: testKey(5), ca: true, pathLen: 0 });
+    const mid = issue({ cn: 'Mid CA', key: testKey(3), ca: true, issuer: rootLimited });
+    const midLeaf = issue({ cn: 'pool01.contoso.test', key: testKey(2), issuer: mid });
+    expect(failure(() => checkServerChain(validateChain([rootLimited.der], now), [midLeaf.der, mid.der], now)).code).toBe('CHAIN_PATH_LENGTH');
   });
 
   it('refuses a leaf from another CA and an expired leaf', () => {
