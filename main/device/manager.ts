@@ -120,8 +120,19 @@ export class DeviceManager implements PhoneProvider {
     await Promise.all(closing);
   }
 
+  /**
+   * A listener's bug must not break the fleet: emit runs inside hotplug callbacks and promise
+   * chains that nobody awaits, where a throw would become an unhandled rejection (and, on attach,
+   * would be taken for a failed attach of a phone that is attached).
+   */
   private emit(e: FleetEvent): void {
-    for (const l of [...this.listeners]) l(e);
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        // ignored on purpose, see above
+      }
+    }
   }
 
   private async connected(source: DeviceSource, device: USBDevice): Promise<void> {

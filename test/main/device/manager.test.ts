@@ -134,3 +134,36 @@ describe('openFleet', () => {
     await expect(openFleet({ real: false, virtual: [{ model: 'CX9999' }] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 });
+
+describe('DeviceManager listeners', () => {
+  it('a listener that throws breaks neither the fleet nor the other listeners (no unhandled rejection)', async () => {
+    const bus = new ManualSource('virtual');
+    const device = await createVirtualPhone({ model: 'CX600', serial: 'CX600-THROW', bus, clock: new VirtualClock() });
+    const manager = new DeviceManager({ sources: [bus] });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const events: string[] = [];
+    manager.on(() => {
+      throw new Error('listener bug');
+    });
+    manager.on((e) => events.push(e.type));
+    try {
+      await manager.start();
+      const first = manager.get('CX600-THROW')!;
+      expect(first).toBeDefined();
+      const back = manager.waitForSerial('CX600-THROW', { after: first });
+      device.host!.unplug();
+      device.host!.plug();
+      const second = await back;
+      expect(second.session.state).toBe('open');
+      expect(events).toEqual(['attach', 'detach', 'attach']);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await manager.stop();
+      await device.host?.powerOff();
+    }
+  });
+});
