@@ -1,4 +1,4 @@
-import { TetherError } from '../../common/errors';
+import { toTetherError } from '../../common/errors';
 import { openHostSession, type DeviceIdentity, type HostSession, type HostSessionOptions } from '../../native/protocol';
 import type { InterfaceTriple } from '../../native/usb/catalogue';
 import type { TetherInterface } from '../../native/usb/endpoints';
@@ -46,7 +46,7 @@ export async function attachPhone(device: USBDevice, options: AttachOptions): Pr
     session = await openHostSession(link, options.session);
   } catch (err) {
     await link.close();
-    throw err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err });
+    throw toTetherError(err);
   }
   let closing: Promise<void> | null = null;
   return {

@@ -84,8 +84,3 @@ export async function fileImage(path: string, version: string, options: ImageRea
 export function streamImage(info: { size: number; version: string; sha256: Uint8Array }, open: (offset: number) => AsyncIterable<Uint8Array>): FirmwareImage {
   return { ...info, read: open };
 }
-
-/** Computes size-free SHA-256 of a stream of known size (for images that come as a stream). */
-export function hashStream(open: () => Readable, size: number): Promise<Uint8Array> {
-  return sha256Of(open, size);
-}

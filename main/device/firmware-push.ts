@@ -1,5 +1,6 @@
 import { TetherError, toTetherError } from '../../common/errors';
 import { realTimers, type FirmwareSlot, type SessionTimers } from '../../native/protocol';
+import { sameBytes } from '../../native/protocol/handshake';
 import type { AttachedPhone } from './attach';
 import type { FirmwareImage } from './firmware-image';
 import type { PhoneProvider } from './manager';
@@ -51,8 +52,6 @@ function isLinkLoss(err: TetherError): boolean {
   }
   return err.code === 'TIMEOUT';
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
  * Pushes a firmware image to the phone with this serial (stage 4, "Check for updates").
