@@ -17,7 +17,8 @@ import type { LabUsers } from '../context';
 /**
  * The lab registrar's decisions, apart from its socket (OUR MODEL of authentication, see
  * docs/pool/registrar.md): the client's certificate was verified by TLS against the lab CA;
- * without one the answer is 401 with a TLS-DSK challenge naming the CertProv URL [S31][S33];
+ * without one, or with one TLS did not verify (expired, another CA), the answer is 401 with a
+ * TLS-DSK challenge naming the CertProv URL [S31][S33];
  * a certificate for another user, or an unknown/locked user, gets 403; otherwise 200 OK with the
  * in-band provisioning values.
  */
@@ -40,18 +41,27 @@ export interface RegistrarPolicy {
   readonly maxExpires: number;
 }
 
-/** The SIP URIs a user certificate names: SAN URIs, else its CN when that is a sip: URI. */
+/**
+ * The SIP URIs a user certificate names: its SAN URIs; the CN only when the certificate has no SAN
+ * URI at all (so a SAN naming someone else is never overruled by the CN).
+ */
 export function certificateSipUris(der: Buffer): string[] {
   const x509 = new X509Certificate(der);
-  const out: string[] = [];
-  for (const part of (x509.subjectAltName ?? '').split(/,\s*/)) {
-    if (part.startsWith('URI:sip:')) out.push(part.slice(4));
+  // Node lists SAN entries as "TYPE:value, …" and JSON-quotes a value with special characters
+  // (its commas become \u002c), so splitting on ", " never cuts inside a value.
+  const uris: string[] = [];
+  for (const part of (x509.subjectAltName ?? '').split(', ')) {
+    if (!part.startsWith('URI:')) continue;
+    const raw = part.slice(4);
+    try {
+      uris.push(raw.startsWith('"') ? (JSON.parse(raw) as string) : raw);
+    } catch {
+      uris.push(''); // unreadable: counts as a SAN URI, matches nobody
+    }
   }
-  if (out.length === 0) {
-    const cn = /(?:^|\n)CN=(sip:[^\n]+)/.exec(x509.subject)?.[1];
-    if (cn) out.push(cn);
-  }
-  return out;
+  if (uris.length > 0) return uris.filter((u) => /^sip:/i.test(u));
+  const cn = /(?:^|\n)CN=(sip:[^\n]+)/i.exec(x509.subject)?.[1];
+  return cn ? [cn] : [];
 }
 
 function toTag(callId: string): string {

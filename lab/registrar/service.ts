@@ -61,9 +61,12 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       ca: clientCas,
       requestCert: true,
       // Client authentication is OPTIONAL at the TLS layer on purpose: OpenSSL still verifies any
-      // certificate presented against the lab CA (socket.authorized), and the registrar answers
-      // a missing or unverified one with a SIP 401 challenge, as a real registrar does, instead of
-      // failing the handshake. This is the server side; clients always verify the server.
+      // certificate presented against `ca` (the lab's root and intermediate only; expiry included),
+      // and sets socket.authorized. The registrar answers a missing or unverified certificate
+      // (expired, or from another CA such as a recreated state folder) with a SIP 401 challenge,
+      // as a real registrar does, instead of failing the handshake; 200 also needs the
+      // certificate's SIP URI to be the From/To user and that user to be unlocked (handler.ts).
+      // This is the server side; clients always verify the server.
       rejectUnauthorized: false,
     },
     (socket) => serve(socket),

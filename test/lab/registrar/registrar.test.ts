@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
@@ -13,6 +15,8 @@ import {
   type SipRequest,
 } from '../../../common/pool/sip';
 import { startLab, type LabHandle } from '../../../lab';
+import { CA_FILES, openLabCa } from '../../../lab/ca/ca';
+import { buildCert, toPem } from '../../../lab/ca/forge-cert';
 import { certificateSipUris } from '../../../lab/registrar/handler';
 import { createRegistrarService } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
@@ -40,14 +44,16 @@ afterAll(async () => {
 });
 
 /** A raw TLS connection to the registrar that collects what it answers until it closes. */
-function open(withCert = true): Promise<{ socket: TLSSocket; messages: SipMessage[]; closed: Promise<void>; next: () => Promise<SipMessage> }> {
+type Credential = { certPem: string; keyPem: string };
+function open(withCert: boolean | Credential = true): Promise<{ socket: TLSSocket; messages: SipMessage[]; closed: Promise<void>; next: () => Promise<SipMessage> }> {
+  const cred = withCert === true ? alice : withCert === false ? null : withCert;
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: '127.0.0.1',
       port,
       servername: lab.context.poolFqdn,
       ca: lab.context.ca.chainPems(),
-      ...(withCert ? { cert: alice.certPem, key: alice.keyPem } : {}),
+      ...(cred ? { cert: cred.certPem, key: cred.keyPem } : {}),
     });
     const messages: SipMessage[] = [];
     const waiters: (() => void)[] = [];
@@ -71,6 +77,108 @@ function open(withCert = true): Promise<{ socket: TLSSocket; messages: SipMessag
 function register(sipUri = alice.sipUri): SipRequest {
   return buildRegister({ sipUri, local: { host: '127.0.0.1', port: 5555 }, ids: newRegisterIds() });
 }
+
+/** Sends one REGISTER for `sipUri` over a connection that presents `cred`, and returns the answer. */
+async function registerAs(cred: Credential | false, sipUri = alice.sipUri): Promise<SipMessage> {
+  const c = await open(cred);
+  try {
+    c.socket.write(serializeSipMessage(register(sipUri)));
+    return await c.next();
+  } finally {
+    c.socket.end();
+  }
+}
+
+const statusOf = (m: SipMessage) => (m.kind === 'response' ? m.status : null);
+
+/** A certificate signed by the lab's real intermediate, with whatever names the test wants. */
+function forgeLabCert(names: { cn: string; sanUris: string[] }): Credential {
+  const dir = join(lab.context.stateDir, 'ca');
+  const issuer = {
+    cert: forge.pki.certificateFromPem(readFileSync(join(dir, CA_FILES.intermediateCert), 'utf8')),
+    key: forge.pki.privateKeyFromPem(readFileSync(join(dir, CA_FILES.intermediateKey), 'utf8')) as forge.pki.rsa.PrivateKey,
+  };
+  const { csrPem, keyPem } = makeCsr(names.cn);
+  const cert = buildCert({
+    subject: [{ shortName: 'CN', value: names.cn }],
+    publicKey: forge.pki.certificationRequestFromPem(csrPem).publicKey!,
+    notBefore: new Date(Date.now() - 3_600_000),
+    notAfter: new Date(Date.now() + 3_600_000),
+    issuer,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+      ...(names.sanUris.length > 0 ? [{ name: 'subjectAltName', altNames: names.sanUris.map((value) => ({ type: 6, value })) }] : []),
+    ],
+  });
+  return { certPem: toPem(cert), keyPem };
+}
+
+describe('lab registrar: who gets 200', () => {
+  it('registers alice with her own lab-issued certificate (the control case)', async () => {
+    expect(statusOf(await registerAs(alice))).toBe(200);
+  });
+
+  it('answers an expired lab-issued certificate with 401, not 200', async () => {
+    // The lab's own CA files, with a clock 3 days back: a 24 h certificate that ended 2 days ago.
+    const past = await openLabCa({ dir: join(lab.context.stateDir, 'ca'), domain: lab.context.domain, now: () => new Date(Date.now() - 3 * 86_400_000) });
+    expect(past.rootFingerprint).toBe(lab.endpoints.ca.fingerprint);
+    const { csrPem, keyPem } = makeCsr(alice.sipUri);
+    const res = await registerAs({ certPem: past.issueFromCsr(csrPem, alice.sipUri, 24), keyPem });
+    expect(statusOf(res)).toBe(401);
+    expect(header(res, 'WWW-Authenticate')).toContain('sts-uri=');
+  });
+
+  it('answers a certificate from a recreated lab CA (same names, new keys) with 401, with or without its chain', async () => {
+    const other = tempDir();
+    try {
+      const recreated = await openLabCa({ dir: other.dir, domain: lab.context.domain });
+      expect(recreated.rootFingerprint).not.toBe(lab.endpoints.ca.fingerprint);
+      expect(new X509Certificate(recreated.intermediateCertPem).subject).toBe(new X509Certificate(lab.context.ca.intermediateCertPem).subject);
+      const { csrPem, keyPem } = makeCsr(alice.sipUri);
+      const certPem = recreated.issueFromCsr(csrPem, alice.sipUri, 24);
+      expect(statusOf(await registerAs({ certPem, keyPem }))).toBe(401);
+      const chained = { certPem: certPem.trimEnd() + '\n' + recreated.intermediateCertPem, keyPem };
+      expect(statusOf(await registerAs(chained))).toBe(401);
+    } finally {
+      other.remove();
+    }
+  });
+
+  it("refuses the lab's own server certificate (it chains, but names no SIP user) with 403", async () => {
+    const server = lab.context.tls.current();
+    expect(statusOf(await registerAs({ certPem: server.cert, keyPem: server.key }))).toBe(403);
+  });
+
+  it('takes the SAN over the CN: SAN bob with CN alice cannot register alice', async () => {
+    const bobUri = lab.context.users.all()[1]!.sipUri;
+    const mixed = forgeLabCert({ cn: alice.sipUri, sanUris: [bobUri] });
+    const res = await registerAs(mixed);
+    expect(statusOf(res)).toBe(403);
+    expect(header(res, 'ms-diagnostics')).toContain('another user');
+    expect(statusOf(await registerAs(mixed, bobUri))).toBe(200);
+    // A SAN URI that is not a SIP URI still means the CN is not consulted.
+    expect(statusOf(await registerAs(forgeLabCert({ cn: alice.sipUri, sanUris: ['https://contoso.test/alice'] })))).toBe(403);
+    // Without any SAN URI the CN names the user (certificates made before the SAN was added).
+    expect(statusOf(await registerAs(forgeLabCert({ cn: alice.sipUri, sanUris: [] })))).toBe(200);
+  });
+
+  it('refuses a user locked by bad PINs (not only by the fault) with 403, and registers again once unlocked', async () => {
+    const users = lab.context.users;
+    const user = users.bySipUri(alice.sipUri)!;
+    try {
+      for (let i = 0; i < 10 && !users.isLocked(user); i++) users.checkPin(user, 'not-the-pin');
+      expect(users.isLocked(user)).toBe(true);
+      const res = await registerAs(alice);
+      expect(statusOf(res)).toBe(403);
+      expect(header(res, 'ms-diagnostics')).toContain('locked');
+    } finally {
+      users.unlock(user);
+    }
+    expect(statusOf(await registerAs(alice))).toBe(200);
+  });
+});
 
 describe('lab registrar over raw TLS', () => {
   it('answers several requests on one connection, skipping keep-alive CRLFs', async () => {
