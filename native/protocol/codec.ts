@@ -188,6 +188,20 @@ export const alwaysTrue: Codec<true> = {
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
+/** The longest prefix of `text` whose UTF-8 form fits in `maxBytes` (never splits a character). */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (used + n > maxBytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
 export interface StringRule {
   readonly min?: number;
   /** Upper bound on the UTF-8 byte length. */

@@ -15,7 +15,7 @@ import type {
   SessionState,
   SessionTimers,
 } from './api';
-import { decodeBody, encodeBody, Reader, Writer, type Codec } from './codec';
+import { decodeBody, encodeBody, Reader, utf8Prefix, Writer, type Codec } from './codec';
 import { Channel, FRAME_HEADER_SIZE, FrameFlag, FrameType, decodeFrame, encodeFrame, type Frame } from './frame';
 import {
   commitment,
@@ -129,20 +129,6 @@ function violation(code: ErrorCode, message?: string, detail?: Record<string, st
 /** The RESET code to send for an error, or null when there is nobody to tell (peer reset, link gone). */
 function resetCodeFor(error: TetherError): string | null {
   return error.code === 'PROTOCOL_PEER_RESET' || error.code === 'PROTOCOL_LINK_CLOSED' ? null : error.code;
-}
-
-/** The longest prefix of `text` whose UTF-8 form fits in `maxBytes` (never splits a character). */
-function utf8Prefix(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  let out = '';
-  let used = 0;
-  for (const ch of text) {
-    const n = Buffer.byteLength(ch);
-    if (used + n > maxBytes) break;
-    out += ch;
-    used += n;
-  }
-  return out;
 }
 
 function ignore(): void {

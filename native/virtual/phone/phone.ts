@@ -1,6 +1,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { TetherError } from '../../../common/errors';
+import { utf8Prefix } from '../../protocol/codec';
 import type { PhoneModel } from '../../usb/catalogue';
 import type {
   BulkChunk,
@@ -455,14 +456,15 @@ export class VirtualPhone {
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message.slice(0, 512) });
+      this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message });
     }
     this.log(`sign-in: ${this.registration.state}${this.registration.sipStatus ? ` (${this.registration.sipStatus})` : ''}`);
   }
 
   private setRegistration(next: RegistrationStatus): void {
-    this.registration = next;
-    this.emit('registration', next);
+    // Whatever the registrar seam said must still fit the status schema, or every status reply fails.
+    this.registration = { ...next, diagnostics: next.diagnostics === null ? null : diagnosticsText(next.diagnostics) };
+    this.emit('registration', this.registration);
     if (!this.refreshDisplay()) this.emit('status', this.status());
   }
 
@@ -502,6 +504,12 @@ export class VirtualPhone {
     this.saving = run.catch(() => {});
     return run;
   }
+}
+
+/** Registration diagnostics as the status schema takes them: no control characters, at most 1024 UTF-8 bytes. */
+function diagnosticsText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
+  return utf8Prefix(text.replace(/[\x00-\x1f\x7f]/g, ' '), 1024);
 }
 
 function pem(der: Uint8Array): string {

@@ -101,4 +101,40 @@ describe('display and registration', () => {
     expect(again.registration).toMatchObject({ state: 'failed', sipStatus: 401, diagnostics: '1000;reason="test"' });
     expect(attempts).toHaveLength(2);
   });
+
+  it('keeps any registrar failure text within the status schema (control characters, long multi-byte text)', async () => {
+    const ca = makeTestCa();
+    let calls = 0;
+    const device = await createVirtualPhone({
+      model: 'CX600',
+      serial: 'CX600-DIAG',
+      clock: new VirtualClock(),
+      registrar: async () => {
+        calls++;
+        if (calls === 1) throw new Error(`TLS failed\nline two\t${'’'.repeat(600)}`);
+        return { ok: false, sipStatus: 504, diagnostics: `x\r\n${'é'.repeat(2000)}` };
+      },
+    });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    await s.confirmPairing();
+    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
+    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
+    const { csr } = await s.call('makeKeyPair', { subject: 'sip:frank@contoso.test', keyBits: 2048 });
+    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    let status = await s.call('status', {});
+    for (let i = 0; i < 20 && status.registration.state !== 'failed'; i++) status = await s.call('status', {});
+    const first = status.registration.diagnostics!;
+    expect(first.startsWith('TLS failed line two ’')).toBe(true);
+    expect(Buffer.byteLength(first)).toBeLessThanOrEqual(1024);
+    // The second attempt (after a reboot) returns its own overlong text; status still answers.
+    const back = device.host!.nextAttach();
+    await s.call('reboot', { delayMs: 0 });
+    const s2 = await openHostSession(await openTetherLink(await back));
+    open.push(s2);
+    let again = await s2.call('status', {});
+    for (let i = 0; i < 20 && again.registration.sipStatus !== 504; i++) again = await s2.call('status', {});
+    expect(again.registration.diagnostics!.startsWith('x  é')).toBe(true);
+    expect(Buffer.byteLength(again.registration.diagnostics!)).toBeLessThanOrEqual(1024);
+  });
 });
