@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { TetherError } from '../errors';
 import type { XmlElement } from '../xml/element';
-import { NS, buildEnvelope, buildResponseEnvelope, escapeXmlAttr, escapeXmlText } from './soap-envelope';
+import { NS, buildEnvelope, buildResponseEnvelope } from './soap-envelope';
+import { escapeXml } from '../xml/escape';
 import { strictBase64 } from './webticket-wire';
 
 /**
@@ -90,14 +91,14 @@ export function buildGetAndPublishCertRequest(r: GetAndPublishCertRequest): stri
   const deviceId = r.deviceId.startsWith('{') ? r.deviceId : `{${r.deviceId}}`;
   const body =
     `<GetAndPublishCert xmlns="${NS_AUTHWS}" xmlns:wst="${NS_WST_BODY}" xmlns:wstep="${NS_WSTEP}"` +
-    ` DeviceId="${escapeXmlAttr(deviceId)}" Entity="${escapeXmlAttr(r.entity)}">` +
+    ` DeviceId="${escapeXml(deviceId)}" Entity="${escapeXml(r.entity)}">` +
     `<wst:RequestSecurityToken>` +
     `<wst:TokenType>${TOKEN_TYPE_X509V3}</wst:TokenType>` +
     `<wst:RequestType>${REQUEST_TYPE_ISSUE}</wst:RequestType>` +
     `<wsse:BinarySecurityToken ValueType="${VALUE_TYPE_PKCS10}" EncodingType="${ENCODING_BASE64}">\r\n` +
     pemToWrappedBase64(r.csrPem, 'CERTIFICATE REQUEST') +
     `</wsse:BinarySecurityToken>` +
-    `<wstep:RequestID>${escapeXmlText(r.requestId)}</wstep:RequestID>` +
+    `<wstep:RequestID>${escapeXml(r.requestId)}</wstep:RequestID>` +
     `</wst:RequestSecurityToken>` +
     `</GetAndPublishCert>`;
   return buildEnvelope({ to: r.to, action: SOAP_ACTION_GET_AND_PUBLISH_CERT, security: r.security, body });
@@ -161,7 +162,7 @@ export function buildGetAndPublishCertResponse(opts: { certificatePem: string; c
     `<RequestedSecurityToken>` +
     `<BinarySecurityToken xmlns="${NS.wsse}" ValueType="${VALUE_TYPE_X509V3}" EncodingType="${ENCODING_BASE64}">${leaf}</BinarySecurityToken>` +
     `</RequestedSecurityToken>` +
-    (opts.requestId === undefined ? '' : `<RequestID xmlns="${NS_WSTEP}">${escapeXmlText(opts.requestId)}</RequestID>`) +
+    (opts.requestId === undefined ? '' : `<RequestID xmlns="${NS_WSTEP}">${escapeXml(opts.requestId)}</RequestID>`) +
     `</RequestSecurityTokenResponse></GetAndPublishCertResponse>`;
   return buildResponseEnvelope(body);
 }
@@ -170,7 +171,7 @@ export function buildGetAndPublishCertResponse(opts: { certificatePem: string; c
 export function buildGetAndPublishCertError(opts: { code: string; message: string }): string {
   const body =
     `<GetAndPublishCertResponse xmlns="${NS_AUTHWS}">` +
-    `<ErrorInfo><Code>${escapeXmlText(opts.code)}</Code><Message>${escapeXmlText(opts.message)}</Message></ErrorInfo>` +
+    `<ErrorInfo><Code>${escapeXml(opts.code)}</Code><Message>${escapeXml(opts.message)}</Message></ErrorInfo>` +
     `</GetAndPublishCertResponse>`;
   return buildResponseEnvelope(body);
 }

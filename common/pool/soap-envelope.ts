@@ -1,3 +1,5 @@
+import { escapeXml } from '../xml/escape';
+
 /**
  * SOAP 1.1 envelopes as the Lync Web Services (WebTicket, CertProv) use them: WS-Addressing
  * To/ReplyTo/Action and a `wsse:Security` header [S29 sipe-svc.c][S28]. Builders only; parsing goes
@@ -19,14 +21,6 @@ export const NS = {
 
 export const WSA_ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
 
-export function escapeXmlText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-export function escapeXmlAttr(s: string): string {
-  return escapeXmlText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
-}
-
 export interface EnvelopeParts {
   /** WS-Addressing To (the endpoint POSTed to). */
   readonly to: string;
@@ -42,9 +36,9 @@ export interface EnvelopeParts {
 export function buildEnvelope(parts: EnvelopeParts): string {
   const header =
     `<soap:Header>` +
-    `<wsa:To>${escapeXmlText(parts.to)}</wsa:To>` +
+    `<wsa:To>${escapeXml(parts.to)}</wsa:To>` +
     `<wsa:ReplyTo><wsa:Address>${WSA_ANONYMOUS}</wsa:Address></wsa:ReplyTo>` +
-    `<wsa:Action>${escapeXmlText(parts.action)}</wsa:Action>` +
+    `<wsa:Action>${escapeXml(parts.action)}</wsa:Action>` +
     (parts.security === null ? '' : `<wsse:Security>${parts.security}</wsse:Security>`) +
     `</soap:Header>`;
   return (
@@ -62,7 +56,7 @@ export function buildResponseEnvelope(body: string, action?: string): string {
   return (
     `<?xml version="1.0" encoding="utf-8"?>\r\n` +
     `<s:Envelope xmlns:s="${NS.soap}" xmlns:a="${NS.wsa}">` +
-    (action === undefined ? '' : `<s:Header><a:Action s:mustUnderstand="1">${escapeXmlText(action)}</a:Action></s:Header>`) +
+    (action === undefined ? '' : `<s:Header><a:Action s:mustUnderstand="1">${escapeXml(action)}</a:Action></s:Header>`) +
     `<s:Body>${body}</s:Body></s:Envelope>`
   );
 }
@@ -78,9 +72,9 @@ export function buildOcsDiagnosticsFault(opts: {
   reason: string;
 }): string {
   const body =
-    `<s:Fault><faultcode>s:${opts.faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXmlText(opts.faultString)}</faultstring>` +
+    `<s:Fault><faultcode>s:${opts.faultCode}</faultcode><faultstring xml:lang="en-US">${escapeXml(opts.faultString)}</faultstring>` +
     `<detail><af:OCSDiagnosticsFault xmlns:af="${NS.af}"><af:Ms-Diagnostics-Fault>` +
-    `<af:ErrorId>${opts.errorId}</af:ErrorId><af:Reason>${escapeXmlText(opts.reason)}</af:Reason>` +
+    `<af:ErrorId>${opts.errorId}</af:ErrorId><af:Reason>${escapeXml(opts.reason)}</af:Reason>` +
     `</af:Ms-Diagnostics-Fault></af:OCSDiagnosticsFault></detail></s:Fault>`;
   return buildResponseEnvelope(body);
 }

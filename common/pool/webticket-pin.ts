@@ -1,6 +1,7 @@
 import { TetherError } from '../errors';
 import type { XmlElement } from '../xml/element';
-import { NS, escapeXmlText } from './soap-envelope';
+import { escapeXml } from '../xml/escape';
+import { NS } from './soap-envelope';
 
 /**
  * OUR MODEL of PIN authentication at the WebTicket service (docs/pool/webticket-pin.md).
@@ -54,8 +55,8 @@ export function buildPinSecurity(creds: PinCredentials): string {
   const { phoneOrExt, pin } = validatePinCredentials(creds);
   return (
     `<wsse:UsernameToken wsu:Id="pin">` +
-    `<wsse:Username>${escapeXmlText(phoneOrExt)}</wsse:Username>` +
-    `<wsse:Password Type="${PASSWORD_TEXT}">${escapeXmlText(pin)}</wsse:Password>` +
+    `<wsse:Username>${escapeXml(phoneOrExt)}</wsse:Username>` +
+    `<wsse:Password Type="${PASSWORD_TEXT}">${escapeXml(pin)}</wsse:Password>` +
     `</wsse:UsernameToken>`
   );
 }

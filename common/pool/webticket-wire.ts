@@ -1,6 +1,7 @@
 import { TetherError } from '../errors';
 import type { XmlElement } from '../xml/element';
-import { NS, buildEnvelope, buildResponseEnvelope, escapeXmlAttr, escapeXmlText } from './soap-envelope';
+import { NS, buildEnvelope, buildResponseEnvelope } from './soap-envelope';
+import { escapeXml } from '../xml/escape';
 import { NS_DS, TIMESTAMP_ID, deriveProofKey, signTimestamp } from './wss-proof';
 
 /**
@@ -73,14 +74,14 @@ export interface WebTicketRequest {
 
 export function buildWebTicketRequest(r: WebTicketRequest): string {
   const body =
-    `<wst:RequestSecurityToken Context="${escapeXmlAttr(r.context)}">` +
+    `<wst:RequestSecurityToken Context="${escapeXml(r.context)}">` +
     `<wst:TokenType>${TOKEN_TYPE_SAML11}</wst:TokenType>` +
     `<wst:RequestType>${REQUEST_TYPE_ISSUE}</wst:RequestType>` +
-    `<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>${escapeXmlText(r.appliesTo)}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
+    `<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>${escapeXml(r.appliesTo)}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
     (r.sipUri === undefined
       ? ''
       : `<wst:Claims Dialect="${CLAIMS_DIALECT}">` +
-        `<auth:ClaimType Uri="${CLAIM_TYPE_URI}" Optional="false"><auth:Value>${escapeXmlText(r.sipUri)}</auth:Value></auth:ClaimType>` +
+        `<auth:ClaimType Uri="${CLAIM_TYPE_URI}" Optional="false"><auth:Value>${escapeXml(r.sipUri)}</auth:Value></auth:ClaimType>` +
         `</wst:Claims>`) +
     `<wst:Entropy><wst:BinarySecret>${Buffer.from(r.entropy).toString('base64')}</wst:BinarySecret></wst:Entropy>` +
     `<wst:KeyType>${KEY_TYPE_SYMMETRIC}</wst:KeyType>` +
@@ -150,13 +151,13 @@ export interface WebTicketGrant {
 /** The RSTR collection carrying a SAML 1.1 ticket (lab side). The assertion content is OUR MODEL. */
 export function buildWebTicketResponse(g: WebTicketGrant): string {
   const assertion =
-    `<saml:Assertion xmlns:saml="${NS.saml}" MajorVersion="1" MinorVersion="1" AssertionID="${escapeXmlAttr(g.assertionId)}"` +
-    ` Issuer="${escapeXmlAttr(g.issuer)}" IssueInstant="${g.created}">` +
-    `<saml:Conditions NotBefore="${g.created}" NotOnOrAfter="${g.expires}">` +
-    `<saml:AudienceRestrictionCondition><saml:Audience>${escapeXmlText(g.appliesTo)}</saml:Audience></saml:AudienceRestrictionCondition>` +
+    `<saml:Assertion xmlns:saml="${NS.saml}" MajorVersion="1" MinorVersion="1" AssertionID="${escapeXml(g.assertionId)}"` +
+    ` Issuer="${escapeXml(g.issuer)}" IssueInstant="${escapeXml(g.created)}">` +
+    `<saml:Conditions NotBefore="${escapeXml(g.created)}" NotOnOrAfter="${escapeXml(g.expires)}">` +
+    `<saml:AudienceRestrictionCondition><saml:Audience>${escapeXml(g.appliesTo)}</saml:Audience></saml:AudienceRestrictionCondition>` +
     `</saml:Conditions>` +
-    `<saml:AuthenticationStatement AuthenticationMethod="urn:oasis:names:tc:SAML:1.0:am:unspecified" AuthenticationInstant="${g.created}">` +
-    `<saml:Subject><saml:NameIdentifier>${escapeXmlText(g.sipUri)}</saml:NameIdentifier>` +
+    `<saml:AuthenticationStatement AuthenticationMethod="urn:oasis:names:tc:SAML:1.0:am:unspecified" AuthenticationInstant="${escapeXml(g.created)}">` +
+    `<saml:Subject><saml:NameIdentifier>${escapeXml(g.sipUri)}</saml:NameIdentifier>` +
     `<saml:SubjectConfirmation><saml:ConfirmationMethod>${CM_HOLDER_OF_KEY}</saml:ConfirmationMethod></saml:SubjectConfirmation>` +
     `</saml:Subject></saml:AuthenticationStatement>` +
     `</saml:Assertion>`;
@@ -167,12 +168,12 @@ export function buildWebTicketResponse(g: WebTicketGrant): string {
         `<wst:Entropy><wst:BinarySecret>${Buffer.from(g.serverEntropy).toString('base64')}</wst:BinarySecret></wst:Entropy>`;
   const body =
     `<wst:RequestSecurityTokenResponseCollection xmlns:wst="${NS.wst}" xmlns:wsu="${NS.wsu}" xmlns:wsp="${NS.wsp}" xmlns:wsa="${NS.wsa}">` +
-    `<wst:RequestSecurityTokenResponse${g.context === undefined ? '' : ` Context="${escapeXmlAttr(g.context)}"`}>` +
+    `<wst:RequestSecurityTokenResponse${g.context === undefined ? '' : ` Context="${escapeXml(g.context)}"`}>` +
     `<wst:TokenType>${TOKEN_TYPE_SAML11}</wst:TokenType>` +
     `<wst:RequestedSecurityToken>${assertion}</wst:RequestedSecurityToken>` +
     proof +
-    `<wst:Lifetime><wsu:Created>${g.created}</wsu:Created><wsu:Expires>${g.expires}</wsu:Expires></wst:Lifetime>` +
-    `<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>${escapeXmlText(g.appliesTo)}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
+    `<wst:Lifetime><wsu:Created>${escapeXml(g.created)}</wsu:Created><wsu:Expires>${escapeXml(g.expires)}</wsu:Expires></wst:Lifetime>` +
+    `<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>${escapeXml(g.appliesTo)}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>` +
     `<wst:KeyType>${KEY_TYPE_SYMMETRIC}</wst:KeyType>` +
     `</wst:RequestSecurityTokenResponse></wst:RequestSecurityTokenResponseCollection>`;
   return buildResponseEnvelope(body, ACTION_RSTRC_ISSUE_FINAL);
@@ -213,7 +214,10 @@ export function parseWebTicketResponse(raw: string, envelope: XmlElement): WebTi
   const expires = lifetime?.child(NS.wsu, 'Expires')?.text.trim();
   if (!created || !expires) throw malformed('no Lifetime Created/Expires');
   const expiresAt = Date.parse(expires);
-  if (!Number.isFinite(expiresAt) || !Number.isFinite(Date.parse(created))) throw malformed('Lifetime is not xs:dateTime');
+  // The lexical form first: Date.parse alone accepts free text such as '2026-01-01 (<x/>)'.
+  if (!XS_DATE_TIME.test(created) || !XS_DATE_TIME.test(expires) || !Number.isFinite(expiresAt) || !Number.isFinite(Date.parse(created))) {
+    throw malformed('Lifetime is not xs:dateTime');
+  }
   const computed = rstr.path([NS.wst, 'RequestedProofToken'], [NS.wst, 'ComputedKey'])?.text.trim();
   const secret = rstr.path([NS.wst, 'Entropy'], [NS.wst, 'BinarySecret'])?.text.trim();
   let serverEntropy: Buffer | null = null;
@@ -234,6 +238,9 @@ export function parseWebTicketResponse(raw: string, envelope: XmlElement): WebTi
   };
 }
 
+/** xs:dateTime's lexical form (fraction and time zone optional). */
+const XS_DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
+
 /** Cuts element `el` (the first of its qualified name) out of `raw`, declaring its own prefix. */
 function cutElement(raw: string, el: XmlElement): string {
   const open = new RegExp(`<${escapeRegExp(el.name)}(?=[\\s/>])`, 'g');
@@ -248,7 +255,7 @@ function cutElement(raw: string, el: XmlElement): string {
   const decl = el.prefix === '' ? 'xmlns' : `xmlns:${el.prefix}`;
   const startTag = text.slice(0, text.indexOf('>') + 1);
   if (!new RegExp(`\\s${escapeRegExp(decl)}\\s*=`).test(startTag)) {
-    text = `<${el.name} ${decl}="${escapeXmlAttr(el.ns)}"` + text.slice(el.name.length + 1);
+    text = `<${el.name} ${decl}="${escapeXml(el.ns)}"` + text.slice(el.name.length + 1);
   }
   return text;
 }
@@ -275,7 +282,7 @@ export function strictBase64(text: string, fail: (what: string) => Error): Buffe
  */
 export function buildTicketSecurity(ticket: WebTicket, clientEntropy: Uint8Array | null): string {
   if (ticket.serverEntropy === null || clientEntropy === null) {
-    return `<wsu:Timestamp wsu:Id="${TIMESTAMP_ID}"><wsu:Created>${ticket.created}</wsu:Created><wsu:Expires>${ticket.expires}</wsu:Expires></wsu:Timestamp>${ticket.assertionXml}`;
+    return `<wsu:Timestamp wsu:Id="${TIMESTAMP_ID}"><wsu:Created>${escapeXml(ticket.created)}</wsu:Created><wsu:Expires>${escapeXml(ticket.expires)}</wsu:Expires></wsu:Timestamp>${ticket.assertionXml}`;
   }
   const key = deriveProofKey(clientEntropy, ticket.serverEntropy);
   try {
@@ -283,7 +290,7 @@ export function buildTicketSecurity(ticket: WebTicket, clientEntropy: Uint8Array
     const signature =
       `<Signature xmlns="${NS_DS}">${sig.signedInfoXml}<SignatureValue>${sig.signatureBase64}</SignatureValue>` +
       `<KeyInfo><wsse:SecurityTokenReference wsse:TokenType="${TOKEN_TYPE_SAML11}">` +
-      `<wsse:KeyIdentifier ValueType="${SAML_ASSERTION_ID_TYPE}">${escapeXmlText(ticket.assertionId)}</wsse:KeyIdentifier>` +
+      `<wsse:KeyIdentifier ValueType="${SAML_ASSERTION_ID_TYPE}">${escapeXml(ticket.assertionId)}</wsse:KeyIdentifier>` +
       `</wsse:SecurityTokenReference></KeyInfo></Signature>`;
     return sig.timestampXml + ticket.assertionXml + signature;
   } finally {
@@ -328,11 +335,11 @@ export function buildCertProvMex(opts: { webTicketUrl: string; proofPortUrl: str
     ` xmlns:wsp="${NS.wsp}" xmlns:wsu="${NS.wsu}" xmlns:sp="${NS_SP}" xmlns:wsa10="${NS.wsa}">` +
     `<wsp:Policy wsu:Id="${POLICY_CERTPROV_PROOF}"><wsp:ExactlyOne><wsp:All>` +
     `<sp:EndorsingSupportingTokens><wsp:Policy><sp:IssuedToken>` +
-    `<sp:Issuer><wsa10:Address>${escapeXmlText(opts.webTicketUrl)}</wsa10:Address></sp:Issuer>` +
+    `<sp:Issuer><wsa10:Address>${escapeXml(opts.webTicketUrl)}</wsa10:Address></sp:Issuer>` +
     `</sp:IssuedToken></wsp:Policy></sp:EndorsingSupportingTokens>` +
     `</wsp:All></wsp:ExactlyOne></wsp:Policy>` +
     `<wsdl:service name="CertProvisioningService">` +
-    `<wsdl:port name="${PORT_CERTPROV_PROOF}" binding="tns:${PORT_CERTPROV_PROOF}"><soap:address location="${escapeXmlAttr(opts.proofPortUrl)}"/></wsdl:port>` +
+    `<wsdl:port name="${PORT_CERTPROV_PROOF}" binding="tns:${PORT_CERTPROV_PROOF}"><soap:address location="${escapeXml(opts.proofPortUrl)}"/></wsdl:port>` +
     `</wsdl:service></wsdl:definitions>`
   );
 }
@@ -368,7 +375,7 @@ export function buildWebTicketMex(ports: readonly { name: string; location: stri
     `<wsdl:definitions name="WebTicketService" xmlns:wsdl="${NS_WSDL}" xmlns:soap="${NS_WSDL_SOAP}">` +
     `<wsdl:service name="WebTicketService">` +
     ports
-      .map((p) => `<wsdl:port name="${escapeXmlAttr(p.name)}" binding="tns:${escapeXmlAttr(p.name)}"><soap:address location="${escapeXmlAttr(p.location)}"/></wsdl:port>`)
+      .map((p) => `<wsdl:port name="${escapeXml(p.name)}" binding="tns:${escapeXml(p.name)}"><soap:address location="${escapeXml(p.location)}"/></wsdl:port>`)
       .join('') +
     `</wsdl:service></wsdl:definitions>`
   );

@@ -122,6 +122,39 @@ describe('WebTicket RSTR and the signed Timestamp', () => {
   });
 });
 
+describe('hostile WebTicket values', () => {
+  const base = { context: 'uuid-1', assertionId: '_a1', issuer: webticket, sipUri: 'sip:alice@contoso.test', appliesTo: certprov, serverEntropy };
+
+  it('refuses a Lifetime that Date.parse reads but is not xs:dateTime (markup smuggled into our next request)', () => {
+    // Date.parse ignores parenthesised text, so this "date" would have passed a Date.parse-only check.
+    const smuggled = '2026-11-25 (</wsu:Created><evil/>)';
+    expect(Number.isFinite(Date.parse(smuggled))).toBe(true);
+    const raw = buildWebTicketResponse({ ...base, created: smuggled, expires: '2026-11-25T18:00:00Z' });
+    expect(() => parseWebTicketResponse(raw, parseXml(raw))).toThrow(expect.objectContaining({ code: 'WEBTICKET_BAD_RESPONSE', stage: 'auth' }));
+  });
+
+  it('accepts xs:dateTime with a fraction and an offset', () => {
+    const raw = buildWebTicketResponse({ ...base, created: '2026-11-25T10:00:00.123+01:00', expires: '2026-11-25T18:00:00.5Z' });
+    expect(parseWebTicketResponse(raw, parseXml(raw)).created).toBe('2026-11-25T10:00:00.123+01:00');
+  });
+
+  it('escapes the Lifetime when presenting a ticket without a proof key', () => {
+    const security = buildTicketSecurity(
+      { assertionXml: '<a/>', assertionId: '_a1', created: 'x</wsu:Created><evil/>', expires: '2026-11-25T18:00:00Z', expiresAt: 0, serverEntropy: null, subject: undefined },
+      null,
+    );
+    const header = parseXml(`<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}">${security}</wsse:Security>`);
+    expect(header.find(NS.wsu, 'Created')?.text).toBe('x</wsu:Created><evil/>');
+    expect(header.find('', 'evil')).toBeUndefined();
+  });
+
+  it('refuses a control character in a value rather than writing XML no parser accepts', () => {
+    expect(() => buildWebTicketRequest({ to: webticket, appliesTo: certprov, sipUri: 'sip:a\u0001@b', entropy, context: 'c', security: null })).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT' }),
+    );
+  });
+});
+
 describe('mex documents', () => {
   it('point from CertProv to the WebTicket issuer and its ports', () => {
     const mex = parseCertProvMex(parseXml(buildCertProvMex({ webTicketUrl: 'https://p/WebTicket/WebTicketService.svc', proofPortUrl: certprov })));
