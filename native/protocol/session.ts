@@ -502,6 +502,8 @@ export class SessionCore {
     this.consumedOne();
     if (more) return;
     const message = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
+    // A message may hold a secret (credentials): leave no stray plaintext copy behind.
+    if (this.fragments.length > 1) for (const f of this.fragments) f.fill(0);
     this.fragments = [];
     this.fragmentBytes = 0;
     this.onControlMessage(message);
@@ -700,6 +702,8 @@ export class SessionCore {
       return;
     }
     const request = decodeBody(OPERATION_SCHEMAS[op].request as Codec<unknown>, body);
+    // The decoded request holds its own copy; the decrypted bytes of a secret go now.
+    if (op === 'credentials') body.fill(0);
     if (this.inProgress.size >= MAX_OUTSTANDING_REQUESTS) {
       this.sendError(code, tag, new TetherError('PROTOCOL_BUSY'));
       return;

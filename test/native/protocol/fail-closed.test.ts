@@ -100,3 +100,30 @@ describe('session keys', () => {
     }
   });
 });
+
+describe('the phone leaves no decrypted credential bytes behind', () => {
+  // Long names push the request past one 1024-byte frame; the password is a run of 'p' found nowhere else.
+  for (const [name, maxPayload, filler] of [
+    ['in one frame', 65536, 20],
+    ['split over several frames', 1024, 255],
+  ] as const) {
+    it(name, async () => {
+      const { host, device } = await connect({ maxPayload }, { maxPayload });
+      const core = coreOf(device);
+      const seen: Uint8Array[] = [];
+      const onFragment = Reflect.get(core, 'onControlFragment') as (plain: Uint8Array, more: boolean) => void;
+      Reflect.set(core, 'onControlFragment', (plain: Uint8Array, more: boolean) => {
+        seen.push(plain);
+        onFragment.call(core, plain, more);
+      });
+      await host.confirmPairing();
+      const request = { kind: 'ntlm', domain: 'D'.repeat(filler), user: 'u'.repeat(filler + 1), sipUri: `sip:${'a'.repeat(filler - 15)}@contoso.com`, password: 'p'.repeat(256) } as const;
+      await expect(host.call('credentials', request)).resolves.toEqual({ accepted: true });
+      const secret = Buffer.from('p'.repeat(12));
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.length > 1).toBe(maxPayload === 1024);
+      for (const plain of seen) expect(Buffer.from(plain).includes(secret)).toBe(false);
+      await host.close();
+    });
+  }
+});
