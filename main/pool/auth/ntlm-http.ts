@@ -109,12 +109,14 @@ export async function ntlmHttpRequest(
     } catch (err) {
       throw err instanceof TetherError ? err.withStage(stage) : err;
     }
-    const leg2 = await send(`${offer.scheme} ${authenticate.toString('base64')}`, true).catch((err: unknown) => {
-      // A connection closed right after the AUTHENTICATE is how some servers end a failed handshake.
-      if (err instanceof TetherError && err.code === 'HTTP_CONNECT_FAILED') throw lost(stage, where);
-      throw err;
-    });
-    authenticate.fill(0);
+    // The AUTHENTICATE holds the NTLMv2 response (crackable offline): wiped whatever the answer.
+    const leg2 = await send(`${offer.scheme} ${authenticate.toString('base64')}`, true)
+      .catch((err: unknown) => {
+        // A connection closed right after the AUTHENTICATE is how some servers end a failed handshake.
+        if (err instanceof TetherError && err.code === 'HTTP_CONNECT_FAILED') throw lost(stage, where);
+        throw err;
+      })
+      .finally(() => authenticate.fill(0));
     if (leg2.socketId !== leg1.socketId) throw lost(stage, where);
     if (leg2.status === 401) {
       throw new TetherError('NTLM_REJECTED', undefined, {
