@@ -124,9 +124,19 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       }
       for (const msg of messages) {
         if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
-        const res = handleRegister(msg, peer, ctx.users, policy);
+        let res, bytes;
+        try {
+          res = handleRegister(msg, peer, ctx.users, policy);
+          bytes = serializeSipMessage(res);
+        } catch (err) {
+          // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
+          // never the lab: an exception here would be uncaught.
+          ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
+          socket.destroy();
+          return;
+        }
         ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
-        send(serializeSipMessage(res));
+        send(bytes);
       }
     });
   }
