@@ -118,7 +118,12 @@ export class FirmwareSlots {
     const held = await this.io.store.imageLength(this.io.serial, t.slot);
     if (held < t.have) {
       this.io.log(`firmware: slot ${t.slot} holds ${held} of ${t.have} recorded bytes; resuming from ${held}`);
-      await this.update({ ...this.rec, transfer: { ...t, have: held, verified: false } });
+      // A slot that lost bytes is receiving again, even if it had been verified.
+      await this.update({
+        ...this.rec,
+        slots: { ...this.rec.slots, [t.slot]: { state: 'receiving', version: null, size: t.size, sha256: t.sha256 } },
+        transfer: { ...t, have: held, verified: false },
+      });
     }
   }
 
@@ -258,14 +263,19 @@ export class FirmwareSlots {
       if (target !== null && target !== r.running) {
         const t = r.slots[target];
         if (t.state === 'pending') {
-          if (newImageFails()) {
+          // The boot loader checks the image again: flash that changed since verify never boots.
+          const corrupt = !(await this.intact(target));
+          if (corrupt || newImageFails()) {
             await this.io.store.clearImage(this.io.serial, target);
             next = { ...r, nextBoot: null, slots: { ...r.slots, [target]: EMPTY_SLOT } };
-            note = `firmware: ${t.version} in slot ${target} failed to boot; slot emptied, back on slot ${r.running}`;
+            note = `firmware: ${t.version} in slot ${target} ${corrupt ? 'failed its SHA-256 check at boot' : 'failed to boot'}; slot emptied, back on slot ${r.running}`;
           } else {
             next = { ...r, running: target, nextBoot: null, pendingCommit: true, slots: { ...r.slots, [target]: { ...t, state: 'active' } } };
             note = `firmware: booted ${t.version} from slot ${target} on trial (commit to keep it)`;
           }
+        } else if (t.state === 'committed' && !(await this.intact(target))) {
+          next = { ...r, nextBoot: null };
+          note = `firmware: ${t.version} in slot ${target} failed its SHA-256 check; staying on slot ${r.running}`;
         } else if (t.state === 'committed') {
           const slots = r.pendingCommit ? { ...r.slots, [r.running]: { ...r.slots[r.running], state: 'verified' as const } } : r.slots;
           next = { ...r, running: target, nextBoot: null, pendingCommit: false, slots };
@@ -291,6 +301,14 @@ export class FirmwareSlots {
       if (note) this.io.log(note);
       return { slot: this.rec.running, version: this.runningVersion, note };
     });
+  }
+
+  /** True when the slot's bytes still hash to its recorded SHA-256 (the factory image records none). */
+  private async intact(slot: FirmwareSlot): Promise<boolean> {
+    const s = this.rec.slots[slot];
+    if (s.sha256 === null) return true;
+    const image = await this.io.store.readImage(this.io.serial, slot, s.size);
+    return image.byteLength === s.size && createHash('sha256').update(image).digest('hex') === s.sha256;
   }
 
   private transferFor(transferId: number) {

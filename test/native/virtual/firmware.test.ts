@@ -89,6 +89,66 @@ describe('firmware slots', () => {
     expect(slots.status().slots[1]).toEqual({ slot: 'b', version: null, state: 'empty' });
   });
 
+  it('the boot loader re-checks the SHA-256: flash changed after verify never boots, not even as a rollback target', async () => {
+    const { slots, store } = make();
+    const image = img(3000);
+    const b = await slots.begin({ size: 3000, version: '2', sha256: sha(image) });
+    await slots.write({ transferId: b.transferId, offset: 0, data: image });
+    await slots.verify(b.transferId);
+    await slots.activate(b.transferId);
+    await store.writeImage('FW1', 'b', 1500, Uint8Array.of(0xee)); // a flipped byte after verify
+    let booted = false;
+    const outcome = await slots.boot(() => {
+      booted = true;
+      return false;
+    });
+    expect(outcome).toMatchObject({ slot: 'a', version: '1.0.0.1' });
+    expect(outcome.note).toContain('SHA-256');
+    expect(booted).toBe(false);
+    expect(slots.status().slots[1]).toEqual({ slot: 'b', version: null, state: 'empty' });
+
+    // A committed backup that rotted is not rolled back to either.
+    const c = await slots.begin({ size: 3000, version: '3', sha256: sha(image) });
+    await slots.write({ transferId: c.transferId, offset: 0, data: image });
+    await slots.verify(c.transferId);
+    await slots.activate(c.transferId);
+    await slots.boot();
+    await slots.commit();
+    expect(slots.status()).toMatchObject({ running: 'b', runningVersion: '3' });
+    const d = await slots.begin({ size: 3000, version: '4', sha256: sha(image) });
+    await slots.write({ transferId: d.transferId, offset: 0, data: image });
+    await slots.verify(d.transferId);
+    await slots.activate(d.transferId);
+    await slots.boot();
+    await slots.commit();
+    expect(slots.status()).toMatchObject({ running: 'a', runningVersion: '4' });
+    await slots.rollback(); // back to '3' in slot b …
+    await store.writeImage('FW1', 'b', 0, Uint8Array.of(0x00, 0x01)); // … whose flash has changed
+    const back = await slots.boot();
+    expect(back).toMatchObject({ slot: 'a', version: '4' });
+    expect(back.note).toContain('SHA-256');
+    const running = slots.record.slots.a;
+    expect(createHash('sha256').update(await store.readImage('FW1', 'a', running.size)).digest('hex')).toBe(running.sha256);
+  });
+
+  it('a verified slot that lost bytes in a power cut is receiving again', async () => {
+    const store = new MemoryPhoneStore();
+    const { slots } = make(store);
+    const image = img(4000);
+    const b = await slots.begin({ size: 4000, version: '2', sha256: sha(image) });
+    await slots.write({ transferId: b.transferId, offset: 0, data: image });
+    await slots.verify(b.transferId);
+    expect(slots.status().slots[1]!.state).toBe('verified');
+    const held = await store.readImage('FW1', 'b', 4000);
+    await store.clearImage('FW1', 'b');
+    await store.writeImage('FW1', 'b', 0, held.subarray(0, 1000));
+    const again = make(store, slots.record).slots;
+    await again.reconcile();
+    expect(again.status().slots[1]).toEqual({ slot: 'b', version: null, state: 'receiving' });
+    expect(again.status().transfer).toMatchObject({ have: 1000, verified: false });
+    expect(await code(again.activate(b.transferId))).toBe('DEVICE_FIRMWARE_NOT_VERIFIED');
+  });
+
   it('empties the slot when the image does not match its SHA-256', async () => {
     const { slots, store } = make();
     const image = img(2000);
