@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TetherError } from '../../common/errors';
 import { memoryLinkPair, openDeviceSession, openHostSession, type DeviceIdentity } from '../../native/protocol';
 
 export interface CodecCpuResult {
@@ -53,7 +54,7 @@ export async function measureCodecCpu(bytes: number, chunkBytes = 1 << 20): Prom
     }
     await writer.flush();
     const used = process.cpuUsage(before);
-    if (received !== bytes) throw new Error(`codec bench: phone received ${received} of ${bytes} bytes`);
+    if (received !== bytes) throw new TetherError('INTERNAL', `codec bench: phone received ${received} of ${bytes} bytes`);
     const cpuMs = (used.user + used.system) / 1000;
     const mib = bytes / (1 << 20);
     return { bytes, cpuMsPerMiB: cpuMs / mib, cpuMiBPerSecond: mib / (cpuMs / 1000) };

@@ -8,7 +8,7 @@ import { pushFirmware } from '../device/firmware-push';
 import { DeviceManager } from '../device/manager';
 import { measureCodecCpu } from './codec-cpu';
 import type { BenchFigure } from './report';
-import { patternChunk, repeatedSha256, timeBulkPush } from './throughput';
+import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 
 const MiB = 1 << 20;
 const MB = 1e6;
@@ -92,7 +92,7 @@ async function pushBench(speed: LinkSpeed, sizes: Sizes, o: BenchOptions): Promi
     const windowed = size / ((t1 - t0) / 1000);
     o.onNote?.(`${bench}: stop-and-wait baseline, ${sizes.stopAndWait[speed] / MiB} MiB …`);
     const phone = await rig.manager.waitForSerial(rig.phone.identity.serial, { timeoutMs: 10_000 });
-    const saw = await timeBulkPush(phone, sizes.stopAndWait[speed], 'stop-and-wait', `4.0.9998.${speed === 'high' ? 1 : 2}`);
+    const saw = await timeStopAndWait(phone, sizes.stopAndWait[speed], `4.0.9998.${speed === 'high' ? 1 : 2}`);
     o.onFigure({ bench, metric: 'link-capacity', value: capacity / MB, unit: 'MB/s', goal: null });
     o.onFigure({ bench, metric: 'throughput', value: windowed / MB, unit: 'MB/s', goal: null });
     o.onFigure({ bench, metric: 'fraction-of-capacity', value: windowed / capacity, unit: 'ratio', goal: '>= 0.95' });

@@ -30,17 +30,16 @@ export function repeatedSha256(chunk: Uint8Array, total: number): Uint8Array {
 }
 
 /**
- * Streams `bytes` of firmware data to an attached phone on the bulk channel and times it from the
- * first byte to the phone's acknowledgement of the last.
- *   windowed:      chunks stream under the credit window (what the firmware pusher does);
- *   stop-and-wait: one chunk (one max-size frame), wait until the phone acknowledges it, next chunk.
+ * The stop-and-wait baseline: streams `bytes` of firmware data to an attached phone on the bulk
+ * channel one frame at a time, waiting for the phone to acknowledge each frame before the next,
+ * and times it from the first byte to the acknowledgement of the last. (The windowed figure comes
+ * from the real firmware pusher.)
  */
-export async function timeBulkPush(phone: AttachedPhone, bytes: number, mode: 'windowed' | 'stop-and-wait', version: string): Promise<ThroughputResult> {
+export async function timeStopAndWait(phone: AttachedPhone, bytes: number, version: string): Promise<ThroughputResult> {
   const { session } = phone;
   const chunk = patternChunk();
-  // One frame's worth per write in stop-and-wait, so each write is exactly one DATA frame.
-  const frameData = session.negotiated.maxPayload - TAG_SIZE - BULK_HEADER_SIZE;
-  const step = mode === 'windowed' ? chunk.byteLength : Math.min(chunk.byteLength, frameData);
+  // One frame's worth per write, so each write is exactly one DATA frame.
+  const step = Math.min(chunk.byteLength, session.negotiated.maxPayload - TAG_SIZE - BULK_HEADER_SIZE);
   const begin = await session.call('firmwareBegin', { size: bytes, version, sha256: repeatedSha256(chunk, bytes) });
   const writer = session.bulkWriter(begin.transferId);
   const t0 = performance.now();
@@ -49,9 +48,8 @@ export async function timeBulkPush(phone: AttachedPhone, bytes: number, mode: 'w
     const n = Math.min(step, bytes - offset, chunk.byteLength - start);
     await writer.write(offset, chunk.subarray(start, start + n));
     offset += n;
-    if (mode === 'stop-and-wait') await writer.flush();
+    await writer.flush();
   }
-  await writer.flush();
   const seconds = (performance.now() - t0) / 1000;
   return { bytes, seconds, bytesPerSecond: bytes / seconds };
 }
