@@ -134,15 +134,37 @@ export async function parseXmlStream(source: AsyncIterable<Uint8Array>, options:
   return parseXml(all, options);
 }
 
-interface Frame {
-  readonly el: XmlElement;
-  readonly scope: ReadonlyMap<string, string>;
+/**
+ * Namespace bindings as a chain of each element's own declarations: an element that declares a
+ * prefix adds one small map instead of copying all bindings in scope, so a hostile document with
+ * thousands of declarations on the root and thousands of declaring children stays linear.
+ * Lookups walk at most maxDepth links.
+ */
+interface Scope {
+  readonly own: ReadonlyMap<string, string>;
+  readonly parent: Scope | null;
 }
 
-const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([
-  ['xml', XML_NS],
-  ['xmlns', XMLNS_NS],
-]);
+interface Frame {
+  readonly el: XmlElement;
+  readonly scope: Scope;
+}
+
+const ROOT_SCOPE: Scope = {
+  own: new Map([
+    ['xml', XML_NS],
+    ['xmlns', XMLNS_NS],
+  ]),
+  parent: null,
+};
+
+function lookupPrefix(scope: Scope, prefix: string): string | undefined {
+  for (let at: Scope | null = scope; at; at = at.parent) {
+    const ns = at.own.get(prefix);
+    if (ns !== undefined) return ns;
+  }
+  return undefined;
+}
 
 class Parser {
   private i = 0;
@@ -290,6 +312,8 @@ class Parser {
     this.i++;
     const qname = this.name();
     const raw: { name: string; value: string; at: number }[] = [];
+    // A Set, not a scan of `raw`: a hostile tag with 100 000s of attributes must stay linear.
+    const written = new Set<string>();
     let selfClosing = false;
     for (;;) {
       const spaced = this.skipSpace();
@@ -317,12 +341,14 @@ class Parser {
       if (end < 0) this.fail('unterminated', `Attribute '${name}' value is not terminated.`, at);
       const rawValue = this.s.slice(this.i, end);
       if (rawValue.includes('<')) this.fail('bad-attribute', `Attribute '${name}' value contains '<'.`, this.i + rawValue.indexOf('<'));
-      if (raw.some((a) => a.name === name)) this.fail('duplicate-attribute', `Attribute '${name}' appears twice.`, at);
+      if (written.has(name)) this.fail('duplicate-attribute', `Attribute '${name}' appears twice.`, at);
+      written.add(name);
       raw.push({ name, value: this.decode(rawValue, true, this.i), at });
       this.i = end + 1;
     }
 
-    let scope = parent?.scope ?? ROOT_SCOPE;
+    const inherited = parent?.scope ?? ROOT_SCOPE;
+    const declared = new Map<string, string>();
     for (const a of raw) {
       const isDefault = a.name === 'xmlns';
       if (!isDefault && !a.name.startsWith('xmlns:')) continue;
@@ -330,9 +356,9 @@ class Parser {
       if (!isDefault && (a.value === '' || prefix === 'xmlns' || (prefix === 'xml') !== (a.value === XML_NS))) {
         this.fail('bad-namespace', `Namespace declaration '${a.name}' is not allowed.`, a.at);
       }
-      if (scope === parent?.scope || scope === ROOT_SCOPE) scope = new Map(scope);
-      (scope as Map<string, string>).set(prefix, a.value);
+      declared.set(prefix, a.value);
     }
+    const scope: Scope = declared.size === 0 ? inherited : { own: declared, parent: inherited };
 
     const split = (q: string, at: number): [string, string] => {
       const colon = q.indexOf(':');
@@ -343,8 +369,9 @@ class Parser {
       return [prefix, local];
     };
     const [prefix, local] = split(qname, tagAt + 1);
-    const ns = scope.get(prefix) ?? '';
-    if (prefix !== '' && !scope.has(prefix)) this.fail('unbound-prefix', `Namespace prefix '${prefix}' is not declared.`, tagAt);
+    const bound = lookupPrefix(scope, prefix);
+    if (prefix !== '' && bound === undefined) this.fail('unbound-prefix', `Namespace prefix '${prefix}' is not declared.`, tagAt);
+    const ns = bound ?? '';
 
     const attributes: XmlAttribute[] = [];
     const seen = new Set<string>();
@@ -353,7 +380,7 @@ class Parser {
       let attrNs = '';
       if (a.name === 'xmlns') attrNs = XMLNS_NS;
       else if (p !== '') {
-        const bound = scope.get(p);
+        const bound = lookupPrefix(scope, p);
         if (bound === undefined) this.fail('unbound-prefix', `Namespace prefix '${p}' is not declared.`, a.at);
         attrNs = bound;
       }

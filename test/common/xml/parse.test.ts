@@ -200,6 +200,33 @@ describe('parseXml: hostile input', () => {
     expect(codeOf(() => parseXml(doc))).toBe('XML_MALFORMED');
   });
 
+  it('reads a start tag with hundreds of thousands of attributes in linear time (the duplicate check was quadratic)', () => {
+    // ~3.7 MB, under the 4 MiB default: quadratic duplicate checking took minutes here.
+    const names = Array.from({ length: 350_000 }, (_, i) => `a${i}=""`);
+    expect(parseXml(`<r ${names.join(' ')}/>`).attributes).toHaveLength(350_000);
+    const e = (() => {
+      try {
+        parseXml(`<r ${names.join(' ')} a7=""/>`);
+      } catch (err) {
+        return err as TetherError;
+      }
+      throw new Error('expected a throw');
+    })();
+    expect(e.code).toBe('XML_MALFORMED');
+    expect(e.detail.reason).toBe('duplicate-attribute');
+  });
+
+  it('stays linear with thousands of namespace declarations in scope and thousands of declaring children', () => {
+    // ~4 MB under the limit: copying every binding into each declaring child took minutes here.
+    const n = 80_000;
+    const decls = Array.from({ length: n }, (_, i) => `xmlns:p${i}="u${i}"`).join(' ');
+    const root = parseXml(`<r ${decls}>${'<p7:a xmlns:z="urn:z" z:b=""/>'.repeat(n)}</r>`);
+    expect(root.children).toHaveLength(n);
+    expect(root.children[n - 1]!.ns).toBe('u7');
+    expect(root.children[n - 1]!.attributes.find((a) => a.local === 'b')?.ns).toBe('urn:z');
+    expect(codeOf(() => parseXml(`<r ${decls}><a xmlns:z="urn:z"/><z:b/></r>`))).toBe('XML_MALFORMED');
+  });
+
   it('rejects invalid UTF-8 bytes', () => {
     expect(codeOf(() => parseXml(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e])))).toBe('XML_MALFORMED');
   });
