@@ -1,3 +1,6 @@
+import { TetherError } from '../../common/errors';
+import { encodeBody } from '../protocol/codec';
+import { identityCodec } from '../protocol/message-schemas';
 import builtIn from './catalogue.json';
 
 /** The USB interface triple that marks a Tether-capable phone (our own protocol; docs/tether-protocol.md). */
@@ -28,9 +31,35 @@ export interface Catalogue {
   readonly models: readonly PhoneModel[];
 }
 
+function invalid(message: string): TetherError {
+  return new TetherError('BAD_INPUT', message);
+}
+
+/**
+ * A model's id and factory values become a virtual phone's identity on the wire, so they must pass
+ * the identity schema (docs/tether-protocol.md §9); checked by encoding a sample identity.
+ */
+function checkIdentityFields(m: PhoneModel, i: number): void {
+  try {
+    encodeBody(identityCodec, {
+      modelId: m.id,
+      serial: 'CATALOGUE-CHECK',
+      hardwareRevision: m.hardwareRevision,
+      firmwareVersion: m.firmwareVersion,
+      mac: '02:00:00:00:00:00',
+      locale: m.locale,
+    });
+  } catch (err) {
+    const field = err instanceof TetherError && typeof err.detail.field === 'string' ? err.detail.field : 'identity';
+    const name = field === 'modelId' ? 'id' : field;
+    const reason = err instanceof TetherError && typeof err.detail.reason === 'string' ? err.detail.reason : 'invalid';
+    throw invalid(`catalogue: models[${i}].${name} is not usable in a phone identity (${reason})`);
+  }
+}
+
 function byte(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xff) {
-    throw new TypeError(`catalogue: ${what} must be an integer 0–255`);
+    throw invalid(`catalogue: ${what} must be an integer 0–255`);
   }
   return value;
 }
@@ -38,19 +67,19 @@ function byte(value: unknown, what: string): number {
 function optionalId(value: unknown, what: string): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff) {
-    throw new TypeError(`catalogue: ${what} must be null or an integer 0–65535`);
+    throw invalid(`catalogue: ${what} must be null or an integer 0–65535`);
   }
   return value;
 }
 
 function text(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`catalogue: ${what} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0) throw invalid(`catalogue: ${what} must be a non-empty string`);
   return value;
 }
 
 /** Validates a catalogue document (the built-in one, or an admin's extension). */
 export function parseCatalogue(doc: unknown): Catalogue {
-  if (typeof doc !== 'object' || doc === null) throw new TypeError('catalogue: not an object');
+  if (typeof doc !== 'object' || doc === null) throw invalid('catalogue: not an object');
   const d = doc as Record<string, unknown>;
   const ti = (d.tetherInterface ?? {}) as Record<string, unknown>;
   const tetherInterface = {
@@ -58,12 +87,12 @@ export function parseCatalogue(doc: unknown): Catalogue {
     subclass: byte(ti.subclass, 'tetherInterface.subclass'),
     protocol: byte(ti.protocol, 'tetherInterface.protocol'),
   };
-  if (!Array.isArray(d.models)) throw new TypeError('catalogue: models must be an array');
+  if (!Array.isArray(d.models)) throw invalid('catalogue: models must be an array');
   const models = d.models.map((m: unknown, i): PhoneModel => {
     const r = (m ?? {}) as Record<string, unknown>;
     const family = r.family === 'tanjay' ? 'tanjay' : r.family === 'aries' ? 'aries' : undefined;
-    if (!family) throw new TypeError(`catalogue: models[${i}].family must be 'aries' or 'tanjay'`);
-    return {
+    if (!family) throw invalid(`catalogue: models[${i}].family must be 'aries' or 'tanjay'`);
+    const model: PhoneModel = {
       id: text(r.id, `models[${i}].id`),
       name: text(r.name, `models[${i}].name`),
       vendor: text(r.vendor, `models[${i}].vendor`),
@@ -75,10 +104,12 @@ export function parseCatalogue(doc: unknown): Catalogue {
       firmwareVersion: text(r.firmwareVersion, `models[${i}].firmwareVersion`),
       locale: text(r.locale, `models[${i}].locale`),
     };
+    checkIdentityFields(model, i);
+    return model;
   });
   const ids = new Set<string>();
   for (const m of models) {
-    if (ids.has(m.id.toUpperCase())) throw new TypeError(`catalogue: model id ${m.id} appears twice`);
+    if (ids.has(m.id.toUpperCase())) throw invalid(`catalogue: model id ${m.id} appears twice`);
     ids.add(m.id.toUpperCase());
   }
   return { tetherInterface, models };

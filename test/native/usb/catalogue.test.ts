@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
-import { BUILT_IN_CATALOGUE, findModel } from '../../../native/usb/catalogue';
+import { BUILT_IN_CATALOGUE, findModel, parseCatalogue } from '../../../native/usb/catalogue';
 import { loadCatalogue } from '../../../native/usb/catalogue-file';
 import { guessModel } from '../../../native/usb/models';
 
@@ -60,6 +60,25 @@ describe('model catalogue', () => {
       expect(TetherError.is(err, 'BAD_INPUT'), p).toBe(true);
       expect((err as Error).message).toContain(p);
     }
+  });
+
+  it('rejects a model whose id or factory values could not go on the wire as a phone identity', async () => {
+    for (const [field, value] of [
+      ['id', 'My Phone'],
+      ['id', 'X'.repeat(33)],
+      ['hardwareRevision', 'rev\u00e9'],
+      ['firmwareVersion', '4.0\n7577'],
+      ['locale', 'en_US'],
+    ] as const) {
+      const p = join(dir, `identity-${field}.json`);
+      writeFileSync(p, JSON.stringify({ models: [{ ...extra, [field]: value }] }));
+      const err = await loadCatalogue(p).catch((e: unknown) => e);
+      expect(TetherError.is(err, 'BAD_INPUT'), `${field}=${value}`).toBe(true);
+      expect((err as Error).message).toContain(`models[0].${field}`);
+    }
+    expect(() => parseCatalogue({ tetherInterface: { class: 300, subclass: 0, protocol: 0 }, models: [] })).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT' }),
+    );
   });
 
   it('without a file is the built-in catalogue', async () => {
