@@ -44,7 +44,13 @@ export interface DownloadOptions {
 }
 
 export async function downloadChainDocument(options: DownloadOptions): Promise<ChainDocument> {
-  const url = chainDownloadUrl(options.pool);
+  let url: URL;
+  try {
+    url = chainDownloadUrl(options.pool);
+  } catch (cause) {
+    const given = typeof options.pool === 'string' ? options.pool : `${options.pool.host}:${options.pool.port ?? 80}`;
+    throw new TetherError('BAD_INPUT', `'${given.slice(0, 100)}' is not a pool name or Web Services address.`, { stage: 'ca-chain', cause });
+  }
   const where = { url: `${url.origin}${url.pathname}` };
   let res;
   try {

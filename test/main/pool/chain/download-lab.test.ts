@@ -108,6 +108,14 @@ describe('chain download from the lab over HTTP (names through the lab DNS)', ()
     expect(notFound.detail.transport).toBe('HTTP_DNS_FAILED');
   });
 
+  it('refuses a pool name that cannot be a URL with a typed stage-6 error', async () => {
+    for (const pool of ['bad host.contoso.test', 'http://[::1', { host: 'a b' }]) {
+      const e = await failure(downloadChainDocument({ pool, http }));
+      expect(e.code).toBe('BAD_INPUT');
+      expect(e.stage).toBe('ca-chain');
+    }
+  });
+
   it('downloads a chain that openssl verifies the pool certificate with', async () => {
     const res = await http.request({ url: `${lab.context.httpBase}/CertProv/CertProvisioningService.svc?op=GetCertChain`, stage: 'ca-chain' });
     writeFileSync(join(tmp.dir, 'chain.p7b'), res.body);
