@@ -72,12 +72,19 @@ export async function startDhcpResponder(options: DhcpResponderOptions): Promise
       return;
     }
     stats.answered++;
-    socket.send(verdict.reply, rinfo.port, rinfo.address, (err) => {
-      if (err) {
-        stats.sendErrors++;
-        log(`dhcp: reply to ${rinfo.address}:${rinfo.port} failed: ${err.message}`);
-      }
-    });
+    const failed = (err: Error) => {
+      stats.sendErrors++;
+      log(`dhcp: reply to ${rinfo.address}:${rinfo.port} failed: ${err.message}`);
+    };
+    try {
+      socket.send(verdict.reply, rinfo.port, rinfo.address, (err) => {
+        if (err) failed(err);
+      });
+    } catch (err) {
+      // send() throws synchronously on an unusable source (a forged port 0): count it, keep serving.
+      failed(err as Error);
+      return;
+    }
     log(`dhcp: DHCPACK to ${verdict.request.chaddr} (${verdict.vendorClass}) at ${rinfo.address}:${rinfo.port}`);
   });
   let closed: Promise<void> | undefined;

@@ -155,7 +155,13 @@ export async function startDnsServer(zone: LabZone, host: string, port: number, 
 function serve(zone: LabZone, host: string, udp: UdpSocket, tcp: Server, log: (m: string) => void): LabDnsServer {
   udp.on('message', (msg, rinfo) => {
     const out = safeAnswer(zone, msg, 'udp', log);
-    if (out) udp.send(out, rinfo.port, rinfo.address);
+    if (!out) return;
+    try {
+      udp.send(out, rinfo.port, rinfo.address);
+    } catch (err) {
+      // send() throws synchronously on an unusable source (a forged port 0): drop it, keep serving.
+      log(`dns/udp: cannot reply to ${rinfo.address}:${rinfo.port}: ${(err as Error).message}`);
+    }
   });
   udp.on('error', (err) => log(`dns/udp: ${err.message}`));
   const sockets = new Set<Socket>();
