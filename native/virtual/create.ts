@@ -1,6 +1,7 @@
 import { TetherError } from '../../common/errors';
 import { openDeviceSession } from '../protocol/device-session';
-import type { DeviceSession, SessionOptions, SessionTimers } from '../protocol/api';
+import type { DeviceSession, SessionOptions } from '../protocol/api';
+import { realTimers } from '../protocol/timers';
 import { BUILT_IN_CATALOGUE, findModel, type Catalogue, type PhoneModel } from '../usb/catalogue';
 import { RealClock, type Clock } from './clock';
 import { VIRTUAL_VENDOR_ID, bcdFromVersion, virtualProductId, type DeviceDescription } from './descriptors';
@@ -47,21 +48,6 @@ export interface CreateVirtualPhoneOptions {
 }
 
 type DeviceListener = (device: VirtualUsbDevice) => void;
-
-/**
- * The phone's session timers by default: real, but unref'd, so a virtual phone waiting for a host
- * (handshake timeout, heartbeat) never keeps the process alive on its own.
- */
-const PHONE_TIMERS: SessionTimers = {
-  setTimeout(callback, ms) {
-    const t = setTimeout(callback, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
-};
 
 /**
  * One virtual phone across its whole life: power cycles (reboot, firmware activation), cable
@@ -249,7 +235,8 @@ export class VirtualPhoneHost {
         let session: DeviceSession;
         try {
           session = await openDeviceSession(link, {
-            timers: PHONE_TIMERS,
+            // Unref'd: a phone waiting for a host never keeps the process alive on its own.
+            timers: realTimers,
             ...this.options.session,
             identity: phone.identity,
             handlers: this.handlers.handlers,
