@@ -80,7 +80,9 @@ export class DeviceUpdateStore {
       throw new Error('unknown layout');
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return { version: 1, images: [], rules: [], testDevices: [] };
-      throw new TetherError('BAD_INPUT', `The Device Update store ${join(dir, 'store.json')} cannot be read: ${(err as Error).message}`, { cause: err });
+      // Like every lab state file (docs/lab.md, "State folder"): name it, never replace it.
+      const path = join(dir, 'store.json');
+      throw new TetherError('LAB_STATE_CORRUPT', `The Device Update store ${path} cannot be read: ${(err as Error).message}`, { detail: { path }, cause: err });
     }
   }
 

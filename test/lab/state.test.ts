@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab } from '../../lab';
@@ -73,5 +73,21 @@ describe('stale temporary files of writeFileAtomic', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('unreadable state files', () => {
+  it('a corrupt Device Update store.json stops the lab with LAB_STATE_CORRUPT naming the file, and is left in place', async () => {
+    const stateDir = join(tmp.dir, 'corrupt-store');
+    mkdirSync(join(stateDir, 'device-update'), { recursive: true });
+    const file = join(stateDir, 'device-update', 'store.json');
+    writeFileSync(file, '{"version":1,"images":');
+    const err = await startLab({ stateDir, publishEndpoints: false }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'LAB_SERVICE_FAILED', detail: { service: 'device-update' } });
+    expect((err as { cause?: unknown }).cause).toMatchObject({ code: 'LAB_STATE_CORRUPT', detail: { path: file } });
+    expect(readFileSync(file, 'utf8')).toBe('{"version":1,"images":');
   });
 });
