@@ -40,6 +40,12 @@ export const authErrors = {
     summary: 'The Web Ticket service sent an answer Tether cannot use.',
     fix: 'Check that the Web Services URL (DHCP option 43 or the configured URL) points at the Lync pool; save a diagnostics bundle if it persists.',
   },
+  WEBTICKET_NOT_HTTPS: {
+    stage: 'auth',
+    summary: 'The Web Ticket address is not https, so Tether will not send the PIN or password there.',
+    fix: 'Check the Web Services address (DHCP option 43 or the configured URL) and the pool\'s internal Web Services URLs: both must be https://.',
+    cmdlet: 'Get-CsService -WebServer',
+  },
   // NTLM over HTTP (common/pool/ntlm, main/pool/auth/ntlm-http.ts), MS-NLMP and RFC 4559.
   NTLM_NOT_OFFERED: {
     stage: 'auth',

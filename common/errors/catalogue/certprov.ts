@@ -29,6 +29,12 @@ export const certprovErrors = {
     fix: 'Try again in a minute; if it persists, check the Lync Server and IIS event logs on the pool for the time of the error.',
     cmdlet: PUBLISH_CMDLET,
   },
+  CERTPROV_NOT_HTTPS: {
+    stage: 'certificate',
+    summary: 'The Certificate Provisioning address is not https, so Tether will not send the web ticket there.',
+    fix: 'Check the Web Services address (DHCP option 43 or the configured URL) and the pool\'s internal Web Services URLs: both must be https://.',
+    cmdlet: 'Get-CsService -WebServer',
+  },
   CERTPROV_BAD_RESPONSE: {
     stage: 'certificate',
     summary: 'The Certificate Provisioning service sent an answer Tether cannot use (malformed, or a certificate that does not match the phone\'s key).',

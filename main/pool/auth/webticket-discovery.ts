@@ -3,6 +3,7 @@ import { PIN_PORT_NAME } from '../../../common/pool/webticket-pin';
 import { PORT_WIN_NEGOTIATE, PORT_WIN_NTLM, parseCertProvMex, portLocations } from '../../../common/pool/webticket-wire';
 import { parseXml } from '../../../common/xml';
 import type { PoolHttpClient } from '../net/http';
+import { requireHttps } from './require-https';
 
 /**
  * Finds where to authenticate for CertProv, the way SIPE does [S29 sipe-webticket.c]:
@@ -33,6 +34,9 @@ async function getMex(http: PoolHttpClient, url: string): Promise<ReturnType<typ
 export async function discoverCertProvAuth(http: PoolHttpClient, certProvBase: string): Promise<CertProvAuthEndpoints> {
   const base = certProvBase.replace(/\/+$/, '');
   const mex = parseCertProvMex(await getMex(http, `${base}/mex`));
+  // The mex decides where the PIN, password and ticket go: only ever to https addresses.
+  requireHttps(mex.webTicketUrl, 'WEBTICKET_NOT_HTTPS', 'Web Ticket');
+  requireHttps(mex.certProvUrl, 'CERTPROV_NOT_HTTPS', 'Certificate Provisioning');
   const ports = portLocations(await getMex(http, `${mex.webTicketUrl.replace(/\/+$/, '')}/mex`));
   const pin = ports.get(PIN_PORT_NAME.toLowerCase());
   const ntlm = ports.get(PORT_WIN_NTLM.toLowerCase());

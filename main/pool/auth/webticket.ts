@@ -11,6 +11,7 @@ import {
 } from '../../../common/pool/webticket-wire';
 import type { PoolHttpClient, PoolResponse } from '../net/http';
 import { ntlmHttpRequest } from './ntlm-http';
+import { requireHttps } from './require-https';
 import { answerDetail, readSoapAnswer, type SoapAnswer } from './soap-answer';
 
 /**
@@ -73,6 +74,7 @@ export async function requestWebTicket(opts: WebTicketOptions): Promise<IssuedWe
   const random = opts.random ?? randomBytes;
   const now = opts.now ?? Date.now;
   const auth = opts.auth;
+  requireHttps(opts.url, 'WEBTICKET_NOT_HTTPS', 'Web Ticket');
   if (auth.kind === 'ntlm' && opts.sipUri === undefined) {
     throw new TetherError('BAD_INPUT', 'Windows sign-in needs the user\'s SIP address.', { stage: 'auth', detail: { field: 'sipUri' } });
   }

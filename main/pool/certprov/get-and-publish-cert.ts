@@ -10,6 +10,7 @@ import {
 import type { IssuedWebTicket } from '../auth/webticket';
 import { answerDetail, readSoapAnswer, type SoapAnswer } from '../auth/soap-answer';
 import type { PoolHttpClient } from '../net/http';
+import { requireHttps } from '../auth/require-https';
 
 /**
  * Stage 8: relay the phone's PKCS#10 request to CertProv GetAndPublishCert with the web ticket,
@@ -39,6 +40,7 @@ export interface IssuedCertificate {
 }
 
 export async function getAndPublishCert(opts: GetAndPublishCertOptions): Promise<IssuedCertificate> {
+  requireHttps(opts.url, 'CERTPROV_NOT_HTTPS', 'Certificate Provisioning');
   const csrKey = checkCsr(opts.csrPem);
   const now = (opts.now ?? Date.now)();
   if (opts.ticket.isExpired(now)) {

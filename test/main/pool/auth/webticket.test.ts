@@ -1,8 +1,11 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverCertProvAuth, type CertProvAuthEndpoints } from '../../../../main/pool/auth/webticket-discovery';
 import { requestWebTicket } from '../../../../main/pool/auth/webticket';
 import { buildOcsDiagnosticsFault } from '../../../../common/pool/soap-envelope';
+import { buildCertProvMex } from '../../../../common/pool/webticket-wire';
+import type { PoolHttpClient } from '../../../../main/pool/net/http';
 import { startWebServicesLab, type WebServicesLab } from '../../../lab/webservices/fixture';
 
 let env: WebServicesLab;
@@ -135,6 +138,59 @@ describe('NTLM web ticket against the lab over HTTPS (NTLMv2 verified for real)'
     await expect(
       requestWebTicket({ http: env.http, url: eps.ports.ntlm!, appliesTo: eps.certProvUrl, auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'alice', password: 'x' } }),
     ).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'auth' });
+  });
+});
+
+describe('credentials go only to https', () => {
+  it('sends no PIN and no NTLM handshake to an http Web Ticket address', async () => {
+    let requests = 0;
+    const plain = createServer((_req, res) => {
+      requests++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/WebTicket/WebTicketService.svc/WebTicketServicePin`;
+      const pin = await requestWebTicket({ http: env.http, url, appliesTo: eps.certProvUrl, auth: { kind: 'pin', phoneOrExt: '101', pin: '13579' } }).catch((e: unknown) => e);
+      expect(pin).toMatchObject({ code: 'WEBTICKET_NOT_HTTPS', stage: 'auth' });
+      expect(JSON.stringify(pin)).not.toContain('13579');
+      const win = await requestWebTicket({
+        http: env.http,
+        url,
+        appliesTo: eps.certProvUrl,
+        sipUri: 'sip:alice@contoso.test',
+        auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'alice', password: 'Lab-Alice-2026!' },
+      }).catch((e: unknown) => e);
+      expect(win).toMatchObject({ code: 'WEBTICKET_NOT_HTTPS', stage: 'auth' });
+      expect(requests).toBe(0);
+    } finally {
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
+
+  it('refuses a CertProv mex that points the PIN or the ticket at an http address', async () => {
+    // Only the CertProv mex is asked for: the refusal comes before anything else is sent.
+    const answering = (webTicketUrl: string, proofPortUrl: string) => {
+      const asked: string[] = [];
+      const http = {
+        request: (req: { url: string | URL }) => {
+          asked.push(String(req.url));
+          return Promise.resolve({ status: 200, headers: {}, body: Buffer.from(buildCertProvMex({ webTicketUrl, proofPortUrl })) });
+        },
+      } as unknown as PoolHttpClient;
+      return { http, asked };
+    };
+    const plainTicket = answering('http://pool01.contoso.test/WebTicket/WebTicketService.svc', 'https://pool01.contoso.test/CertProv/x');
+    expect(await discoverCertProvAuth(plainTicket.http, 'https://pool01.contoso.test/CertProv/CertProvisioningService.svc').catch((e: unknown) => e)).toMatchObject({
+      code: 'WEBTICKET_NOT_HTTPS',
+      stage: 'auth',
+    });
+    expect(plainTicket.asked).toHaveLength(1);
+    const plainCertProv = answering('https://pool01.contoso.test/WebTicket/WebTicketService.svc', 'http://pool01.contoso.test/CertProv/x');
+    expect(await discoverCertProvAuth(plainCertProv.http, 'https://pool01.contoso.test/CertProv/CertProvisioningService.svc').catch((e: unknown) => e)).toMatchObject({
+      code: 'CERTPROV_NOT_HTTPS',
+      stage: 'certificate',
+    });
   });
 });
 

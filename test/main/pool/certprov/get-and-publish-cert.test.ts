@@ -214,4 +214,12 @@ describe('CertProv failures map to typed errors', () => {
   it('XXE in the response is refused by the safe parser', async () => {
     expect(await at('/c/xxe')).toMatchObject({ code: 'XML_DTD_FORBIDDEN', stage: 'certificate' });
   });
+  it('never sends the ticket to an http address', async () => {
+    const ticket = await pinTicket();
+    const plain = env.httpsBase.replace(/^https:/, 'http:');
+    const err = await publish(ticket, { url: `${plain}/CertProv/CertProvisioningService.svc/CertProvisioningServiceWebTicketProof_SHA1` }).catch((e: unknown) => e);
+    ticket.dispose();
+    expect(err).toMatchObject({ code: 'CERTPROV_NOT_HTTPS', stage: 'certificate' });
+    expect(JSON.stringify(err)).not.toContain(ticket.ticket.assertionId);
+  });
 });
