@@ -57,7 +57,7 @@ export interface RegisterRequestOptions {
 
 export function buildRegister(opts: RegisterRequestOptions): SipRequest {
   const aor = parseSipUri(opts.sipUri);
-  if (aor.user === '') throw new TetherError('BAD_INPUT', `'${opts.sipUri}' is not a SIP address (sip:user@domain).`);
+  if (aor.user === '') throw new TetherError('BAD_INPUT', `'${opts.sipUri.slice(0, 100)}' is not a SIP address (sip:user@domain).`, { stage: 'logon' });
   const user = `sip:${aor.user}@${aor.host}`;
   const host = opts.local.host.includes(':') ? `[${opts.local.host}]` : opts.local.host;
   const cseq = opts.cseq ?? 1;

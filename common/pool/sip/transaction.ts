@@ -64,16 +64,12 @@ export class RegisterTransaction {
   }
 
   private conclude(outcome: RegisterOutcome): TransactionStep {
-    const sipUri = this.sipUri();
+    const sipUri = this.sipUriAsGiven;
     const error = outcomeError(outcome, { registrar: this.registrar, sipUri });
     if (error || outcome.kind !== 'registered') return { done: true, error: error ?? new TetherError('INTERNAL', 'Unexpected REGISTER outcome.') };
     return {
       done: true,
       registration: { sipUri, registrar: this.registrar, expires: outcome.expires, gruu: outcome.gruu, provisioning: outcome.provisioning },
     };
-  }
-
-  private sipUri(): string {
-    return this.sipUriAsGiven;
   }
 }

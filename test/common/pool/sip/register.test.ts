@@ -43,6 +43,16 @@ describe('REGISTER exchange', () => {
     if (req.kind === 'request') expect(registerAddresses(req)).toEqual({ from: 'sip:alice@contoso.test', to: 'sip:alice@contoso.test' });
   });
 
+  it('refuses a SIP address without a user as a stage-9 BAD_INPUT', () => {
+    let err: unknown;
+    try {
+      buildRegister({ sipUri: 'sip:contoso.test', local: { host: '127.0.0.1', port: 40000 }, ids: newRegisterIds() });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'BAD_INPUT', stage: 'logon' });
+  });
+
   it('reads a 200 OK with provisioning values', () => {
     const req = register();
     const res = buildResponse(req, 200, 'OK', [{ name: 'Contact', value: '<sip:127.0.0.1:40000;transport=tls>;expires=3600;pub-gruu="sip:alice@contoso.test;gr=urn:uuid:1"' }], {
