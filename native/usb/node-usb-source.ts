@@ -102,11 +102,14 @@ export class NodeUsbSource implements DeviceSource {
    * permission problem would look like "no phone". The descriptors are readable without opening.
    */
   async inaccessible(): Promise<InaccessibleDevice[]> {
-    const visibleIds = new Set((await this.list()).map((d) => `${d.vendorId}:${d.productId}`));
+    // Counted per vendor:product, so one of two identical phones that WebUSB dropped is still found.
+    const key = (vendorId: number, productId: number): string => `${vendorId}:${productId}`;
+    const visible = new Map<string, number>();
+    for (const d of await this.list()) visible.set(key(d.vendorId, d.productId), (visible.get(key(d.vendorId, d.productId)) ?? 0) + 1);
     const t = this.catalogue.tetherInterface;
-    const out: InaccessibleDevice[] = [];
+    const phones: RawDevice[] = [];
+    const onBus = new Map<string, number>();
     for (const raw of this.mod.getDeviceList()) {
-      const { idVendor, idProduct } = raw.deviceDescriptor;
       let configs: RawDevice['allConfigDescriptors'];
       try {
         configs = raw.allConfigDescriptors;
@@ -114,7 +117,17 @@ export class NodeUsbSource implements DeviceSource {
         continue;
       }
       const isPhone = configs.some((c) => c.interfaces.some((alts) => alts.some((a) => a.bInterfaceClass === t.class && a.bInterfaceSubClass === t.subclass && a.bInterfaceProtocol === t.protocol)));
-      if (!isPhone || visibleIds.has(`${idVendor}:${idProduct}`)) continue;
+      if (!isPhone) continue;
+      phones.push(raw);
+      const id = key(raw.deviceDescriptor.idVendor, raw.deviceDescriptor.idProduct);
+      onBus.set(id, (onBus.get(id) ?? 0) + 1);
+    }
+    const out: InaccessibleDevice[] = [];
+    for (const raw of phones) {
+      const { idVendor, idProduct } = raw.deviceDescriptor;
+      const id = key(idVendor, idProduct);
+      // WebUSB lists every phone of this id: none was dropped. Otherwise try each; those that open are fine.
+      if (onBus.get(id)! <= (visible.get(id) ?? 0)) continue;
       try {
         raw.open(false);
         raw.close();

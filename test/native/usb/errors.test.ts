@@ -184,4 +184,30 @@ describe('node-usb source', () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ vendorId: 0x095d, error: { code: 'USB_NO_PERMISSION' } });
   });
+
+  it('finds the one of two identical phones that WebUSB dropped', async () => {
+    const raw = (openError?: string) => ({
+      deviceDescriptor: { idVendor: 0x095d, idProduct: 1 },
+      allConfigDescriptors: [{ interfaces: [[{ bInterfaceClass: 255, bInterfaceSubClass: 84, bInterfaceProtocol: 1 }]] }],
+      open() {
+        if (openError) throw Object.assign(new Error(openError), { errno: -3 });
+      },
+      close() {},
+    });
+    const visible = { ...phoneDevice().asUsbDevice(), vendorId: 0x095d, productId: 1 } as USBDevice;
+    const mod = {
+      WebUSB: class {
+        async getDevices() {
+          return [visible];
+        }
+        addEventListener() {}
+        removeEventListener() {}
+      },
+      getDeviceList: () => [raw(), raw('LIBUSB_ERROR_ACCESS')],
+    };
+    const source = await openNodeUsbSource({ busPresent: () => true, platform: 'linux', load: async () => mod });
+    const found = await source.inaccessible();
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ vendorId: 0x095d, productId: 1, error: { code: 'USB_NO_PERMISSION' } });
+  });
 });
