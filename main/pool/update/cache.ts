@@ -36,7 +36,7 @@ export class ImageCache {
   constructor(readonly dir: string) {}
 
   pathFor(identity: Pick<DeviceIdentity, 'deviceType' | 'vendor' | 'model' | 'revision' | 'locale'>, module: Pick<OfferedModule, 'version' | 'fileName'>): string {
-    if (!isFileName(module.fileName)) throw new TetherError('BAD_INPUT', `'${module.fileName}' is not a plain file name.`);
+    if (!isFileName(module.fileName)) throw new TetherError('BAD_INPUT', `'${module.fileName.slice(0, 100)}' is not a plain file name.`, { stage: 'check-update' });
     // storePath validates every segment, so nothing from the network can climb out of `dir`.
     return join(this.dir, ...storePath(identity, module.version).split('/'), module.fileName);
   }

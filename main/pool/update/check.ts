@@ -25,7 +25,12 @@ export function deviceUpdateUrl(base: string): URL {
  * ucdevice.upx with the phone's identity [S21]). Resolves with the answer; no modules = no update.
  */
 export async function checkForUpdate(serviceUrl: string | URL, identity: DeviceIdentity, options: UpdateHttpOptions): Promise<DeviceUpdateAnswer> {
-  const url = typeof serviceUrl === 'string' ? deviceUpdateUrl(serviceUrl) : serviceUrl;
+  let url: URL;
+  try {
+    url = typeof serviceUrl === 'string' ? deviceUpdateUrl(serviceUrl) : serviceUrl;
+  } catch (cause) {
+    throw new TetherError('BAD_INPUT', `'${String(serviceUrl).slice(0, 100)}' is not a Device Update address (https://ucupdates-r2.<domain>).`, { stage: 'find-update', cause });
+  }
   const body = encodeDeviceUpdateRequest(identity);
   let res;
   try {

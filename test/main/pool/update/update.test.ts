@@ -189,6 +189,7 @@ describe('streaming checks against a misbehaving file server', () => {
   it('maps other statuses and refused connections to typed errors', async () => {
     await expect(downloadVerified(new URL(`${base}/teapot`), { size: 1, sha256: sha }, join(work.dir, 's', 't'), plain)).rejects.toMatchObject({ code: 'UPDATE_SERVICE_ERROR' });
     await expect(checkForUpdate('http://127.0.0.1:1/RequestHandler/ucdevice.upx', phone(60), plain)).rejects.toMatchObject({ code: 'UPDATE_SERVICE_UNREACHABLE', stage: 'find-update' });
+    await expect(checkForUpdate('ucupdates-r2 contoso test', phone(61), plain)).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'find-update' });
   });
   it('downloads a good file and leaves no temporary behind', async () => {
     await downloadVerified(new URL(`${base}/ok`), { size: body.length, sha256: sha }, join(work.dir, 's', 'ok'), plain);
