@@ -348,7 +348,7 @@ export function struct<F extends Fields>(fields: F): StructCodec<F> {
     encode(w, v, path) {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(path, 'not a record');
       const rec = v as Record<string, unknown>;
-      for (const k of Object.keys(rec)) if (!(k in fields)) throw bad(path, `unknown field ${k}`);
+      for (const k of Object.keys(rec)) if (!Object.hasOwn(fields, k)) throw bad(path, `unknown field ${k}`);
       for (const k of keys) fields[k]!.encode(w, rec[k], path ? `${path}.${k}` : k);
     },
     decode(r, path) {

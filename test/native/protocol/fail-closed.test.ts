@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manualTimers, memoryLinkPair, openDeviceSession, openHostSession } from '../../../native/protocol';
+import { encodeBody, struct, u8 } from '../../../native/protocol/codec';
 import { FrameType, decodeFrame, encodeFrame } from '../../../native/protocol/frame';
 import { sealFrame, type DirectionKeys } from '../../../native/protocol/handshake';
 import { OPERATION_SCHEMAS } from '../../../native/protocol/message-schemas';
@@ -126,4 +127,14 @@ describe('the phone leaves no decrypted credential bytes behind', () => {
       await host.close();
     });
   }
+});
+
+describe('the struct encoder', () => {
+  it('refuses a field the schema does not have, even one named like an Object.prototype member', () => {
+    const codec = struct({ a: u8() });
+    for (const extra of ['constructor', 'toString', 'b']) {
+      expect(() => encodeBody(codec, { a: 1, [extra]: 2 } as never)).toThrow(expect.objectContaining({ code: 'PROTOCOL_BAD_MESSAGE' }));
+    }
+    expect(encodeBody(codec, { a: 1 })).toEqual(Uint8Array.of(1));
+  });
 });
