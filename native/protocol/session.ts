@@ -810,8 +810,13 @@ export class SessionCore {
     w.u8(kind);
     w.u8(code);
     w.u32(tag);
-    codec.encode(w, value, '');
-    if (w.length > MAX_MESSAGE_BYTES) throw new TetherError('PROTOCOL_MESSAGE_TOO_LARGE', undefined, { detail: { length: w.length } });
+    try {
+      codec.encode(w, value, '');
+      if (w.length > MAX_MESSAGE_BYTES) throw new TetherError('PROTOCOL_MESSAGE_TOO_LARGE', undefined, { detail: { length: w.length } });
+    } catch (err) {
+      w.finish().fill(0); // a refused message may already hold a secret (a password before a bad field)
+      throw err;
+    }
     return w.finish();
   }
 
