@@ -543,6 +543,10 @@ export class SessionCore {
     if (this.ended) return Promise.reject(this.closedError());
     const schema = OPERATION_SCHEMAS[op];
     if (schema === undefined) return Promise.reject(new TetherError('BAD_INPUT', `Unknown operation ${String(op)}.`));
+    // Node turns a timer beyond 2^31−1 ms (or NaN) into 1 ms: refuse it rather than time out at once.
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fff_ffff) {
+      return Promise.reject(new TetherError('BAD_INPUT', 'timeoutMs must be an integer in 1..2147483647.', { detail: { option: 'timeoutMs', value: String(timeoutMs) } }));
+    }
     const tag = this.allocateTag();
     let message: Uint8Array;
     try {

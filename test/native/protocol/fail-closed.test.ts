@@ -138,3 +138,15 @@ describe('the struct encoder', () => {
     expect(encodeBody(codec, { a: 1 })).toEqual(Uint8Array.of(1));
   });
 });
+
+describe('call timeouts', () => {
+  it('a timeout Node cannot honour (Infinity, NaN, 0, beyond 2^31−1 ms) is refused up front; the session stays up', async () => {
+    const { host } = await connect();
+    for (const timeoutMs of [Infinity, Number.NaN, 0, -5, 2 ** 31, 1.5]) {
+      await expect(host.call('status', {}, { timeoutMs })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    }
+    await expect(host.call('status', {}, { timeoutMs: 2 ** 31 - 1 })).resolves.toEqual(STATUS);
+    expect(host.state).toBe('open');
+    await host.close();
+  });
+});
