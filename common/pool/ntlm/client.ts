@@ -100,22 +100,25 @@ export function buildAuthenticate(input: AuthenticateInputs): Buffer {
   const keyExchangeKey = r.sessionBaseKey;
   const keyExch = hasFlag(input.flags, NTLM_FLAGS.NEGOTIATE_KEY_EXCH);
   const exportedSessionKey = keyExch ? Buffer.from(input.randomSessionKey) : Buffer.from(keyExchangeKey);
-  const encryptedRandomSessionKey = keyExch ? rc4(keyExchangeKey, input.randomSessionKey) : Buffer.alloc(0);
-
-  const message = encodeAuthenticate({
-    flags: input.flags,
-    lmChallengeResponse: timestamp ? Buffer.alloc(24) : r.lmChallengeResponse,
-    ntChallengeResponse: r.ntChallengeResponse,
-    domain: credentials.domain,
-    user: credentials.user,
-    workstation: input.workstation,
-    encryptedRandomSessionKey,
-    version: input.version,
-    withMic: timestamp !== undefined,
-  });
-  if (timestamp) hmacMd5(exportedSessionKey, input.negotiateBytes, input.challengeBytes, message).copy(message, MIC_OFFSET);
-  wipe(r.sessionBaseKey, r.lmChallengeResponse, exportedSessionKey);
-  return message;
+  try {
+    const encryptedRandomSessionKey = keyExch ? rc4(keyExchangeKey, input.randomSessionKey) : Buffer.alloc(0);
+    const message = encodeAuthenticate({
+      flags: input.flags,
+      lmChallengeResponse: timestamp ? Buffer.alloc(24) : r.lmChallengeResponse,
+      ntChallengeResponse: r.ntChallengeResponse,
+      domain: credentials.domain,
+      user: credentials.user,
+      workstation: input.workstation,
+      encryptedRandomSessionKey,
+      version: input.version,
+      withMic: timestamp !== undefined,
+    });
+    if (timestamp) hmacMd5(exportedSessionKey, input.negotiateBytes, input.challengeBytes, message).copy(message, MIC_OFFSET);
+    return message;
+  } finally {
+    // Also when encoding fails (e.g. a name too long for the message): no key outlives the call.
+    wipe(r.sessionBaseKey, r.lmChallengeResponse, r.ntChallengeResponse, r.ntProofStr, exportedSessionKey);
+  }
 }
 
 export interface NtlmClientOptions {
