@@ -13,7 +13,8 @@ export interface ServerCertificates {
 /** The name the wrong-name certificate is issued for: a host of another organisation. */
 export const WRONG_NAME = 'www.fabrikam.test';
 
-const CERT_FAULTS = new Set(['server-cert-expired', 'server-cert-wrong-name', 'intermediate-missing']);
+/** The faults that change what a lab TLS server presents (a server must renew its context on them). */
+export const CERT_FAULTS: ReadonlySet<string> = new Set(['server-cert-expired', 'server-cert-wrong-name', 'intermediate-missing']);
 
 /**
  * What every lab TLS server presents, chosen from the faults at handshake time: the expired fault

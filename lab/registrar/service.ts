@@ -4,6 +4,7 @@ import { TetherError } from '../../common/errors';
 import { CHAIN_PATH } from '../../common/pool/chain/wire';
 import { serializeSipMessage, SipStreamDecoder, type RegistrarProvisioning } from '../../common/pool/sip';
 import type { FaultName, LabContext, LabService, LabServiceHandle } from '../context';
+import { CERT_FAULTS } from '../http/tls';
 import { handleRegister, type RegistrarPolicy } from './handler';
 
 /**
@@ -25,8 +26,6 @@ export interface RegistrarServiceOptions {
   /** Idle connections are closed after this long. */
   readonly idleMs?: number;
 }
-
-const CERT_FAULTS = new Set<FaultName | 'slowMs'>(['server-cert-expired', 'server-cert-wrong-name', 'intermediate-missing']);
 
 export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOptions = {}): RegistrarPolicy {
   const https = new URL(ctx.httpsBase);

@@ -164,6 +164,18 @@ describe('lab registrar: who gets 200', () => {
     expect(statusOf(await registerAs(forgeLabCert({ cn: alice.sipUri, sanUris: [] })))).toBe(200);
   });
 
+  it('keeps verifying client certificates after a certificate fault renews its TLS context', async () => {
+    // The client trusts the intermediate itself, so the handshake works with the fault on.
+    lab.context.faults.set('intermediate-missing', true);
+    try {
+      expect(statusOf(await registerAs(alice))).toBe(200);
+      expect(statusOf(await registerAs(false))).toBe(401);
+    } finally {
+      lab.context.faults.set('intermediate-missing', false);
+    }
+    expect(statusOf(await registerAs(alice))).toBe(200);
+  });
+
   it('refuses a user locked by bad PINs (not only by the fault) with 403, and registers again once unlocked', async () => {
     const users = lab.context.users;
     const user = users.bySipUri(alice.sipUri)!;
