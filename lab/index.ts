@@ -138,8 +138,10 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   }
   try {
     // A lab killed mid-save leaves writeFileAtomic's temporary files behind (the targets are whole).
-    for (const dir of [stateDir, join(stateDir, 'ca'), join(stateDir, 'device-update')]) {
-      for (const name of await removeStaleTempFiles(dir)) log(`removed a stale temporary file: ${join(dir, name)}`);
+    // The state folder's top and ca/ hold the core's files; device-update/ (store.json, and images
+    // cut off mid-import) is the only service folder with subfolders of its own.
+    for (const [dir, recursive] of [[stateDir, false], [join(stateDir, 'ca'), false], [join(stateDir, 'device-update'), true]] as const) {
+      for (const name of await removeStaleTempFiles(dir, { recursive })) log(`removed a stale temporary file: ${join(dir, name)}`);
     }
   } catch (err) {
     throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot clean up its state folder ${stateDir}.`, {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TetherError } from '../common/errors';
 
@@ -9,7 +9,7 @@ import { TetherError } from '../common/errors';
  */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`; // see TEMP_FILE_RE
+  const tmp = tempPathFor(path);
   const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(data, 'utf8');
@@ -28,6 +28,11 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
 /** The name writeFileAtomic gives its temporary file: `<target>.<pid>.<8 hex>.tmp`. */
 const TEMP_FILE_RE = /^.+\.([1-9][0-9]{0,9})\.[0-9a-f]{8}\.tmp$/;
 
+/** A fresh temporary name beside `path` that removeStaleTempFiles recognises once its writer is gone. */
+export function tempPathFor(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
 /** True when a process with this pid exists (EPERM: it exists but is not ours). */
 export function processExists(pid: number): boolean {
   try {
@@ -39,28 +44,37 @@ export function processExists(pid: number): boolean {
 }
 
 /**
- * Removes the temporary files writeFileAtomic left in `dir` (not below it) when its process died
- * mid-save. Only names of that exact form are touched, and only when their writer's pid no longer
- * exists, so a second lab saving into the same folder right now keeps its file. Returns the names
- * removed. A missing folder has nothing to clean.
+ * Removes the temporary files (tempPathFor) left in `dir` when their process died mid-write; with
+ * `recursive`, in its subfolders too (symbolic links are not followed). Only names of that exact
+ * form are touched, and only when their writer's pid no longer exists, so a second lab writing into
+ * the same folder right now keeps its file. Returns the paths removed, relative to `dir`. A missing
+ * folder has nothing to clean.
  */
-export async function removeStaleTempFiles(dir: string, exists: (pid: number) => boolean = processExists): Promise<string[]> {
-  let names: string[];
+export async function removeStaleTempFiles(
+  dir: string,
+  options: { recursive?: boolean; exists?: (pid: number) => boolean } = {},
+): Promise<string[]> {
+  const exists = options.exists ?? processExists;
+  let entries;
   try {
-    names = await readdir(dir);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const removed: string[] = [];
-  for (const name of names) {
-    const pid = Number(TEMP_FILE_RE.exec(name)?.[1] ?? NaN);
-    if (!Number.isSafeInteger(pid) || pid === process.pid || exists(pid)) continue;
-    const path = join(dir, name);
-    if (!(await lstat(path)).isFile()) continue;
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      if (options.recursive) {
+        for (const below of await removeStaleTempFiles(join(dir, entry.name), options)) removed.push(join(entry.name, below));
+      }
+      continue;
+    }
+    const pid = Number(TEMP_FILE_RE.exec(entry.name)?.[1] ?? NaN);
+    if (!entry.isFile() || !Number.isSafeInteger(pid) || pid === process.pid || exists(pid)) continue;
     try {
-      await unlink(path);
-      removed.push(name);
+      await unlink(join(dir, entry.name));
+      removed.push(entry.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TetherError } from '../../common/errors';
-import { writeFileAtomic } from '../state';
+import { tempPathFor, writeFileAtomic } from '../state';
 import {
   isFileName,
   isPathSegment,
@@ -135,7 +135,7 @@ export class DeviceUpdateStore {
     const rel = `${storePath(kind, input.version)}/${fileName}`;
     const path = join(this.dir, 'files', ...rel.split('/'));
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.import-${randomBytes(4).toString('hex')}`;
+    const tmp = tempPathFor(path); // a lab that starts after a crash mid-import removes it
     const hash = createHash('sha256');
     let size = 0;
     const file = await open(tmp, 'wx');

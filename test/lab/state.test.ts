@@ -30,10 +30,16 @@ describe('stale temporary files of writeFileAtomic', () => {
     ];
     for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), 'x');
     mkdirSync(join(dir, 'folder.5524.d9fe6846.tmp'));
-    const removed = await removeStaleTempFiles(dir, (pid) => pid === 777);
+    const removed = await removeStaleTempFiles(dir, { exists: (pid) => pid === 777 });
     expect(removed.sort()).toEqual([...stale].sort());
     expect(readdirSync(dir).sort()).toEqual([...kept, 'folder.5524.d9fe6846.tmp'].sort());
     expect(await removeStaleTempFiles(join(tmp.dir, 'no-such-folder'))).toEqual([]);
+    // recursive: subfolders too, reported relative to the folder.
+    mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'deeper', stale[1]!), 'x');
+    expect(await removeStaleTempFiles(dir, { exists: (pid) => pid === 777 })).toEqual([]);
+    expect(existsSync(join(dir, 'sub', 'deeper', stale[1]!))).toBe(true);
+    expect((await removeStaleTempFiles(dir, { recursive: true, exists: (pid) => pid === 777 })).sort()).toEqual([join('sub', 'deeper', stale[1]!)]);
   });
 
   it('names its temporary files so that the clean-up recognises them', async () => {
@@ -58,8 +64,13 @@ describe('stale temporary files of writeFileAtomic', () => {
       join(stateDir, `users-contoso.test.json.${DEAD_PID}.d9fe6846.tmp`),
       join(stateDir, 'ca', `root-key.pem.${DEAD_PID}.00c0ffee.tmp`),
       join(stateDir, 'device-update', `store.json.${DEAD_PID}.12345678.tmp`),
+      join(stateDir, 'device-update', 'files', 'UCPhone', 'Polycom', 'CX600', 'A', 'ENU', '4.0.1', 'CPE', `CPE.nbt.${DEAD_PID}.9abcdef0.tmp`),
     ];
-    mkdirSync(join(stateDir, 'device-update'), { recursive: true });
+    mkdirSync(join(stateDir, 'device-update', 'files', 'UCPhone', 'Polycom', 'CX600', 'A', 'ENU', '4.0.1', 'CPE'), { recursive: true });
+    // Below the state folder's top, only device-update/ is searched: a look-alike elsewhere stays.
+    mkdirSync(join(stateDir, 'elsewhere'));
+    const elsewhere = join(stateDir, 'elsewhere', `x.json.${DEAD_PID}.12345678.tmp`);
+    writeFileSync(elsewhere, 'x');
     for (const f of leftovers) writeFileSync(f, 'half a fi');
     const foreign = join(stateDir, 'mine.tmp');
     writeFileSync(foreign, 'not ours');
@@ -68,8 +79,9 @@ describe('stale temporary files of writeFileAtomic', () => {
     try {
       for (const f of leftovers) expect(existsSync(f)).toBe(false);
       expect(existsSync(foreign)).toBe(true);
+      expect(existsSync(elsewhere)).toBe(true);
       expect(second.endpoints.ca.fingerprint).toBe(fingerprint);
-      expect(logs.filter((l) => l.startsWith('removed a stale temporary file'))).toHaveLength(3);
+      expect(logs.filter((l) => l.startsWith('removed a stale temporary file'))).toHaveLength(4);
     } finally {
       await second.stop();
     }
