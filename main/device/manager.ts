@@ -48,7 +48,7 @@ interface Tracked {
 /**
  * The fleet: every phone from every source (real bus and virtual) in one list. It attaches each
  * device that offers the tether interface (open, claim, handshake), notices unplugs, and
- * re-attaches a phone whose session ended while it is still on the bus (after a protocol reset)
+ * re-attaches a phone whose session ended while it is still on the bus (a protocol reset, a local close)
  * or when it comes back (after a reboot or replug), so callers follow a phone by its serial.
  */
 export class DeviceManager implements PhoneProvider {
@@ -182,11 +182,12 @@ export class DeviceManager implements PhoneProvider {
     t.phone = null;
     void phone.close();
     this.emit({ type: 'detach', phone, reason });
-    // Still on the bus (a protocol reset, not an unplug): reset the device, open a new session on it.
-    if (reason !== null) {
-      t.needsReset = true;
-      this.scheduleRetry(device, t);
-    }
+    // Still on the bus (an unplug never gets here): reset the device and open a new session on it,
+    // after a protocol reset and after a local close alike: a caller such as the firmware pusher
+    // closes a session it gave up on (a call timeout) and waits for the phone by serial. stop()
+    // closes sessions only after it has set `stopped`, so no retry follows a shutdown.
+    t.needsReset = true;
+    this.scheduleRetry(device, t);
   }
 
   private scheduleRetry(device: USBDevice, t: Tracked): void {

@@ -44,6 +44,22 @@ describe('firmware push: every step', () => {
     }
   });
 
+  it('a call that times out with the session still up: the pusher closes it, the fleet re-attaches the phone, the push completes', async () => {
+    // The phone answers the first verify with TIMEOUT (as a timed-out call would end): the pusher
+    // treats it as a lost link, closes that session itself and waits for the phone by serial.
+    const r = await rig({ faults: { refuse: { operation: 'firmwareVerify', code: 'TIMEOUT', times: 1 } } });
+    try {
+      const image = bytesImage(randomImage(50_000, prng(11)), NEW);
+      const events: FirmwareProgress[] = [];
+      const result = await pushFirmware({ phones: r.manager, serial: r.serial, image, reattachTimeoutMs: 10_000, onProgress: (p) => events.push(p) });
+      expect(result).toMatchObject({ version: NEW, resumes: 1 });
+      expect(events.some((e) => e.phase === 'waiting-for-phone' && e.reason === 'link-lost')).toBe(true);
+      await assertFlashSound(r);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a refused begin is a typed error of stage 4 (check-update)', async () => {
     const r = await rig({ faults: { refuse: { operation: 'firmwareBegin', code: 'DEVICE_STORAGE_FULL' } } });
     try {
