@@ -1,4 +1,4 @@
-import { TetherError, toTetherError } from '../../../common/errors';
+import { toTetherError } from '../../../common/errors';
 import type { SerializedTetherError } from '../../../common/errors';
 import {
   decodeOption120,
@@ -67,9 +67,4 @@ export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string, vendor
     vlan: v43 === undefined ? null : { hex: hexOf(v43), id: rVlan!.value, error: rVlan!.error },
     domainName: o15 === undefined ? null : Buffer.from(o15).toString('latin1').replace(/\0+$/, ''),
   };
-}
-
-/** The typed error an option carried, rebuilt (for callers that want to throw it). */
-export function optionError(e: SerializedTetherError): TetherError {
-  return TetherError.fromJSON(e);
 }

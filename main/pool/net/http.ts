@@ -96,12 +96,6 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Every value of a header, repeated headers and comma-joined ones kept apart as sent. */
-export function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
-  const v = headers[name.toLowerCase()];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
 type Agent = http.Agent | https.Agent;
 
 interface Exchange {
