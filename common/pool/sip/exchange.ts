@@ -1,4 +1,5 @@
 import { TetherError } from '../../errors';
+import { nodeErrorCode } from '../node-error-code';
 import { newRegisterIds, type RegisterIds } from './register';
 import { RegisterTransaction, type Registration } from './transaction';
 
@@ -36,14 +37,10 @@ export interface RegisterExchangeOptions {
 /** Socket error codes that mean "no connection", as opposed to a failed TLS handshake. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE']);
 
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
-}
-
 /** Maps a socket/TLS failure to the stage-9 error a person can act on. */
 export function registrarSocketError(err: unknown, where: string, secured: boolean): TetherError {
   if (err instanceof TetherError) return err;
-  const code = codeOf(err);
+  const code = nodeErrorCode(err);
   const reason = err instanceof Error ? err.message : String(err);
   if (!secured && UNREACHABLE.has(code)) {
     return new TetherError('REGISTRAR_UNREACHABLE', `Unable to contact Registrar for authentication (${where}: ${code}). Please sign in again.`, {

@@ -1,6 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
 import { TetherError } from '../../../common/errors';
+import { nodeErrorCode } from '../../../common/pool/node-error-code';
 
 /**
  * Connects to the pool's TLS endpoint trusting ONLY the downloaded chain (Node's `ca` replaces the
@@ -27,12 +28,8 @@ export interface ServerCheckOptions {
 const NO_ISSUER = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
 
-function codeOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
-}
-
 export function serverCheckError(err: unknown, endpoint: TlsEndpoint): TetherError {
-  const code = codeOf(err);
+  const code = nodeErrorCode(err);
   const where = { server: `${endpoint.servername ?? endpoint.host}:${endpoint.port}`, tlsError: code || 'unknown' };
   if (NO_ISSUER.has(code)) {
     return new TetherError(

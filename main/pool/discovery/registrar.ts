@@ -1,3 +1,4 @@
+import { nodeErrorCode } from '../../../common/pool/node-error-code';
 import type { PoolResolver } from '../net/resolver';
 import type { DhcpPoolAnswer } from './dhcp-answer';
 import { orderSrv, type RandomSource } from './srv-order';
@@ -49,7 +50,7 @@ export interface RegistrarSearch {
 
 /** Why a DNS question got no usable answer, in plain words (node's error codes → text). */
 export function dnsReason(err: unknown): { reason: string; serverDown: boolean } {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const code = nodeErrorCode(err);
   switch (code) {
     case 'ENOTFOUND':
       return { reason: 'no such name (NXDOMAIN)', serverDown: false };

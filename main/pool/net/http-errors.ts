@@ -1,4 +1,5 @@
 import { TetherError, entryFor, type ErrorCode, type ErrorDetail } from '../../../common/errors';
+import { nodeErrorCode } from '../../../common/pool/node-error-code';
 import type { StageId } from '../../../common/stages';
 
 // OpenSSL verification codes, grouped by the fault a person can fix.
@@ -15,14 +16,9 @@ const UNTRUSTED = new Set([
   'INVALID_CA',
 ]);
 
-function errCode(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
-  return '';
-}
-
 /** Maps a Node socket/TLS/HTTP-parser error to the transport code a person can act on. */
 export function transportCodeFor(err: unknown): ErrorCode {
-  const code = errCode(err);
+  const code = nodeErrorCode(err);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') return 'HTTP_DNS_FAILED';
   if (code === 'ECONNREFUSED') return 'HTTP_CONNECT_REFUSED';
   if (EXPIRED.has(code)) return 'TLS_CERT_EXPIRED';
@@ -38,7 +34,7 @@ export function transportCodeFor(err: unknown): ErrorCode {
 export function transportError(err: unknown, stage: StageId, detail: ErrorDetail): TetherError {
   if (err instanceof TetherError) return err;
   const code = transportCodeFor(err);
-  const nodeCode = errCode(err);
+  const nodeCode = nodeErrorCode(err);
   const reason = err instanceof Error ? err.message : String(err);
   // The summary plus where: a person reading one line needs the server it was about.
   const target = typeof detail.url === 'string' ? ` (${detail.url})` : '';
