@@ -8,7 +8,7 @@ const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on
 function helpText(): string {
   const width = Math.max(4, ...COMMANDS.map((c) => c.name.length));
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return HELP_HEADER + [`  ${'help'.padEnd(width)}  Show this help, or a command's usage: tether help COMMAND`, ...rows].join('\n') + '\n';
+  return HELP_HEADER + [`  ${'help'.padEnd(width)}  Show this help, or a command's usage: tether help COMMAND (or tether COMMAND --help)`, ...rows].join('\n') + '\n';
 }
 
 /** Reads a secret from the terminal without echoing it. */
@@ -40,15 +40,21 @@ export const processIO: CliIO = {
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    const target = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout.write(target ? target.usage.trimEnd() + '\n' : helpText());
+  const isHelp = (word: string | undefined) => word === undefined || word === 'help' || word === '--help' || word === '-h';
+  // `tether help COMMAND` and `tether COMMAND --help` both show the command's usage.
+  const topic = isHelp(name) ? rest[0] : name;
+  const command = COMMANDS.find((c) => c.name === topic);
+  if (topic !== undefined && topic !== 'help' && !command) {
+    io.stderr.write(`tether: unknown command '${topic.slice(0, 60)}'\n\n` + helpText());
+    return EXIT.usage;
+  }
+  if (!command) {
+    io.stdout.write(helpText());
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    io.stderr.write(`tether: unknown command '${name}'\n\n` + helpText());
-    return EXIT.usage;
+  if (isHelp(name) || rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.usage.trimEnd() + '\n');
+    return EXIT.ok;
   }
   try {
     return await command.run(rest, io);

@@ -1,5 +1,5 @@
 import { TetherError, toTetherError } from '../../common/errors';
-import { STAGES } from '../../common/stages';
+import { STAGES, stageNumber } from '../../common/stages';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIO {
@@ -30,7 +30,7 @@ export function reportError(err: unknown, io: CliIO, json: boolean): number {
   if (json) {
     io.stdout.write(JSON.stringify({ ok: false, error: { ...e.toJSON(), fix: e.fix } }) + '\n');
   } else {
-    const stage = e.stage === null ? '' : ` (stage ${STAGES.find((s) => s.id === e.stage)!.n}: ${STAGES.find((s) => s.id === e.stage)!.title})`;
+    const stage = e.stage === null ? '' : ` (stage ${stageNumber(e.stage)}: ${STAGES.find((s) => s.id === e.stage)!.title})`;
     io.stderr.write(`error ${e.code}${stage}: ${e.message}\n  fix: ${e.fix}\n`);
     if (e.cmdlet) io.stderr.write(`  check: ${e.cmdlet}\n`);
   }

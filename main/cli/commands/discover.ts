@@ -135,7 +135,7 @@ function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanP
 
 export const discoverCommand: Command = {
   name: 'discover',
-  summary: 'Find the Registrar, Web Services URL and Device Update service as a phone would (DNS, DHCP).',
+  summary: 'Find the Registrar, Web Services URL and Device Update service as a phone would (DNS, DHCP)',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const args = await parseDiscoverArgs(argv);

@@ -150,11 +150,12 @@ async function runRegister(flags: Flags, lab: LabTarget | null, io: CliIO): Prom
 
 export const probeCommand: Command = {
   name: 'probe',
-  summary: 'Check stage 6 (download and trust the CA chain) or stage 9 (SIP REGISTER) from this PC.',
+  summary: 'Check stage 6 (download and trust the CA chain) or stage 9 (SIP REGISTER) from this PC',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = argv;
-    const json = rest.includes('--json');
+    // From all of argv: `probe --json` (no verb) still gets its usage error as JSON.
+    const json = argv.includes('--json');
     try {
       const { flags } = parseArgs(rest, FLAGS, { usage: USAGE });
       if (sub !== 'chain' && sub !== 'register') throw usageError(`probe needs 'chain' or 'register'.\n\n${USAGE}`);
