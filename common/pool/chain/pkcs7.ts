@@ -14,6 +14,11 @@ const fromDer = forge.asn1.fromDer as unknown as (
   options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean },
 ) => forge.asn1.Asn1;
 
+/** Strict DER (no trailing bytes, BIT STRINGs left undecoded) of a binary string; throws on bad input. */
+export function parseStrictDer(binary: string): forge.asn1.Asn1 {
+  return fromDer(forge.util.createBuffer(binary), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+}
+
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 
 function malformed(reason: string, message: string): TetherError {
@@ -37,7 +42,7 @@ export function decodePkcs7Certificates(der: Uint8Array): Uint8Array[] {
   if (der.length > MAX_CHAIN_BYTES) throw malformed('too-large', `The chain is larger than ${MAX_CHAIN_BYTES} bytes.`);
   let root: forge.asn1.Asn1;
   try {
-    root = fromDer(forge.util.createBuffer(toBinary(der)), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    root = parseStrictDer(toBinary(der));
   } catch {
     throw malformed('bad-der', 'The chain is not valid DER.');
   }

@@ -1,5 +1,6 @@
 import forge from 'node-forge';
 import { TetherError } from '../../../common/errors';
+import { parseStrictDer as parse } from '../../../common/pool/chain/pkcs7';
 
 /**
  * The CA fields Node's X509Certificate does not expose one by one (its `ca` folds basic
@@ -22,20 +23,10 @@ const OID_KEY_USAGE = '2.5.29.15';
 /** keyCertSign is bit 5 of KeyUsage: in the first content byte, counted from the top bit. */
 const KEY_CERT_SIGN_MASK = 0x80 >> 5;
 
-// forge accepts an options object here (its typings only know the old boolean `strict`).
-const fromDer = forge.asn1.fromDer as unknown as (
-  bytes: forge.util.ByteStringBuffer,
-  options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean },
-) => forge.asn1.Asn1;
-
 function malformed(subject: string): TetherError {
   return new TetherError('CHAIN_MALFORMED', `The CA limits (basic constraints or key usage) of '${subject}' cannot be read.`, {
     detail: { reason: 'bad-extension', subject },
   });
-}
-
-function parse(bytes: string): forge.asn1.Asn1 {
-  return fromDer(forge.util.createBuffer(bytes), { strict: true, parseAllBytes: true, decodeBitStrings: false });
 }
 
 function children(n: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
