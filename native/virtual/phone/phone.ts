@@ -1,7 +1,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import { utf8Prefix } from '../../protocol/codec';
+import { encodeBody, utf8Prefix } from '../../protocol/codec';
+import { registrationCodec } from '../../protocol/message-schemas';
 import type { PhoneModel } from '../../usb/catalogue';
 import type {
   BulkChunk,
@@ -425,8 +426,12 @@ export class VirtualPhone {
     const registrar = this.poolEndpoints?.registrar ?? null;
     const keys = this.currentKeys();
     if (!cert || !registrar || !keys) return;
-    const sipUri = sipUriOf(cert.der) ?? this.csrSubject;
-    if (!sipUri) return;
+    const sipUri = [sipUriOf(cert.der), this.csrSubject].find(isStatusSipUri);
+    if (!sipUri) {
+      // Reported in status as it is, a name that is no sip:user@domain would break every status reply.
+      this.log(`sign-in: the certificate names no sip:user@domain address; not signing in (${why})`);
+      return;
+    }
     if (!this.registrar) {
       this.log(`sign-in: no registrar connection in this virtual phone; not signing in as ${sipUri} (${why})`);
       return;
@@ -503,6 +508,17 @@ export class VirtualPhone {
     const run = this.saving.then(() => this.store.save(record));
     this.saving = run.catch(() => {});
     return run;
+  }
+}
+
+/** True when `uri` is a SIP URI the status schema accepts (checked by the schema itself). */
+function isStatusSipUri(uri: string | null): uri is string {
+  if (uri === null) return false;
+  try {
+    encodeBody(registrationCodec, { state: 'registering', sipUri: uri, registrar: null, sipStatus: null, diagnostics: null });
+    return true;
+  } catch {
+    return false;
   }
 }
 

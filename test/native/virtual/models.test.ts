@@ -137,4 +137,29 @@ describe('display and registration', () => {
     expect(again.registration.diagnostics!.startsWith('x  é')).toBe(true);
     expect(Buffer.byteLength(again.registration.diagnostics!)).toBeLessThanOrEqual(1024);
   });
+
+  it('does not sign in (and keeps answering status) when its certificate names no sip:user@domain', async () => {
+    const ca = makeTestCa();
+    let calls = 0;
+    const device = await createVirtualPhone({
+      model: 'CX600',
+      serial: 'CX600-NOSIP',
+      clock: new VirtualClock(),
+      registrar: async () => {
+        calls++;
+        return { ok: true, sipStatus: 200, diagnostics: null };
+      },
+    });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    await s.confirmPairing();
+    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
+    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
+    const { csr } = await s.call('makeKeyPair', { subject: 'Alice Smith', keyBits: 2048 });
+    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    const status = await s.call('status', {});
+    expect(status.registration).toMatchObject({ state: 'unregistered', sipUri: null });
+    expect(calls).toBe(0);
+    expect((await s.call('logs', { maxBytes: 65536 })).text).toContain('names no sip:user@domain address');
+  });
 });
