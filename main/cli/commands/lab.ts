@@ -2,6 +2,7 @@ import { startLab, type LabOptions } from '../../../lab';
 import { parseFaultName } from '../../../lab/faults';
 import { definedOnly, flag, parseArgs } from '../args';
 import { EXIT, untilSignal, usageError, type CliIO, type Command } from '../io';
+import { DEFAULT_LAB_DIR, readLabEndpoints } from '../lab-endpoints';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
                  [--dhcp-port N] [--dhcp-vlan N|none]
@@ -24,6 +25,7 @@ While it runs, the same document WITHOUT the passwords and PINs (and with the la
   --slow-ms N      delay of the slow-responses fault (default 2000)
   --lockout N      bad PINs before an account locks (default 5)
   --quiet          no log lines on stderr
+One lab per state folder: a second one on the folder of a running lab is refused (exit 2).
 Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
 `;
 
@@ -65,6 +67,17 @@ export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
   });
 }
 
+/**
+ * A second lab on a running lab's state folder would overwrite its endpoints.json (and remove it on
+ * stop, leaving the first lab unreachable by --lab) and share its stores: refuse it.
+ */
+async function refuseRunningLab(stateDir: string): Promise<void> {
+  const running = await readLabEndpoints(stateDir).catch(() => null);
+  if (running) {
+    throw usageError(`A lab (process ${running.pid}) is already running with the state folder ${stateDir}. Use it (the other commands take --lab), stop it, or give this one --state OTHER_DIR.`);
+  }
+}
+
 export const labCommand: Command = {
   name: 'lab',
   summary: 'Run the emulated Lync pool (DNS, Web Services, CA, registrar) on loopback',
@@ -73,6 +86,7 @@ export const labCommand: Command = {
     const { quiet, ...options } = parseLabArgs(args);
     const log = quiet ? undefined : (m: string) => void io.stderr.write(`lab: ${m}\n`);
     // Listen for the stop signal before starting, so a signal during start-up is not lost.
+    await refuseRunningLab(options.stateDir ?? DEFAULT_LAB_DIR);
     const stopped = io.untilStopped ? io.untilStopped() : untilSignal();
     const lab = await startLab({ ...options, log });
     io.stdout.write(JSON.stringify(lab.endpoints) + '\n');

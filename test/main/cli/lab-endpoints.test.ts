@@ -95,6 +95,15 @@ describe('the lab publishes <state>/endpoints.json', () => {
       await quiet.stop();
     }
   });
+
+  it('keeps a running lab its folder: `tether lab --state DIR` on it is refused (exit 2) and the file stays', async () => {
+    const before = readFileSync(join(labDir, ENDPOINTS_FILE), 'utf8');
+    const t = { ...io(), untilStopped: () => Promise.resolve() };
+    expect(await main(['lab', '--state', labDir, '--quiet'], t)).toBe(2);
+    expect(t.err()).toContain(`already running with the state folder ${labDir}`);
+    expect(t.out()).toBe('');
+    expect(readFileSync(join(labDir, ENDPOINTS_FILE), 'utf8')).toBe(before);
+  });
 });
 
 describe('--lab DIR for the helpdesk commands (in-process lab)', () => {
