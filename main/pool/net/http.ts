@@ -11,7 +11,7 @@ import { createPoolResolver, type PoolResolver } from './resolver';
  * The pool HTTP client. Every pool client (Device Update, chain download, WebTicket, CertProv)
  * goes through one of these, so that:
  * - names resolve through the configured PoolResolver (the helpdesk's or the lab's DNS);
- * - TLS is always verified, against the system roots plus any extra CA PEMs given;
+ * - TLS is always verified, against Node's roots (or only the roots given) plus any extra CA PEMs;
  * - every request has connect, idle and total timeouts, and a response-size limit;
  * - only idempotent calls are retried (exponential backoff);
  * - every failure is a typed error carrying the caller's stage.
@@ -41,8 +41,13 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 export interface PoolHttpOptions {
   /** Name resolution for every socket; the system's DNS when omitted. */
   resolver?: PoolResolver;
-  /** Extra trusted CA certificates (PEM), added to the system roots (never replacing verification). */
+  /** Extra trusted CA certificates (PEM), added to `baseRoots` (never replacing verification). */
   extraCaPems?: readonly string[];
+  /**
+   * The roots trusted besides `extraCaPems`; default Node's bundled store (`tls.rootCertificates`).
+   * Pass [] to trust only `extraCaPems`, e.g. only the validated stage-6 chain, as the phone does.
+   */
+  baseRoots?: readonly string[];
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
   maxResponseBytes?: number;
@@ -125,7 +130,7 @@ export class PoolHttpClient {
 
   constructor(options: PoolHttpOptions = {}) {
     this.resolver = options.resolver ?? createPoolResolver();
-    this.ca = [...rootCertificates, ...(options.extraCaPems ?? [])];
+    this.ca = [...(options.baseRoots ?? rootCertificates), ...(options.extraCaPems ?? [])];
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;

@@ -80,6 +80,16 @@ describe('PoolHttpClient TLS', () => {
     expect(e.stage).toBe('ca-chain');
   });
 
+  it('trusts only the given roots when baseRoots replaces Node\'s store', async () => {
+    const port = await httpsServer(good, ok);
+    // The CA given as the only base root is trusted (so baseRoots is where the store comes from)…
+    expect((await client({ extraCaPems: [], baseRoots: [ca.certPem] }).request({ url: `https://${POOL}:${port}/`, stage: 'auth' })).status).toBe(200);
+    // …with no base roots and no extra CA nothing is; the extra CA alone is enough.
+    const e = await failure(client({ extraCaPems: [], baseRoots: [] }).request({ url: `https://${POOL}:${port}/`, stage: 'auth' }));
+    expect(e.code).toBe('TLS_CERT_UNTRUSTED');
+    expect((await client({ baseRoots: [] }).request({ url: `https://${POOL}:${port}/`, stage: 'auth' })).status).toBe(200);
+  });
+
   it('rejects an expired certificate with its own code', async () => {
     const port = await httpsServer(expired, ok);
     const e = await failure(client().request({ url: `https://${POOL}:${port}/`, stage: 'certificate' }));
