@@ -2,6 +2,7 @@ import { TetherError } from '../errors';
 import type { XmlElement } from '../xml/element';
 import { NS, buildEnvelope, buildResponseEnvelope } from './soap-envelope';
 import { escapeXml } from '../xml/escape';
+import { parseXml } from '../xml/parse';
 import { NS_DS, TIMESTAMP_ID, deriveProofKey, signTimestamp } from './wss-proof';
 
 /**
@@ -227,8 +228,20 @@ export function parseWebTicketResponse(raw: string, envelope: XmlElement): WebTi
     serverEntropy = strictBase64(secret, malformed);
   }
   const subject = assertion.find(NS.saml, 'Subject')?.child(NS.saml, 'NameIdentifier')?.text.trim();
+  const assertionXml = cutElement(raw, assertion);
+  // The snippet goes verbatim into our next request: it must be exactly one well-formed
+  // saml:Assertion, the one parsed above (not text from a comment or another element).
+  let snippet: XmlElement;
+  try {
+    snippet = parseXml(assertionXml, { stage: 'auth' });
+  } catch {
+    throw malformed('the saml:Assertion cannot be cut out of the response as one element');
+  }
+  if (snippet.ns !== NS.saml || snippet.local !== 'Assertion' || snippet.attr('AssertionID') !== assertionId) {
+    throw malformed('the saml:Assertion in the response text is not the one in the document');
+  }
   return {
-    assertionXml: cutElement(raw, assertion),
+    assertionXml,
     assertionId,
     created,
     expires,

@@ -133,6 +133,13 @@ describe('hostile WebTicket values', () => {
     expect(() => parseWebTicketResponse(raw, parseXml(raw))).toThrow(expect.objectContaining({ code: 'WEBTICKET_BAD_RESPONSE', stage: 'auth' }));
   });
 
+  it('refuses a response whose first <saml:Assertion text is not the parsed assertion', () => {
+    const raw = buildWebTicketResponse({ ...base, created: '2026-11-25T10:00:00Z', expires: '2026-11-25T18:00:00Z' });
+    // A comment ahead of the real assertion: cutting by text would send the comment's markup on.
+    const decoy = raw.replace('<wst:RequestSecurityTokenResponse', '<!-- <saml:Assertion AssertionID="_x"><evil/></saml:Assertion> --><wst:RequestSecurityTokenResponse');
+    expect(() => parseWebTicketResponse(decoy, parseXml(decoy))).toThrow(expect.objectContaining({ code: 'WEBTICKET_BAD_RESPONSE', stage: 'auth' }));
+  });
+
   it('accepts xs:dateTime with a fraction and an offset', () => {
     const raw = buildWebTicketResponse({ ...base, created: '2026-11-25T10:00:00.123+01:00', expires: '2026-11-25T18:00:00.5Z' });
     expect(parseWebTicketResponse(raw, parseXml(raw)).created).toBe('2026-11-25T10:00:00.123+01:00');
