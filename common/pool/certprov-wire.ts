@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
 import { TetherError } from '../errors';
+import { decodePkcs7Certificates, encodePkcs7Certificates } from './chain/pkcs7';
 import type { XmlElement } from '../xml/element';
 import { NS, buildEnvelope, buildResponseEnvelope } from './soap-envelope';
 import { escapeXml } from '../xml/escape';
@@ -142,17 +142,10 @@ export function parseGetAndPublishCertRequest(envelope: XmlElement): ParsedGetAn
 
 // ---------------------------------------------------------------- response (CertProv → client)
 
-/** A certs-only PKCS#7 (SignedData without signers) holding `pems`, as DER. */
-export function certsOnlyPkcs7(pems: readonly string[]): Buffer {
-  const p7 = forge.pkcs7.createSignedData();
-  for (const pem of pems) p7.addCertificate(forge.pki.certificateFromPem(pem));
-  return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
-}
-
 /** The issued certificate (X.509v3) and the chain (PKCS#7 of leaf + chain), lab side. */
 export function buildGetAndPublishCertResponse(opts: { certificatePem: string; chainPems: readonly string[]; requestId?: string }): string {
   const leaf = new X509Certificate(opts.certificatePem).raw.toString('base64');
-  const p7 = certsOnlyPkcs7([opts.certificatePem, ...opts.chainPems]).toString('base64');
+  const p7 = Buffer.from(encodePkcs7Certificates([opts.certificatePem, ...opts.chainPems])).toString('base64');
   const body =
     `<GetAndPublishCertResponse xmlns="${NS_AUTHWS}">` +
     `<RequestSecurityTokenResponse xmlns="${NS_WST_BODY}">` +
@@ -222,16 +215,14 @@ function x509(der: Buffer, bad: (what: string) => Error): X509Certificate {
 }
 
 function pkcs7Certificates(der: Buffer, bad: (what: string) => Error): X509Certificate[] {
-  let certsDer: Buffer[];
+  let certsDer: Uint8Array[];
   try {
-    const msg = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(der.toString('binary'), true));
-    if (!('certificates' in msg)) throw new Error('not SignedData');
-    certsDer = msg.certificates.map((c) => Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes(), 'binary'));
+    // The chain download's reader: strict DER, size and count limits, EC certificates too.
+    certsDer = decodePkcs7Certificates(der);
   } catch {
     throw bad('the PKCS#7 chain cannot be decoded');
   }
-  if (certsDer.length === 0) throw bad('the PKCS#7 chain holds no certificate');
-  return certsDer.map((d) => x509(d, bad));
+  return certsDer.map((d) => x509(Buffer.from(d), bad));
 }
 
 /** The certificate that issued none of the others. */

@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodePkcs7Certificates } from '../../../common/pool/chain/pkcs7';
 import {
   NS_AUTHWS,
   NS_WST_BODY,
@@ -9,13 +12,13 @@ import {
   buildGetAndPublishCertError,
   buildGetAndPublishCertRequest,
   buildGetAndPublishCertResponse,
-  certsOnlyPkcs7,
   parseGetAndPublishCertRequest,
   parseGetAndPublishCertResponse,
 } from '../../../common/pool/certprov-wire';
 import { NS } from '../../../common/pool/soap-envelope';
 import { parseXml } from '../../../common/xml';
 import { makeChain, makeCsr } from '../../support/csr';
+import { openssl, tempDir } from '../../lab/support';
 
 const { csrPem } = makeCsr('sip:alice@contoso.test', 1024);
 const chain = makeChain(csrPem);
@@ -72,7 +75,7 @@ describe('GetAndPublishCert response', () => {
   });
 
   it('accepts a PKCS#7 alone in RequestedSecurityToken (picks the leaf)', () => {
-    const p7 = certsOnlyPkcs7([chain.rootPem, chain.leafPem, chain.intermediatePem]).toString('base64');
+    const p7 = Buffer.from(encodePkcs7Certificates([chain.rootPem, chain.leafPem, chain.intermediatePem])).toString('base64');
     const xml =
       `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetAndPublishCertResponse xmlns="${NS_AUTHWS}">` +
       `<RequestSecurityTokenResponse xmlns="${NS.wst}"><RequestedSecurityToken>` +
@@ -81,6 +84,28 @@ describe('GetAndPublishCert response', () => {
     const r = parseGetAndPublishCertResponse(parseXml(xml));
     expect(r.kind === 'issued' && new X509Certificate(r.certificatePem).subject).toBe('CN=sip:alice@contoso.test');
     expect(r.kind === 'issued' && r.chainPems.length).toBe(2);
+  });
+
+  it('reads an EC leaf and chain in the PKCS#7 (the chain reader handles keys forge cannot model)', () => {
+    const tmp = tempDir('tether-ec-');
+    try {
+      const run = (args: string[]) => expect(openssl(args, tmp.dir).out).not.toMatch(/error/i);
+      run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=EC Root', '-days', '2']);
+      run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=sip:ec@contoso.test']);
+      run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2']);
+      run(['crl2pkcs7', '-nocrl', '-certfile', 'leaf.pem', '-certfile', 'ca.pem', '-outform', 'DER', '-out', 'chain.p7b']);
+      const p7 = readFileSync(join(tmp.dir, 'chain.p7b')).toString('base64');
+      const xml =
+        `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetAndPublishCertResponse xmlns="${NS_AUTHWS}">` +
+        `<RequestSecurityTokenResponse xmlns="${NS.wst}"><RequestedSecurityToken>` +
+        `<BinarySecurityToken xmlns="${NS.wsse}" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#PKCS7">${p7}</BinarySecurityToken>` +
+        `</RequestedSecurityToken></RequestSecurityTokenResponse></GetAndPublishCertResponse></s:Body></s:Envelope>`;
+      const r = parseGetAndPublishCertResponse(parseXml(xml));
+      expect(r.kind === 'issued' && new X509Certificate(r.certificatePem).subject).toBe('CN=sip:ec@contoso.test');
+      expect(r.kind === 'issued' && r.chainPems.map((p) => new X509Certificate(p).subject)).toEqual(['CN=EC Root']);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('reports ErrorInfo', () => {
