@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../../common/errors';
 import { decodePemCertificates, decodePkcs7Certificates, encodePkcs7Certificates } from '../../../../common/pool/chain/pkcs7';
 import { chainPems, checkServerChain, decideTrust, normaliseFingerprint, parseChainDocument, validateChain } from '../../../../main/pool/chain';
 import { issue, makePki, testKey } from '../../../support/throwaway-pki';
 import { failure } from '../../../support/failure';
+import { openssl, tempDir } from '../../../lab/support';
 
 const pki = makePki();
 const now = new Date();
@@ -121,6 +124,29 @@ describe('chain validation', () => {
     const badRoot = issue({ cn: 'No-sign Root', key: testKey(5), ca: true, keyCertSign: false });
     const child = issue({ cn: 'Child CA', key: testKey(3), ca: true, issuer: badRoot });
     expect(failure(() => validateChain([badRoot.der, child.der], now)).code).toBe('CHAIN_CA_KEY_USAGE');
+  });
+
+  it('reads the path length of EC CAs too (openssl-made P-256 chain)', () => {
+    const tmp = tempDir('tether-ec-chain-');
+    try {
+      const run = (args: string[]) => expect(openssl(args, tmp.dir).out).not.toMatch(/error/i);
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+      writeFileSync(join(tmp.dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n');
+      run(['req', '-x509', ...ec, '-keyout', 'root.key', '-out', 'root.pem', '-subj', '/CN=EC Root', '-days', '2']);
+      for (const [name, issuer] of [['mid', 'root'], ['sub', 'mid']] as const) {
+        run(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=EC ${name}`]);
+        run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-extfile', 'ca.ext', '-out', `${name}.pem`, '-days', '2']);
+      }
+      const der = (name: string) => decodePemCertificates(readFileSync(join(tmp.dir, `${name}.pem`), 'utf8'))[0]!;
+      // These certificates start now (openssl's notBefore), after this file's `now`.
+      const later = new Date(Date.now() + 60_000);
+      expect(validateChain([der('root'), der('mid')], later).intermediates[0]!.pathLen).toBe(0);
+      const e = failure(() => validateChain([der('root'), der('mid'), der('sub')], later));
+      expect(e.code).toBe('CHAIN_PATH_LENGTH');
+      expect(e.detail.subject).toContain('EC mid');
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('refuses two roots', () => {
