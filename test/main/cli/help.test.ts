@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../main/cli';
-import type { CliIO } from '../../../main/cli/io';
-
-function capture(): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: {},
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIO as capture } from './capture-io';
 
 describe('tether help', () => {
   it('lists every command with no argument, `help` or `--help`, and exits 0', async () => {

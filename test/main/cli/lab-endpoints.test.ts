@@ -8,9 +8,9 @@ import { ENDPOINTS_FILE, type LabEndpointsFile } from '../../../lab/endpoints-fi
 import { main } from '../../../main/cli';
 import { parseArgs, flag } from '../../../main/cli/args';
 import { readLabEndpoints } from '../../../main/cli/lab-endpoints';
-import type { CliIO } from '../../../main/cli/io';
 import { tempDir } from '../../lab/support';
 import { makeCsr } from '../../support/csr';
+import { captureIO as io } from './capture-io';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -25,12 +25,6 @@ afterAll(async () => {
   await lab?.stop();
   tmp?.remove();
 });
-
-function io(env: Record<string, string> = {}): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdout: { write: (c: string) => (out += c) }, stderr: { write: (c: string) => (err += c) }, env, out: () => out, err: () => err };
-}
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const t = io(env);

@@ -6,21 +6,10 @@ import { main } from '../../../../main/cli';
 import { parseDemoArgs } from '../../../../main/cli/commands/demo';
 import type { CliIO } from '../../../../main/cli/io';
 import { tempDir } from '../../../lab/support';
+import { captureIO as io } from '../capture-io';
 
 const ROOT = join(import.meta.dirname, '../../../..');
 const STAGES = ['vlan', 'ip', 'find-update', 'check-update', 'registrar', 'ca-chain', 'auth', 'certificate', 'logon'];
-
-function io(): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (c: string) => (out += c) },
-    stderr: { write: (c: string) => (err += c) },
-    env: {},
-    out: () => out,
-    err: () => err,
-  };
-}
 
 interface DemoJson {
   ok: boolean;

@@ -1,19 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../../main/cli';
-import type { CliIO } from '../../../../main/cli/io';
-
-function capture(): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (c: string) => (out += c) },
-    stderr: { write: (c: string) => (err += c) },
-    env: {},
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIO as capture } from '../capture-io';
 
 const busPresent = process.platform !== 'linux' || existsSync('/dev/bus/usb') || existsSync('/sys/bus/usb/devices');
 

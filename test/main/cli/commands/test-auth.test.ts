@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../../main/cli';
-import type { CliIO } from '../../../../main/cli/io';
 import { parseAccount } from '../../../../main/cli/commands/test-auth';
 import { startNtlmServer, type NtlmTestServer } from '../../pool/auth/ntlm-server';
 import { ThrowawayCa } from '../../../support/throwaway-pki';
+import { captureIO as io } from '../capture-io';
 
 const POOL = 'pool01.contoso.test';
 let server: NtlmTestServer;
@@ -54,19 +54,6 @@ afterAll(async () => {
   dns.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function io(env: Record<string, string> = {}, prompt?: string): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (c: string) => (out += c) },
-    stderr: { write: (c: string) => (err += c) },
-    env,
-    ...(prompt === undefined ? {} : { promptSecret: async () => prompt }),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('tether test-auth', () => {
   const url = () => `https://${POOL}:${server.port}/WebTicket/WebTicketService.svc`;

@@ -8,6 +8,7 @@ import { main } from '../../../../main/cli';
 import { splitPinArgument } from '../../../../main/cli/commands/test-bootstrap';
 import type { CliIO } from '../../../../main/cli/io';
 import { tempDir, writeFiles } from '../../../lab/support';
+import { captureIO as io } from '../capture-io';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 let lab: LabHandle;
@@ -27,19 +28,6 @@ afterAll(async () => {
 afterEach(() => {
   for (const f of lab.context.faults.list()) lab.context.faults.set(f, false);
 });
-
-function io(vars: Record<string, string> = {}, prompt?: string): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (c: string) => (out += c) },
-    stderr: { write: (c: string) => (err += c) },
-    env: vars,
-    ...(prompt === undefined ? {} : { promptSecret: async () => prompt }),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 const base = (): string[] => [
   'test-bootstrap', '--domain', 'contoso.test', '--dns', lab.dnsServer,
