@@ -202,7 +202,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       findDeviceUpdateStage({ domain, resolver, explicitUrl: explicitDeviceUpdate, httpPort: options.httpPort, connectTimeoutMs }, progress),
     );
 
-
     // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
     const update = await step('check-update', 'update', async (progress) => {
       const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
@@ -236,7 +235,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       return { value, summary };
     });
 
-
     // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
     const discovery = await step('registrar', 'discovery', (progress) =>
       findRegistrarStage(
@@ -253,7 +251,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         progress,
       ),
     );
-
 
     // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
     const chain = await step('ca-chain', 'chain', (progress) =>
@@ -273,7 +270,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       ),
     );
 
-
     // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
     pool = makeHttp(chain.pems);
     const poolHttp = pool;
@@ -291,7 +287,6 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         progress,
       ),
     );
-
 
     const certificate = await step('certificate', 'certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');

@@ -51,9 +51,4 @@ export class StageRunner {
       throw owned;
     }
   }
-
-  skip(stage: StageId, summary: string): void {
-    this.listener({ type: 'stage-start', stage, at: this.now() });
-    this.listener({ type: 'stage-end', stage, outcome: 'skipped', summary, at: this.now() });
-  }
 }

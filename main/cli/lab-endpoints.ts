@@ -200,8 +200,3 @@ export async function labTrustPems(lab: LabTarget): Promise<string[]> {
   }
   return [root.pem, inter.pem];
 }
-
-/** `--lab` given? Then read it; otherwise null. */
-export async function labFromFlag(dir: string | undefined, options: ReadLabOptions = {}): Promise<LabTarget | null> {
-  return dir === undefined ? null : readLabEndpoints(dir, options);
-}
