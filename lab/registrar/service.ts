@@ -11,7 +11,7 @@ import { handleRegister, type RegistrarPolicy } from './handler';
  * The lab's registrar (stage 9): SIP over TLS on the pool FQDN, with mutual TLS against the lab CA
  * as OUR simplification of TLS-DSK (docs/pool/registrar.md). It publishes its port in the lab's
  * SIP SRV records, presents the lab's server certificate (certificate faults included), and
- * refuses connections while 'registrar-unreachable' is on by closing its listener, and delays every
+ * resets every connection while 'registrar-unreachable' is on (the port stays bound), and delays every
  * answer by faults.slowMs while 'slow-responses' is on (as the HTTP listeners do).
  */
 
@@ -157,16 +157,15 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     });
 
   const port = await listen(options.port ?? 0);
-  let queue = Promise.resolve();
-  // Fault changes are applied one after another, so a quick on/off/on cannot interleave.
+  // 'registrar-unreachable' resets every connection at once instead of closing the listener: the
+  // port stays ours, so no other program (another lab, a parallel test) can take it and answer in
+  // the registrar's place, and switching the fault off needs no re-listen that could fail.
+  server.on('connection', (raw: Socket) => {
+    if (ctx.faults.has('registrar-unreachable')) raw.resetAndDestroy();
+  });
   const onFault = (fault: FaultName | 'slowMs') => {
     if (CERT_FAULTS.has(fault)) server.setSecureContext({ ...ctx.tls.current(), ca: clientCas });
-    if (fault !== 'registrar-unreachable') return;
-    queue = queue.then(async () => {
-      const down = ctx.faults.has('registrar-unreachable');
-      if (down && server.listening) await close();
-      else if (!down && !server.listening) await listen(port);
-    }).catch((err: unknown) => ctx.log(`registrar: could not apply registrar-unreachable: ${(err as Error).message}`));
+    if (fault === 'registrar-unreachable' && ctx.faults.has(fault)) for (const s of sockets) s.destroy();
   };
   const unsubscribe = ctx.faults.onChange(onFault);
   if (ctx.faults.has('registrar-unreachable')) onFault('registrar-unreachable');
@@ -176,7 +175,6 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     endpoints: { sip: `sip:${ctx.poolFqdn}:${port};transport=tls`, registrarPort: port },
     async stop() {
       unsubscribe();
-      await queue;
       await close();
     },
   };
