@@ -3,4 +3,3 @@ export type { ParseXmlOptions } from './parse';
 export { XmlElement, childText } from './element';
 export type { XmlAttribute } from './element';
 export { escapeXml } from './escape';
-export { NS } from './namespaces';

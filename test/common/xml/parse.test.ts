@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
-import { escapeXml, NS, parseXml, parseXmlStream, childText } from '../../../common/xml';
+import { escapeXml, parseXml, parseXmlStream, childText } from '../../../common/xml';
+import { NS } from '../../../common/pool/soap-envelope';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -28,8 +29,8 @@ describe('parseXml: well-formed documents', () => {
   it('resolves namespaces, decodes references and CDATA', () => {
     const root = parseXml(SOAP_FAULT);
     expect(root.local).toBe('Envelope');
-    expect(root.ns).toBe(NS.soap11);
-    const fault = root.path([NS.soap11, 'Body'], [NS.soap11, 'Fault'])!;
+    expect(root.ns).toBe(NS.soap);
+    const fault = root.path([NS.soap, 'Body'], [NS.soap, 'Fault'])!;
     expect(fault.name).toBe('s:Fault');
     expect(childText(fault, '', 'faultstring')).toBe('No ticket & no <luck> AB');
     expect(fault.child('', 'faultstring')!.attr('lang', 'http://www.w3.org/XML/1998/namespace')).toBe('en-US');
