@@ -132,7 +132,8 @@ export function parseArgs<T extends FlagTable>(args: readonly string[], table: T
     if (refusal !== undefined) throw usageError(refusal);
     const key = name.slice(2);
     const spec = name.startsWith('--') && Object.hasOwn(table, key) ? table[key]! : undefined;
-    if (spec === undefined) throw unknown(arg);
+    // Name only: the value of a mistyped `--pin=…` or `--password=…` may be a secret.
+    if (spec === undefined) throw unknown(eq > 2 ? `${name}=…` : arg);
 
     if (spec.kind === 'boolean') {
       if (eq > 2) throw usageError(`${name} takes no value.\n\n${options.usage}`);

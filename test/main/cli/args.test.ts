@@ -48,6 +48,12 @@ describe('parseArgs', () => {
     expect(usage(() => parseArgs(['--' + 'x'.repeat(500)], TABLE, { usage: USAGE })).length).toBeLessThan(100 + USAGE.length);
   });
 
+  it('names an unknown --flag=VALUE without its value (it may be a PIN or password)', () => {
+    const message = usage(() => parseArgs(['--pin=101:24680'], TABLE, { usage: USAGE }));
+    expect(message).toMatch(/^Unknown option '--pin=…'/);
+    expect(message).not.toContain('24680');
+  });
+
   it('a value may start with a single dash, and is then checked by its parser', () => {
     expect(parseArgs(['--name', '-a'], TABLE, { usage: USAGE }).flags.name).toBe('-a');
     expect(usage(() => parseArgs(['--port', '-1'], TABLE, { usage: USAGE }))).toMatch(/^--port must be a port number 1–65535/);
