@@ -6,7 +6,7 @@ import { DEFAULT_LAB_DIR, readLabEndpoints } from '../lab-endpoints';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
                  [--dhcp-port N] [--dhcp-vlan N|none]
-                 [--domain D] [--pool FQDN] [--slow-ms N] [--lockout N] [--quiet]
+                 [--domain D] [--pool FQDN] [--slow-ms N] [--lockout N] [--quiet] [--json]
 
 Runs the emulated Lync pool on 127.0.0.1 (DNS, HTTP, HTTPS and every lab service) until Ctrl-C.
 The FIRST line on stdout is one JSON object with its endpoints: dns, domain, http, https, admin,
@@ -25,6 +25,7 @@ While it runs, the same document WITHOUT the passwords and PINs (and with the la
   --slow-ms N      delay of the slow-responses fault (default 2000)
   --lockout N      bad PINs before an account locks (default 5)
   --quiet          no log lines on stderr
+  --json           accepted for symmetry: the first line is JSON anyway
 One lab per state folder: a second one on the folder of a running lab is refused (exit 2).
 Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
 `;
@@ -80,7 +81,7 @@ async function refuseRunningLab(stateDir: string): Promise<void> {
 
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'Run the emulated Lync pool (DNS, Web Services, CA, registrar) on loopback',
+  summary: 'Run the emulated Lync pool (DNS, DHCPINFORM, Web Services, CA, Device Update, registrar) on loopback',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
     const { quiet, ...options } = parseLabArgs(args);
