@@ -16,7 +16,11 @@ export type RandomSource = () => number;
  */
 export function orderSrv<T extends SrvRecord>(records: readonly T[], random: RandomSource = Math.random): T[] {
   const byPriority = new Map<number, T[]>();
-  for (const r of records) byPriority.set(r.priority, [...(byPriority.get(r.priority) ?? []), r]);
+  for (const r of records) {
+    const group = byPriority.get(r.priority);
+    if (group) group.push(r);
+    else byPriority.set(r.priority, [r]);
+  }
   const out: T[] = [];
   for (const priority of [...byPriority.keys()].sort((a, b) => a - b)) {
     const group = byPriority.get(priority)!;
