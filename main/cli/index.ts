@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { COMMANDS } from './commands';
-import { EXIT, reportError, untilSignal, type CliIO } from './io';
+import { EXIT, reportError, reraiseInterrupt, untilSignal, type CliIO } from './io';
 
 const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on its user\'s behalf.\n\nUsage: tether COMMAND [options]\n\nCommands:\n';
 
@@ -21,6 +21,8 @@ function promptSecret(question: string): Promise<string> {
     const muted = new Writable({ write: (_chunk, _enc, done) => done() });
     process.stderr.write(question);
     const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+    // In raw mode Ctrl-C reaches readline, not the process: without this the prompt would only pause.
+    rl.once('SIGINT', reraiseInterrupt(rl));
     rl.question('', (answer) => {
       rl.close();
       process.stderr.write('\n');

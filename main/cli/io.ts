@@ -37,6 +37,15 @@ export function reportError(err: unknown, io: CliIO, json: boolean): number {
   return e.code === 'BAD_INPUT' ? EXIT.usage : EXIT.failure;
 }
 
+/** Closes a raw-mode prompt on Ctrl-C and delivers the SIGINT readline swallowed to the process. */
+export function reraiseInterrupt(rl: { close(): void }): () => void {
+  return () => {
+    rl.close();
+    process.stderr.write('\n');
+    process.kill(process.pid, 'SIGINT');
+  };
+}
+
 /** Resolves on the first SIGINT or SIGTERM (the default for `CliIO.untilStopped`). */
 export function untilSignal(): Promise<void> {
   return new Promise((resolve) => {

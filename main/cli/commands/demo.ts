@@ -6,7 +6,7 @@ import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBoots
 import type { StageEvent } from '../../bootstrap/stage-events';
 import { flag, parseArgs } from '../args';
 import { startDemoWorld, type DemoWorld } from '../demo-world';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
 
 const USAGE = `Usage: tether demo [--model CX600] [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--yes] [--json]
 
@@ -151,6 +151,7 @@ function stageRows(events: readonly StageEvent[]): StageRow[] {
 
 async function askYesNo(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  rl.once('SIGINT', reraiseInterrupt(rl));
   try {
     // End of input (Ctrl-D, a closed pipe) is a "no", never a hang.
     const answer = await new Promise<string>((resolve) => {
