@@ -1,4 +1,4 @@
-import { toTetherError, type TetherError } from '../../../common/errors';
+import type { TetherError } from '../../../common/errors';
 import { openFleet, parseVirtualList, type Fleet } from '../../device/fleet';
 import { flag, parseArgs } from '../args';
 import { EXIT, type CliIO, type Command } from '../io';
@@ -84,8 +84,6 @@ export const devicesCommand: Command = {
         io.stdout.write(table(rows));
       }
       return EXIT.ok;
-    } catch (err) {
-      throw toTetherError(err);
     } finally {
       await fleet.close();
     }
