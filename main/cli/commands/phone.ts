@@ -82,6 +82,8 @@ export const phoneCommand: Command = {
       } else {
         const t0 = performance.now();
         const back = fleet.manager.waitForSerial(phone.identity.serial, { after: phone, timeoutMs: 30_000 });
+        // If the reboot request itself fails, nobody awaits `back`: its later rejection is not news.
+        back.catch(() => undefined);
         const { rebootInMs } = await phone.session.call('reboot', { delayMs: 0 });
         const again = await back;
         const ms = Math.round(performance.now() - t0);
