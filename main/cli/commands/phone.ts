@@ -28,6 +28,7 @@ function parsePhoneArgs(args: string[]) {
   const known = (ACTIONS as readonly string[]).includes(action ?? '');
   if ((action !== undefined && !known) || extra !== undefined) throw usageError(`Unknown argument '${known ? extra : action}'.\n\n${USAGE}`);
   if (!flags.virtual) throw usageError(`--virtual MODEL is required (only virtual phones have a console).\n\n${USAGE}`);
+  if (/[:,]/.test(flags.virtual)) throw usageError(`--virtual takes one MODEL here; give the speed with --speed and the serial with --serial.\n\n${USAGE}`);
   if (!action) throw usageError(`Say what to do: ${ACTIONS.join(', ')}.\n\n${USAGE}`);
   return { ...flags, model: flags.virtual, action: action as Action };
 }
@@ -56,8 +57,9 @@ export const phoneCommand: Command = {
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
     const a = parsePhoneArgs(args);
-    const [spec] = parseVirtualList([[a.model, a.speed ?? '', a.serial ?? ''].join(':')]);
-    const fleet = await openFleet({ real: false, virtual: [spec!] });
+    // Model and speed through the --virtual list syntax; the serial as given (it may hold ':').
+    const [spec] = parseVirtualList([`${a.model}:${a.speed ?? ''}`]);
+    const fleet = await openFleet({ real: false, virtual: [{ ...spec!, ...(a.serial ? { serial: a.serial } : {}) }] });
     try {
       const device = fleet.virtualPhones[0]!;
       const phone = fleet.manager.phones()[0];

@@ -73,4 +73,14 @@ describe('tether phone', () => {
     expect(await main(['phone', 'status'], io)).toBe(2);
     expect(await main(['phone', '--virtual', 'CX600'], io)).toBe(2);
   });
+
+  it('takes the serial as given (a ":" in it is refused, not cut off) and one model in --virtual', async () => {
+    const io = capture();
+    expect(await main(['phone', '--virtual', 'CX600', '--serial', 'CX600-A:B', 'status'], io)).toBe(2);
+    expect(io.err()).toContain('serial');
+    expect(io.out()).toBe('');
+    const list = capture();
+    expect(await main(['phone', '--virtual', 'CX600:full', 'status', '--json'], list)).toBe(2);
+    expect(JSON.parse(list.out())).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+  });
 });
