@@ -24,11 +24,11 @@ export interface Command {
 /** Exit codes: 0 success, 1 a typed failure, 2 a usage error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** Prints an error for a person, or as one JSON line with --json; returns the exit code. */
+/** Prints an error for a person, or as one JSON line with --json (the same error shape as test-bootstrap's and demo's); returns the exit code. */
 export function reportError(err: unknown, io: CliIO, json: boolean): number {
   const e = toTetherError(err);
   if (json) {
-    io.stdout.write(JSON.stringify({ ok: false, error: { ...e.toJSON(), fix: e.fix } }) + '\n');
+    io.stdout.write(JSON.stringify({ ok: false, error: { ...e.toJSON(), fix: e.fix, cmdlet: e.cmdlet ?? null } }) + '\n');
   } else {
     const stage = e.stage === null ? '' : ` (stage ${stageNumber(e.stage)}: ${STAGES.find((s) => s.id === e.stage)!.title})`;
     io.stderr.write(`error ${e.code}${stage}: ${e.message}\n  fix: ${e.fix}\n`);

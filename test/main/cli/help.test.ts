@@ -42,7 +42,7 @@ describe('tether help', () => {
   it('answers `probe --json` without a verb with one JSON document on stdout', async () => {
     const io = capture();
     expect(await main(['probe', '--json'], io)).toBe(2);
-    expect(JSON.parse(io.out())).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(JSON.parse(io.out())).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', stage: null, fix: expect.any(String), cmdlet: null } });
     expect(io.err()).toBe('');
   });
 });
