@@ -133,9 +133,13 @@ export interface SipUri {
   readonly port: number | null;
 }
 
-/** Reads `sip:user@host[:port][;params]`; host lower-cased, user kept as sent. */
+/**
+ * Reads `sip:user@host[:port][;params]`; host lower-cased, user kept as sent. The user part takes
+ * RFC 3261's user characters only (no `<>"`, spaces or `:`), so a SIP address written into a
+ * From/To header or a SOAP Entity cannot close the brackets or carry a password.
+ */
 export function parseSipUri(value: string): SipUri {
-  const m = /^(sips?):(?:([^@;?]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?(?:[;?].*)?$/.exec(value.trim());
+  const m = /^(sips?):(?:([A-Za-z0-9\-_.!~*'()%&=+$,/]+)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::([0-9]{1,5}))?(?:[;?].*)?$/.exec(value.trim());
   if (!m) throw malformed('SIP URI', value);
   const port = m[4] === undefined ? null : Number(m[4]);
   if (port !== null && (port < 1 || port > 65535)) throw malformed('SIP URI', value);

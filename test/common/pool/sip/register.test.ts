@@ -96,6 +96,12 @@ describe('REGISTER exchange', () => {
     for (const bad of ['<sip:a@b', 'nouri', '"x" sip:a@b']) expect(codeOf(() => parseNameAddr(bad))).toBe('SIP_MESSAGE_MALFORMED');
     expect(parseSipUri('sips:bob@[::1]:5061;transport=tls')).toEqual({ scheme: 'sips', user: 'bob', host: '[::1]', port: 5061 });
     expect(codeOf(() => parseSipUri('sip:a@b:99999'))).toBe('SIP_MESSAGE_MALFORMED');
+    // User parts that would break out of <…> in From/To, or carry a password, are refused.
+    for (const bad of ['sip:a>;tag=x@b', 'sip:a<b@c', 'sip:"a"@b', 'sip:a b@c', 'sip:alice:secret@b']) {
+      expect(codeOf(() => parseSipUri(bad))).toBe('SIP_MESSAGE_MALFORMED');
+      expect(() => buildRegister({ sipUri: bad, local: { host: '127.0.0.1', port: 1 }, ids: newRegisterIds() })).toThrow();
+    }
+    expect(parseSipUri("sip:+1425555.0101_o'neil@b").user).toBe("+1425555.0101_o'neil");
   });
 });
 
