@@ -55,7 +55,21 @@ export interface RegisterRequestOptions {
   readonly userAgent?: string;
 }
 
+/** RFC 3261 token characters: what a tag, branch, Call-ID word or epid may hold unquoted. */
+const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]{1,128}$/;
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
+/** The IDs go into header parameters unquoted: anything else could add parameters or headers. */
+function checkIds(ids: RegisterIds): void {
+  const bad = (['callId', 'fromTag', 'branch', 'epid'] as const).find((k) => !TOKEN.test(ids[k]));
+  const field = bad ?? (UUID.test(ids.instance) ? undefined : 'instance');
+  if (field !== undefined) {
+    throw new TetherError('BAD_INPUT', `The REGISTER ${field} must be a SIP token${field === 'instance' ? ' (a UUID)' : ''}.`, { stage: 'logon', detail: { field } });
+  }
+}
+
 export function buildRegister(opts: RegisterRequestOptions): SipRequest {
+  checkIds(opts.ids);
   const aor = parseSipUri(opts.sipUri);
   if (aor.user === '') throw new TetherError('BAD_INPUT', `'${opts.sipUri.slice(0, 100)}' is not a SIP address (sip:user@domain).`, { stage: 'logon' });
   const user = `sip:${aor.user}@${aor.host}`;

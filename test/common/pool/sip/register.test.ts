@@ -53,6 +53,21 @@ describe('REGISTER exchange', () => {
     expect(err).toMatchObject({ code: 'BAD_INPUT', stage: 'logon' });
   });
 
+  it('refuses device IDs that would add header parameters', () => {
+    const build = (ids: Partial<ReturnType<typeof newRegisterIds>>) => () =>
+      buildRegister({ sipUri: 'sip:alice@contoso.test', local: { host: '127.0.0.1', port: 1 }, ids: { ...newRegisterIds(), ...ids } });
+    expect(build({ epid: 'abc123' })).not.toThrow();
+    for (const ids of [{ epid: 'a;tag=x' }, { epid: '' }, { fromTag: 'a b' }, { branch: 'z9hG4bK"' }, { instance: 'x">;evil' }, { callId: 'a\r\nVia: x' }]) {
+      let err: unknown;
+      try {
+        build(ids)();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'BAD_INPUT', stage: 'logon' });
+    }
+  });
+
   it('reads a 200 OK with provisioning values', () => {
     const req = register();
     const res = buildResponse(req, 200, 'OK', [{ name: 'Contact', value: '<sip:127.0.0.1:40000;transport=tls>;expires=3600;pub-gruu="sip:alice@contoso.test;gr=urn:uuid:1"' }], {
