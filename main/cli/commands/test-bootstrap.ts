@@ -151,6 +151,8 @@ export async function withLabDefaults(a: TestBootstrapArgs): Promise<TestBootstr
  */
 export function splitPinArgument(value: string): { phoneOrExt: string; pin: string | null } {
   const at = value.lastIndexOf(':');
+  // ':PIN' (the number forgotten) would otherwise send, and show, the PIN as the number.
+  if (at === 0) throw usageError("--pin: the phone number or extension is missing before the ':'.");
   if (at > 0) {
     const head = value.slice(0, at);
     const tail = value.slice(at + 1);

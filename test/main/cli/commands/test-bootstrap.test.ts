@@ -171,6 +171,11 @@ describe('splitPinArgument', () => {
     expect(splitPinArgument('101')).toEqual({ phoneOrExt: '101', pin: null });
     expect(splitPinArgument('101:')).toEqual({ phoneOrExt: '101:', pin: null });
   });
+
+  it('refuses a PIN without its number, without repeating the PIN', () => {
+    expect(() => splitPinArgument(':13579')).toThrow(/number or extension is missing/);
+    expect(() => splitPinArgument(':13579')).not.toThrow(/13579/);
+  });
 });
 
 describe('tether lab + tether test-bootstrap as child processes', () => {
