@@ -6,6 +6,7 @@ import { TetherError } from '../../common/errors';
 import { PORT_WIN_NTLM } from '../../common/pool/webticket-wire';
 import { ENDPOINTS_FILE, ENDPOINTS_FORMAT } from '../../lab/endpoints-file';
 import { flag } from './args';
+import { usageError } from './io';
 
 /**
  * `--lab [DIR]` for the helpdesk commands: reads the endpoints a running `tether lab` wrote to
@@ -199,4 +200,16 @@ export async function labTrustPems(lab: LabTarget): Promise<string[]> {
     });
   }
   return [root.pem, inter.pem];
+}
+
+/**
+ * A second lab (`tether lab`, `tether demo --state`) on a running lab's state folder would overwrite
+ * its endpoints.json (and remove it on stop, leaving the first lab unreachable by --lab) and share its
+ * stores: refuse it.
+ */
+export async function refuseRunningLab(stateDir: string): Promise<void> {
+  const running = await readLabEndpoints(stateDir).catch(() => null);
+  if (running) {
+    throw usageError(`A lab (process ${running.pid}) is already running with the state folder ${stateDir}. Use it (the other commands take --lab), stop it, or give this one --state OTHER_DIR.`);
+  }
 }

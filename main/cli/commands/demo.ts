@@ -7,6 +7,7 @@ import type { StageEvent } from '../../bootstrap/stage-events';
 import { flag, parseArgs } from '../args';
 import { startDemoWorld, type DemoWorld } from '../demo-world';
 import { EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
+import { refuseRunningLab } from '../lab-endpoints';
 
 const USAGE = `Usage: tether demo [--model CX600] [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--yes] [--json]
 
@@ -22,7 +23,8 @@ own key and certificate, and its registration. Everything is stopped when it end
                         (repeatable): ${FAULT_NAMES.join(', ')}
   --sign-in pin|windows PIN or Windows credentials (default: PIN where the model has PIN sign-in;
                         the CX700 has none, so it uses Windows credentials)
-  --state DIR           keep the lab's state in DIR (default: a temporary folder, removed)
+  --state DIR           keep the lab's state in DIR (default: a temporary folder, removed;
+                        refused while a tether lab runs on DIR)
   --yes                 confirm the pairing code without asking (also when stdin is not a terminal)
   --json                print one JSON document with every stage's outcome
 
@@ -184,6 +186,7 @@ export const demoCommand: Command = {
       throw new TetherError('CANCELLED', 'The demo was stopped.');
     });
     stopped?.catch(() => undefined);
+    if (a.state !== undefined) await refuseRunningLab(a.state);
     const starting = startDemoWorld({ model: a.model, faults: a.faults, ...(a.state === undefined ? {} : { stateDir: a.state }) });
     let world: DemoWorld;
     try {

@@ -2,7 +2,7 @@ import { startLab, type LabOptions } from '../../../lab';
 import { parseFaultName } from '../../../lab/faults';
 import { definedOnly, flag, parseArgs } from '../args';
 import { EXIT, untilSignal, usageError, type CliIO, type Command } from '../io';
-import { DEFAULT_LAB_DIR, readLabEndpoints } from '../lab-endpoints';
+import { DEFAULT_LAB_DIR, refuseRunningLab } from '../lab-endpoints';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
                  [--dhcp-port N] [--dhcp-vlan N|none]
@@ -66,17 +66,6 @@ export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
     slowMs: f['slow-ms'],
     lockoutThreshold: f.lockout,
   });
-}
-
-/**
- * A second lab on a running lab's state folder would overwrite its endpoints.json (and remove it on
- * stop, leaving the first lab unreachable by --lab) and share its stores: refuse it.
- */
-async function refuseRunningLab(stateDir: string): Promise<void> {
-  const running = await readLabEndpoints(stateDir).catch(() => null);
-  if (running) {
-    throw usageError(`A lab (process ${running.pid}) is already running with the state folder ${stateDir}. Use it (the other commands take --lab), stop it, or give this one --state OTHER_DIR.`);
-  }
 }
 
 export const labCommand: Command = {

@@ -90,12 +90,16 @@ describe('the lab publishes <state>/endpoints.json', () => {
     }
   });
 
-  it('keeps a running lab its folder: `tether lab --state DIR` on it is refused (exit 2) and the file stays', async () => {
+  it('keeps a running lab its folder: `tether lab --state DIR` or `demo --state DIR` on it is refused (exit 2) and the file stays', async () => {
     const before = readFileSync(join(labDir, ENDPOINTS_FILE), 'utf8');
     const t = { ...io(), untilStopped: () => Promise.resolve() };
     expect(await main(['lab', '--state', labDir, '--quiet'], t)).toBe(2);
     expect(t.err()).toContain(`already running with the state folder ${labDir}`);
     expect(t.out()).toBe('');
+    expect(readFileSync(join(labDir, ENDPOINTS_FILE), 'utf8')).toBe(before);
+    const demo = io();
+    expect(await main(['demo', '--state', labDir, '--yes', '--json'], demo)).toBe(2);
+    expect(JSON.parse(demo.out())).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     expect(readFileSync(join(labDir, ENDPOINTS_FILE), 'utf8')).toBe(before);
   });
 });
