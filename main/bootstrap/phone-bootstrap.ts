@@ -191,7 +191,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const reattachTimeoutMs = options.reattachTimeoutMs ?? 120_000;
   const secret = options.auth.kind === 'pin' ? options.auth.pin : options.auth.password;
-  const makeHttp = (extraCaPems: readonly string[]) => new PoolHttpClient({ ...options.httpOptions, resolver, extraCaPems });
+  const makeHttp = (extraCaPems: readonly string[], baseRoots?: readonly string[]) => new PoolHttpClient({ ...options.httpOptions, resolver, extraCaPems, ...(baseRoots ? { baseRoots } : {}) });
   const anonymous = makeHttp([]);
   let pool: PoolHttpClient | undefined;
   let ticket: IssuedWebTicket | undefined;
@@ -369,7 +369,9 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     });
 
     // Stage 7: credentials to the phone over the paired, encrypted channel; a web ticket from the pool.
-    pool = makeHttp(chain.pems);
+    // From here on the pool is trusted the way the phone trusts it: through the validated stage-6
+    // chain only, not through every root this PC happens to know.
+    pool = makeHttp(chain.pems, []);
     const poolHttp = pool;
     const auth = await run('auth', async (progress) => {
       if (options.auth.kind === 'pin' && !model.pinAuth) {

@@ -178,7 +178,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
   const { resolver } = options;
   const runner = new StageRunner(listener, () => now().getTime());
   const createHttp = options.createHttpClient ?? ((o: PoolHttpOptions) => new PoolHttpClient(o));
-  const makeHttp = (extraCaPems: readonly string[]) => createHttp({ ...options.httpOptions, resolver, extraCaPems });
+  const makeHttp = (extraCaPems: readonly string[], baseRoots?: readonly string[]) => createHttp({ ...options.httpOptions, resolver, extraCaPems, ...(baseRoots ? { baseRoots } : {}) });
   // Stages 3–6: anonymous; an explicit trusted-root file also covers an https Device Update URL.
   const anonymous = makeHttp(options.trust?.rootPems ?? []);
   // Each stage's value goes to `partial` before its stage-end event, so a listener can show it at once.
@@ -271,7 +271,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     );
 
     // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
-    pool = makeHttp(chain.pems);
+    // From here on the pool is trusted the way the phone trusts it: through the validated stage-6
+    // chain only, not through every root this PC happens to know.
+    pool = makeHttp(chain.pems, []);
     const poolHttp = pool;
 
     const auth = await step('auth', 'auth', (progress) =>

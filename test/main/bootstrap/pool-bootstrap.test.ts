@@ -120,16 +120,20 @@ describe('runPoolBootstrap against the lab', () => {
     expect(JSON.stringify(r.events)).not.toContain(ALICE.pin);
   });
 
-  it('stages 7–8 trust the pool through the stage-6 chain: the second HTTP client gets exactly that chain', async () => {
+  it('stages 7–8 trust the pool through the stage-6 chain only: the second HTTP client gets exactly that chain and no other roots', async () => {
     const made: (readonly string[])[] = [];
+    const bases: (readonly string[] | undefined)[] = [];
     const r = await run({
       createHttpClient: (o) => {
         made.push(o.extraCaPems ?? []);
+        bases.push(o.baseRoots);
         return new PoolHttpClient(o);
       },
     });
     expect(r.error).toBeUndefined();
     expect(made).toEqual([[], r.result!.chain.pems]);
+    // Stages 3–6 may use the OS store (an https Device Update URL); 7–8 trust nothing but the chain.
+    expect(bases).toEqual([undefined, []]);
     expect(r.result!.chain.pems).toEqual([lab.ca.intermediateCertPem, lab.ca.rootCertPem].map((p) => p.replace(/\r/g, '')));
   });
 
