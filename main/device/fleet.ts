@@ -20,7 +20,11 @@ export function parseVirtualList(items: readonly string[], catalogue: Catalogue 
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((item) => {
-      const [model, speed, serial] = item.split(':');
+      const parts = item.split(':');
+      if (parts.length > 3) {
+        throw new TetherError('BAD_INPUT', `"${item}" has too many parts; write MODEL[:SPEED[:SERIAL]], e.g. CX600:full:CX600-0001.`);
+      }
+      const [model, speed, serial] = parts;
       if (!model || !findModel(model, catalogue)) {
         throw new TetherError('BAD_INPUT', `Unknown phone model "${model ?? ''}"; known: ${catalogue.models.map((m) => m.id).join(', ')}.`);
       }

@@ -48,9 +48,14 @@ export function createPoolResolver(options: ResolverOptions = {}): PoolResolver 
     const family = typeof opts === 'object' && opts !== null ? opts.family : undefined;
     const wantAll = typeof opts === 'object' && opts !== null && opts.all === true;
     const literal = isIP(hostname);
-    const answer = (addresses: { address: string; family: number }[]) => {
+    const answer = (addresses: { address: string; family: number }[], failure?: string) => {
       if (addresses.length === 0) {
-        const err = Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+        // A name that does not exist and a DNS server that did not answer are different problems
+        // for the person fixing them: the second keeps getaddrinfo's "try again" code.
+        const err =
+          failure === undefined
+            ? Object.assign(new Error(`queryA ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname })
+            : Object.assign(new Error(`DNS lookup of ${hostname} failed: the DNS server ${options.server ?? '(system)'} gave ${failure}`), { code: 'EAI_AGAIN', hostname });
         callback(err, '', 0);
       } else if (wantAll) {
         (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, addresses);
@@ -62,10 +67,18 @@ export function createPoolResolver(options: ResolverOptions = {}): PoolResolver 
       answer([{ address: hostname, family: literal }]);
       return;
     }
-    const v4 = family === 6 ? Promise.resolve([]) : resolver.resolve4(hostname).catch(() => [] as string[]);
-    const v6 = family === 4 ? Promise.resolve([]) : resolver.resolve6(hostname).catch(() => [] as string[]);
+    const failures: string[] = [];
+    const attempt = (query: Promise<string[]>) =>
+      query.catch((err: unknown) => {
+        const code = (err as { code?: unknown }).code;
+        // NOTFOUND/NODATA are answers; anything else (timeout, refused, SERVFAIL) is a failure.
+        if (code !== 'ENOTFOUND' && code !== 'ENODATA') failures.push(typeof code === 'string' ? code : 'an error');
+        return [] as string[];
+      });
+    const v4 = family === 6 ? Promise.resolve([]) : attempt(resolver.resolve4(hostname));
+    const v6 = family === 4 ? Promise.resolve([]) : attempt(resolver.resolve6(hostname));
     void Promise.all([v4, v6]).then(([a, aaaa]) =>
-      answer([...a.map((address) => ({ address, family: 4 })), ...aaaa.map((address) => ({ address, family: 6 }))]),
+      answer([...a.map((address) => ({ address, family: 4 })), ...aaaa.map((address) => ({ address, family: 6 }))], failures[0]),
     );
   };
   return {
