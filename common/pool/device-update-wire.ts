@@ -4,7 +4,8 @@ import { escapeXml, parseXml, type XmlElement } from '../xml';
 /**
  * The Device Update Web service's request and response — OUR MODEL of a wire form that was never
  * published ([U] in reference §3; see docs/pool/device-update.md). The fields are the documented
- * ones [S20][S21]; the element names, the namespace and the Size/Sha256 fields are ours. Everything
+ * ones [S20][S21]; the element names, the namespace and the Size/Sha256 and SignatureSize/
+ * SignatureSha256 fields are ours. Everything
  * about the XML lives in this one module so a real trace can replace it.
  */
 
@@ -33,7 +34,7 @@ export interface DeviceIdentity {
   readonly lastUser?: string;
 }
 
-/** One file the service offers [S20], plus the size and SHA-256 we add to verify it. */
+/** One file the service offers [S20], plus the sizes and SHA-256s we add to verify it and its signature file. */
 export interface OfferedModule {
   readonly fileName: string;
   readonly signatureFileName: string;
@@ -41,6 +42,9 @@ export interface OfferedModule {
   readonly timestamp: string;
   readonly size: number;
   readonly sha256: string;
+  /** OUR MODEL: size and SHA-256 (lower-case hex) of `signatureFileName`, fetched beside the image. */
+  readonly signatureSize: number;
+  readonly signatureSha256: string;
 }
 
 export interface DeviceUpdateAnswer {
@@ -60,6 +64,14 @@ const SERIAL = /^[A-Za-z0-9._-]{1,64}$/;
 const TIMESTAMP = /^[0-9A-Za-z:.+-]{0,40}$/;
 /** 1 GiB: far above any phone image (tens of MB), so a hostile size cannot exhaust a disk. */
 export const MAX_IMAGE_SIZE = 1024 * 1024 * 1024;
+/** 16 MiB: a signature (catalog) file is kilobytes; anything far bigger is hostile. */
+export const MAX_SIGNATURE_SIZE = 16 * 1024 * 1024;
+
+/** A decimal byte count in 0..max, or null. */
+function byteCount(text: string, max: number): number | null {
+  const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
+  return n >= 0 && n <= max ? n : null;
+}
 
 export const isPathSegment = (s: string): boolean => SEGMENT.test(s);
 export const isVersion = (s: string): boolean => VERSION.test(s);
@@ -188,6 +200,8 @@ export function encodeDeviceUpdateResponse(answer: DeviceUpdateAnswer): string {
         `      <Timestamp>${escapeXml(m.timestamp)}</Timestamp>\n` +
         `      <Size>${m.size}</Size>\n` +
         `      <Sha256>${escapeXml(m.sha256)}</Sha256>\n` +
+        `      <SignatureSize>${m.signatureSize}</SignatureSize>\n` +
+        `      <SignatureSha256>${escapeXml(m.signatureSha256)}</SignatureSha256>\n` +
         '    </Module>\n',
     )
     .join('');
@@ -228,14 +242,19 @@ export function decodeDeviceUpdateResponse(xml: string | Uint8Array): DeviceUpda
     const timestamp = t('Timestamp');
     const sizeText = t('Size');
     const sha256 = t('Sha256').toLowerCase();
+    const signatureSizeText = t('SignatureSize');
+    const signatureSha256 = t('SignatureSha256').toLowerCase();
     if (!isFileName(fileName)) throw bad(`FileName '${fileName.slice(0, 80)}' is not a plain file name.`);
     if (!isFileName(signatureFileName)) throw bad(`SignatureFileName '${signatureFileName.slice(0, 80)}' is not a plain file name.`);
     if (!isVersion(version)) throw bad(`Version '${version.slice(0, 40)}' is not a version such as 4.0.7577.4420.`);
     if (!TIMESTAMP.test(timestamp)) throw bad(`Timestamp '${timestamp.slice(0, 40)}' is not a timestamp.`);
-    const size = /^[0-9]{1,10}$/.test(sizeText) ? Number(sizeText) : NaN;
-    if (!(size >= 0 && size <= MAX_IMAGE_SIZE)) throw bad(`Size '${sizeText.slice(0, 20)}' is not a byte count up to ${MAX_IMAGE_SIZE}.`);
+    const size = byteCount(sizeText, MAX_IMAGE_SIZE);
+    if (size === null) throw bad(`Size '${sizeText.slice(0, 20)}' is not a byte count up to ${MAX_IMAGE_SIZE}.`);
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad(`Sha256 of ${fileName} is not 64 hex digits.`);
-    return { fileName, signatureFileName, version, timestamp, size, sha256 };
+    const signatureSize = byteCount(signatureSizeText, MAX_SIGNATURE_SIZE);
+    if (signatureSize === null) throw bad(`SignatureSize '${signatureSizeText.slice(0, 20)}' is not a byte count up to ${MAX_SIGNATURE_SIZE}.`);
+    if (!/^[0-9a-f]{64}$/.test(signatureSha256)) throw bad(`SignatureSha256 of ${signatureFileName} is not 64 hex digits.`);
+    return { fileName, signatureFileName, version, timestamp, size, sha256, signatureSize, signatureSha256 };
   });
   if (modules.length > 0 && baseUrl === null && externalBaseUrl === null) throw bad('The answer offers modules but no BaseURL to fetch them from.');
   return { baseUrl, externalBaseUrl, modules };

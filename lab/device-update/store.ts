@@ -7,6 +7,7 @@ import {
   isFileName,
   isPathSegment,
   isVersion,
+  MAX_SIGNATURE_SIZE,
   normaliseMac,
   storePath,
   type DeviceIdentity,
@@ -49,9 +50,48 @@ export interface ImportImage extends Partial<Pick<DeviceKind, 'deviceType'>>, Om
   readonly signatureFileName?: string;
   readonly timestamp?: string;
   readonly data: Uint8Array | AsyncIterable<Uint8Array>;
+  /**
+   * The signature file's bytes (a real `.cat` when importing a real update). Absent: the lab writes
+   * its own small opaque blob (see labSignature) — the client only checks its size and SHA-256.
+   */
+  readonly signature?: Uint8Array;
 }
 
 export type Selection = { image: StoredImage; why: 'pending-for-test-device' | 'approved' } | { image: null; why: string };
+
+/**
+ * The signature the lab stores when an import brings none. OUR MODEL: an opaque blob naming the image
+ * and its SHA-256 — NOT a real Authenticode catalog or CMS signature, and nothing in the lab verifies
+ * it. It exists so the client has a real file to fetch, verify and cache beside the image.
+ */
+export function labSignature(image: { fileName: string; version: string; sha256: string }): Uint8Array {
+  return new TextEncoder().encode(`TETHER-LAB-SIGNATURE/1\nfile=${image.fileName}\nversion=${image.version}\nsha256=${image.sha256}\n`);
+}
+
+/** Streams `data` into `path` through a temporary file (renamed once synced), hashing as it goes. */
+async function writeHashed(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path); // a lab that starts after a crash mid-import removes it
+  const hash = createHash('sha256');
+  let size = 0;
+  const file = await open(tmp, 'wx');
+  try {
+    const chunks = data instanceof Uint8Array ? [data] : data;
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+      await file.write(chunk);
+    }
+    await file.sync();
+    await file.close();
+    await rename(tmp, path);
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
 
 const kindKey = (k: DeviceKind) => [k.deviceType, k.vendor, k.model, k.revision, k.locale].join('/').toLowerCase();
 
@@ -70,7 +110,7 @@ export class DeviceUpdateStore {
   static async open(stateDir: string): Promise<DeviceUpdateStore> {
     const dir = join(stateDir, 'device-update');
     await mkdir(join(dir, 'files'), { recursive: true });
-    return new DeviceUpdateStore(dir, await DeviceUpdateStore.read(dir));
+    return new DeviceUpdateStore(dir, await DeviceUpdateStore.withSignatures(dir, await DeviceUpdateStore.read(dir)));
   }
 
   private static async read(dir: string): Promise<StoreFile> {
@@ -86,9 +126,27 @@ export class DeviceUpdateStore {
     }
   }
 
+  /**
+   * A store written before signatures were tracked has images without signatureSize/Sha256: give
+   * each the signature file found beside it, or write the lab's blob there, so every answer is whole.
+   */
+  private static async withSignatures(dir: string, state: StoreFile): Promise<StoreFile> {
+    const images = await Promise.all(
+      state.images.map(async (image) => {
+        if (typeof image.signatureSize === 'number' && typeof image.signatureSha256 === 'string') return image;
+        const path = join(dir, 'files', ...storePath(image, image.version).split('/'), image.signatureFileName);
+        const existing = await readFile(path).catch(() => null);
+        const bytes = existing ?? labSignature(image);
+        if (existing === null) await writeHashed(path, bytes);
+        return { ...image, signatureSize: bytes.length, signatureSha256: createHash('sha256').update(bytes).digest('hex') };
+      }),
+    );
+    return { ...state, images };
+  }
+
   /** Re-reads store.json, so imports and approvals made by another process (the demo, a test) show. */
   async reload(): Promise<void> {
-    this.state = await DeviceUpdateStore.read(this.dir);
+    this.state = await DeviceUpdateStore.withSignatures(this.dir, await DeviceUpdateStore.read(this.dir));
   }
 
   private async save(): Promise<void> {
@@ -118,8 +176,8 @@ export class DeviceUpdateStore {
   }
 
   /**
-   * Import-CsDeviceUpdate for one image: stores the file (streamed, hashed as it is written) and
-   * makes its version the kind's pending version.
+   * Import-CsDeviceUpdate for one image: stores the file (streamed, hashed as it is written) and its
+   * signature file beside it, and makes its version the kind's pending version.
    */
   async importImage(input: ImportImage): Promise<StoredImage> {
     const kind: DeviceKind = {
@@ -132,28 +190,16 @@ export class DeviceUpdateStore {
     const fileName = input.fileName ?? 'CPE.nbt';
     const signatureFileName = input.signatureFileName ?? 'CPE.cat';
     if (!isFileName(fileName) || !isFileName(signatureFileName)) throw new TetherError('BAD_INPUT', 'Image and signature names must be plain file names.');
-    const rel = `${storePath(kind, input.version)}/${fileName}`;
-    const path = join(this.dir, 'files', ...rel.split('/'));
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = tempPathFor(path); // a lab that starts after a crash mid-import removes it
-    const hash = createHash('sha256');
-    let size = 0;
-    const file = await open(tmp, 'wx');
-    try {
-      const chunks = input.data instanceof Uint8Array ? [input.data] : input.data;
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        await file.write(chunk);
-      }
-      await file.sync();
-      await file.close();
-      await rename(tmp, path);
-    } catch (err) {
-      await file.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
-      throw err;
+    if (fileName === signatureFileName) throw new TetherError('BAD_INPUT', 'The image and its signature file need different names.');
+    if (input.signature !== undefined && input.signature.length > MAX_SIGNATURE_SIZE) {
+      throw new TetherError('BAD_INPUT', `The signature file is larger than ${MAX_SIGNATURE_SIZE} bytes.`);
     }
+    const dir = join(this.dir, 'files', ...storePath(kind, input.version).split('/'));
+    const { size, sha256 } = await writeHashed(join(dir, fileName), input.data);
+    const signature = await writeHashed(
+      join(dir, signatureFileName),
+      input.signature ?? labSignature({ fileName, version: input.version, sha256 }),
+    );
     const image: StoredImage = {
       ...kind,
       fileName,
@@ -161,7 +207,9 @@ export class DeviceUpdateStore {
       version: input.version,
       timestamp: input.timestamp ?? new Date().toISOString(),
       size,
-      sha256: hash.digest('hex'),
+      sha256,
+      signatureSize: signature.size,
+      signatureSha256: signature.sha256,
     };
     this.state.images = this.state.images.filter((i) => !(kindKey(i) === kindKey(kind) && i.version === image.version && i.fileName === fileName));
     this.state.images.push(image);

@@ -38,6 +38,22 @@ export const updateErrors = {
     summary: 'The downloaded update image does not match its checksum; it was not used.',
     fix: 'Try again; if it happens again, the file in the Device Update store is damaged: ask the Lync admin to re-import it.',
   },
+  UPDATE_SIGNATURE_MISSING: {
+    stage: 'check-update',
+    summary: 'The signature file of the offered update is missing from the Device Update store.',
+    fix: 'Ask the Lync admin to re-import the update (Import-CsDeviceUpdate) so the image and its signature file are both in the store, and approve it again.',
+    cmdlet: 'Get-CsDeviceUpdateRule',
+  },
+  UPDATE_SIGNATURE_SIZE_MISMATCH: {
+    stage: 'check-update',
+    summary: 'The downloaded signature file of the update has the wrong size (cut short or too long).',
+    fix: 'Try again; if it happens again, ask the Lync admin to re-import the update (Import-CsDeviceUpdate).',
+  },
+  UPDATE_SIGNATURE_HASH_MISMATCH: {
+    stage: 'check-update',
+    summary: 'The downloaded signature file of the update does not match its checksum; it was not used.',
+    fix: 'Try again; if it happens again, the signature file in the Device Update store is damaged: ask the Lync admin to re-import the update.',
+  },
   UPDATE_CACHE_FAILED: {
     stage: 'check-update',
     summary: 'The update image could not be saved to the local cache folder.',

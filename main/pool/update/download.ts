@@ -9,7 +9,14 @@ export interface ExpectedImage {
   readonly size: number;
   /** Lower-case hex. */
   readonly sha256: string;
+  /** Which file this is, for the error codes; default 'image'. */
+  readonly kind?: 'image' | 'signature';
 }
+
+const CODES = {
+  image: { missing: 'UPDATE_IMAGE_MISSING', size: 'UPDATE_IMAGE_SIZE_MISMATCH', hash: 'UPDATE_IMAGE_HASH_MISMATCH' },
+  signature: { missing: 'UPDATE_SIGNATURE_MISSING', size: 'UPDATE_SIGNATURE_SIZE_MISMATCH', hash: 'UPDATE_SIGNATURE_HASH_MISMATCH' },
+} as const;
 
 /**
  * Downloads `url` into `finalPath`, checking size and SHA-256 as the bytes stream through (never
@@ -18,6 +25,7 @@ export interface ExpectedImage {
  */
 export async function downloadVerified(url: URL, expected: ExpectedImage, finalPath: string, options: UpdateHttpOptions): Promise<void> {
   const where = `${url.origin}${url.pathname}`;
+  const codes = CODES[expected.kind ?? 'image'];
   let res;
   try {
     res = await options.http.stream({
@@ -35,14 +43,14 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
   if (res.status !== 200) {
     res.cancel();
     const detail = { url: where, status: res.status };
-    if (res.status === 404 || res.status === 410) throw new TetherError('UPDATE_IMAGE_MISSING', `${where} is not in the store (HTTP ${res.status}).`, { detail });
+    if (res.status === 404 || res.status === 410) throw new TetherError(codes.missing, `${where} is not in the store (HTTP ${res.status}).`, { detail });
     if (res.status === 401 || res.status === 403) throw new TetherError('UPDATE_ANONYMOUS_DENIED', `${where} refused the anonymous download (HTTP ${res.status}).`, { detail });
     throw new TetherError('UPDATE_SERVICE_ERROR', `${where} answered HTTP ${res.status}.`, { detail });
   }
   const declared = res.headers['content-length'];
   if (declared !== undefined && Number(declared) !== expected.size) {
     res.cancel();
-    throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} is ${declared} bytes; the service said ${expected.size}.`, {
+    throw new TetherError(codes.size, `${where} is ${declared} bytes; the service said ${expected.size}.`, {
       detail: { url: where, expected: expected.size, declared: Number(declared) },
     });
   }
@@ -64,7 +72,7 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
       for await (const chunk of res.body) {
         received += chunk.length;
         if (received > expected.size) {
-          throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} sent more than the ${expected.size} bytes the service announced.`, {
+          throw new TetherError(codes.size, `${where} sent more than the ${expected.size} bytes the service announced.`, {
             detail: { url: where, expected: expected.size, received },
           });
         }
@@ -73,11 +81,11 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
       }
     } catch (err) {
       const code = err instanceof TetherError ? err.code : (err as { code?: string }).code;
-      if (code === 'UPDATE_IMAGE_SIZE_MISMATCH' || code === 'HTTP_TIMEOUT' || code === 'CANCELLED') throw err;
+      if (code === codes.size || code === 'HTTP_TIMEOUT' || code === 'CANCELLED') throw err;
       if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT') {
         throw new TetherError('UPDATE_CACHE_FAILED', `Writing the image failed: ${(err as Error).message}`, { cause: err });
       }
-      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} was cut short after ${received} of ${expected.size} bytes (${(err as Error).message}).`, {
+      throw new TetherError(codes.size, `${where} was cut short after ${received} of ${expected.size} bytes (${(err as Error).message}).`, {
         detail: { url: where, expected: expected.size, received },
         cause: err,
       });
@@ -85,13 +93,13 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
       res.cancel();
     }
     if (received !== expected.size) {
-      throw new TetherError('UPDATE_IMAGE_SIZE_MISMATCH', `${where} ended after ${received} of ${expected.size} bytes.`, {
+      throw new TetherError(codes.size, `${where} ended after ${received} of ${expected.size} bytes.`, {
         detail: { url: where, expected: expected.size, received },
       });
     }
     const actual = hash.digest('hex');
     if (actual !== expected.sha256.toLowerCase()) {
-      throw new TetherError('UPDATE_IMAGE_HASH_MISMATCH', `${where} has SHA-256 ${actual}, not ${expected.sha256.toLowerCase()}.`, {
+      throw new TetherError(codes.hash, `${where} has SHA-256 ${actual}, not ${expected.sha256.toLowerCase()}.`, {
         detail: { url: where, expected: expected.sha256.toLowerCase(), actual },
       });
     }

@@ -4,7 +4,7 @@ import type { ImageCache, CachedImage } from './cache';
 import { checkForUpdate } from './check';
 import type { UpdateHttpOptions } from './http';
 
-export { ImageCache, type CachedImage } from './cache';
+export { ImageCache, type CachedFile, type CachedImage } from './cache';
 export { checkForUpdate, deviceUpdateUrl, DEVICE_UPDATE_PATH, DEVICE_UPDATE_EXTERNAL_PATH } from './check';
 export { downloadVerified, type ExpectedImage } from './download';
 export { DOWNLOAD_TIMEOUTS, type UpdateHttpOptions } from './http';
@@ -12,7 +12,7 @@ export { deviceUpdateIdentity, LPE_DEVICE_TYPE, LPE_IMAGE_FILE } from './identit
 
 export interface UpdateResult {
   readonly answer: DeviceUpdateAnswer;
-  /** Verified images on disk, one per offered module; empty when there is no update. */
+  /** Verified images on disk (each with its signature file), one per offered module; empty when there is no update. */
   readonly images: CachedImage[];
 }
 

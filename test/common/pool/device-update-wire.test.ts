@@ -31,6 +31,8 @@ const offer = {
   timestamp: '2014-01-01T00:00:00Z',
   size: 1234,
   sha256: 'ab'.repeat(32),
+  signatureSize: 321,
+  signatureSha256: 'cd'.repeat(32),
 };
 const base = 'http://pool01.contoso.test/RequestHandler/Files/UCPhone/Polycom/CX600/A/ENU/4.0.7577.4420/CPE';
 
@@ -47,7 +49,7 @@ const codeOf = (fn: () => unknown) => {
 const response = (inner: string) => `<?xml version="1.0"?><DeviceUpdateResponse xmlns="${DEVICE_UPDATE_NS}">${inner}</DeviceUpdateResponse>`;
 const moduleXml = (o: Partial<Record<keyof typeof offer, string>> = {}) => {
   const m = { ...Object.fromEntries(Object.entries(offer).map(([k, v]) => [k, String(v)])), ...o };
-  return `<Modules><Module><FileName>${m.fileName}</FileName><SignatureFileName>${m.signatureFileName}</SignatureFileName><Version>${m.version}</Version><Timestamp>${m.timestamp}</Timestamp><Size>${m.size}</Size><Sha256>${m.sha256}</Sha256></Module></Modules>`;
+  return `<Modules><Module><FileName>${m.fileName}</FileName><SignatureFileName>${m.signatureFileName}</SignatureFileName><Version>${m.version}</Version><Timestamp>${m.timestamp}</Timestamp><Size>${m.size}</Size><Sha256>${m.sha256}</Sha256><SignatureSize>${m.signatureSize}</SignatureSize><SignatureSha256>${m.signatureSha256}</SignatureSha256></Module></Modules>`;
 };
 
 describe('Device Update wire (our model)', () => {
@@ -91,6 +93,11 @@ describe('Device Update wire (our model)', () => {
     expect(withBase({ size: '-1' })).toBe('UPDATE_RESPONSE_MALFORMED');
     expect(withBase({ size: '99999999999' })).toBe('UPDATE_RESPONSE_MALFORMED');
     expect(withBase({ sha256: 'abc' })).toBe('UPDATE_RESPONSE_MALFORMED');
+    // Our model's signature fields: required, bounded (16 MiB), 64 hex digits.
+    expect(withBase({ signatureSize: '' })).toBe('UPDATE_RESPONSE_MALFORMED');
+    expect(withBase({ signatureSize: String(16 * 1024 * 1024 + 1) })).toBe('UPDATE_RESPONSE_MALFORMED');
+    expect(withBase({ signatureSha256: 'zz'.repeat(32) })).toBe('UPDATE_RESPONSE_MALFORMED');
+    expect(bad(response(`<BaseURL>${base}</BaseURL>${moduleXml().replace(/<SignatureSha256>.*<\/SignatureSha256>/, '')}`))).toBe('UPDATE_RESPONSE_MALFORMED');
     expect(bad(response(`<BaseURL>${base}</BaseURL><BaseURL>${base}</BaseURL>`))).toBe('UPDATE_RESPONSE_MALFORMED');
     expect(bad(response(`<BaseURL>${base}</BaseURL><Modules><Module><FileName>CPE.nbt</FileName></Module></Modules>`))).toBe('UPDATE_RESPONSE_MALFORMED');
     expect(bad(response(`<BaseURL>${'x'.repeat(70_000)}</BaseURL>`))).toBe('UPDATE_RESPONSE_MALFORMED'); // over the size limit

@@ -56,7 +56,8 @@ beforeEach(() => {
 });
 
 const storeFile = () => join(state.dir, 'device-update', 'files', 'UCPhone/Polycom/CX600/A/ENU/4.0.7577.4420/CPE/CPE.nbt');
-const gets = () => labLog.filter((l) => /device-update: GET /.test(l)).length;
+const storeSignature = () => join(state.dir, 'device-update', 'files', 'UCPhone/Polycom/CX600/A/ENU/4.0.7577.4420/CPE/CPE.cat');
+const gets = (file = 'CPE.nbt') => labLog.filter((l) => l.includes('device-update: GET ') && l.includes(`/${file} (`)).length;
 
 describe('Device Update client against the lab handler (real sockets, TLS verified)', () => {
   it('asks with the phone identity, downloads, verifies and caches the approved image', async () => {
@@ -68,6 +69,17 @@ describe('Device Update client against the lab handler (real sockets, TLS verifi
     expect(img).toMatchObject({ via: 'download', size: IMAGE_SIZE });
     expect(img!.path).toBe(join(work.dir, 'c1', 'UCPhone/Polycom/CX600/A/ENU/4.0.7577.4420/CPE/CPE.nbt'));
     expect(createHash('sha256').update(await readFile(img!.path)).digest('hex')).toBe(image.sha256);
+    // The signature file comes too, verified, beside the image in the cache.
+    expect(r.answer.modules[0]).toMatchObject({ signatureFileName: 'CPE.cat', signatureSize: image.signatureSize, signatureSha256: image.signatureSha256 });
+    expect(img!.signature).toEqual({
+      path: join(work.dir, 'c1', 'UCPhone/Polycom/CX600/A/ENU/4.0.7577.4420/CPE/CPE.cat'),
+      fileName: 'CPE.cat',
+      size: image.signatureSize,
+      sha256: image.signatureSha256,
+      via: 'download',
+    });
+    expect(Buffer.compare(await readFile(img!.signature.path), await readFile(storeSignature()))).toBe(0);
+    expect(cache.signatureDownloads).toBe(1);
     // A phone already on the approved version gets nothing.
     expect((await fetchUpdate(service, phone(2, '4.0.7577.4420'), cache, http)).images).toEqual([]);
   });
@@ -78,18 +90,62 @@ describe('Device Update client against the lab handler (real sockets, TLS verifi
     const via = results.map((r) => r.images[0]!.via).sort();
     expect(via.filter((v) => v === 'download')).toHaveLength(1);
     expect(via.filter((v) => v === 'shared')).toHaveLength(7);
+    const sigVia = results.map((r) => r.images[0]!.signature.via).sort();
+    expect(sigVia.filter((v) => v === 'download')).toHaveLength(1);
+    expect(sigVia.filter((v) => v === 'shared')).toHaveLength(7);
+    expect(new Set(results.map((r) => r.images[0]!.signature.path)).size).toBe(1);
     expect(cache.downloads).toBe(1);
+    expect(cache.signatureDownloads).toBe(1);
     expect(gets()).toBe(1);
+    expect(gets('CPE.cat')).toBe(1);
     const later = await fetchUpdate(service, phone(30), cache, http);
     expect(later.images[0]!.via).toBe('cache');
+    expect(later.images[0]!.signature.via).toBe('cache');
     expect(gets()).toBe(1);
+    expect(gets('CPE.cat')).toBe(1);
     expect((await allFiles(join(work.dir, 'c2'))).filter((f) => f.includes('.part-'))).toEqual([]);
     // A cached copy that was damaged on disk is fetched again, never handed out.
     const fh = await open(later.images[0]!.path, 'r+');
     await fh.write(Buffer.from([0xff]), 0, 1, 100);
     await fh.close();
-    expect((await fetchUpdate(service, phone(31), cache, http)).images[0]!.via).toBe('download');
+    const again = (await fetchUpdate(service, phone(31), cache, http)).images[0]!;
+    expect([again.via, again.signature.via]).toEqual(['download', 'cache']);
     expect(cache.downloads).toBe(2);
+    // Likewise a damaged cached signature file: only it is fetched again.
+    await writeFile(again.signature.path, 'tampered');
+    const third = (await fetchUpdate(service, phone(32), cache, http)).images[0]!;
+    expect([third.via, third.signature.via]).toEqual(['cache', 'download']);
+    expect([cache.downloads, cache.signatureDownloads]).toEqual([2, 2]);
+    expect(Buffer.compare(await readFile(third.signature.path), await readFile(storeSignature()))).toBe(0);
+  });
+
+  it('a damaged, truncated or missing signature file in the store is a typed check-update error; no bad copy is cached', async () => {
+    const original = await readFile(storeSignature());
+    const sigInCache = (dir: string) => allFiles(dir).then((fs) => fs.filter((f) => /CPE\.cat/.test(f)));
+    try {
+      const damaged = Buffer.from(original);
+      damaged[0]! ^= 0x01;
+      await writeFile(storeSignature(), damaged);
+      const c5 = join(work.dir, 'c5');
+      await expect(fetchUpdate(service, phone(43), new ImageCache(c5), http)).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_HASH_MISMATCH', stage: 'check-update' });
+      expect(await sigInCache(c5)).toEqual([]);
+      await truncate(storeSignature(), 3);
+      await expect(fetchUpdate(service, phone(44), new ImageCache(c5), http)).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_SIZE_MISMATCH', stage: 'check-update' });
+      await unlink(storeSignature());
+      await expect(fetchUpdate(service, phone(45), new ImageCache(c5), http)).rejects.toMatchObject({
+        code: 'UPDATE_SIGNATURE_MISSING',
+        stage: 'check-update',
+        detail: { status: 404, url: expect.stringMatching(/\/CPE\.cat$/) },
+      });
+      expect(await sigInCache(c5)).toEqual([]);
+      // The verified image stays cached; once the store is whole again only the signature is fetched.
+      await writeFile(storeSignature(), original);
+      const cache = new ImageCache(c5);
+      const ok = (await fetchUpdate(service, phone(46), cache, http)).images[0]!;
+      expect([ok.via, ok.signature.via]).toEqual(['cache', 'download']);
+    } finally {
+      await writeFile(storeSignature(), original);
+    }
   });
 
   it('a store file damaged mid-image fails its SHA-256 and leaves nothing in the cache', async () => {
@@ -190,6 +246,13 @@ describe('streaming checks against a misbehaving file server', () => {
     await expect(downloadVerified(new URL(`${base}/teapot`), { size: 1, sha256: sha }, join(work.dir, 's', 't'), plain)).rejects.toMatchObject({ code: 'UPDATE_SERVICE_ERROR' });
     await expect(checkForUpdate('http://127.0.0.1:1/RequestHandler/ucdevice.upx', phone(60), plain)).rejects.toMatchObject({ code: 'UPDATE_SERVICE_UNREACHABLE', stage: 'find-update' });
     await expect(checkForUpdate('ucupdates-r2 contoso test', phone(61), plain)).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'find-update' });
+  });
+  it('uses the signature codes when the file is a signature', async () => {
+    const sig = (url: string, size: number, sha256 = sha) => downloadVerified(new URL(`${base}${url}`), { size, sha256, kind: 'signature' }, join(work.dir, 's', 'sig'), plain);
+    await expect(sig('/more', body.length)).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_SIZE_MISMATCH', stage: 'check-update' });
+    await expect(sig('/cut', body.length)).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_SIZE_MISMATCH' });
+    await expect(sig('/ok', body.length, '0'.repeat(64))).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_HASH_MISMATCH', stage: 'check-update' });
+    expect(await allFiles(join(work.dir, 's'))).toEqual([]);
   });
   it('downloads a good file and leaves no temporary behind', async () => {
     await downloadVerified(new URL(`${base}/ok`), { size: body.length, sha256: sha }, join(work.dir, 's', 'ok'), plain);
