@@ -107,6 +107,8 @@ export interface BulkWriter {
 export interface HostSession extends SessionBase {
   /** The phone's identity from the handshake. */
   readonly identity: DeviceIdentity;
+  /** Frames of the phone's earlier session skipped before its WELCOME (docs/tether-protocol.md §4.4). */
+  readonly staleFramesSkipped: number;
   /** The pairing code to show the user (compare with the phone's display). */
   pairing(): PairingInfo;
   /**

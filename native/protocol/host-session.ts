@@ -17,6 +17,7 @@ export async function openHostSession(link: FrameLink, options: HostSessionOptio
     [CORE]: core,
     identity,
     negotiated,
+    staleFramesSkipped: core.staleFramesSkipped,
     get state() {
       return core.state;
     },

@@ -15,6 +15,11 @@ export interface FrameLink {
    * when the link is gone.
    */
   receive(maxLength: number): Promise<Uint8Array>;
+  /**
+   * Optional, phone side: drops the frames this side queued but the peer has not read yet (a new
+   * host's HELLO makes them leftovers of an earlier session, §4.4). Returns how many were dropped.
+   */
+  discardUnsent?(): number;
   /** Releases the link; pending receives reject. Idempotent. */
   close(): Promise<void>;
 }

@@ -59,6 +59,8 @@ export const ALL_FEATURES: readonly Feature[] = ['bulk-firmware', 'events'];
 export const HANDSHAKE_MAX_PAYLOAD = 4096;
 export const MIN_MAX_PAYLOAD = 1024;
 export const MAX_MAX_PAYLOAD = 1024 * 1024;
+/** Frames of an earlier session a host skips while it awaits WELCOME before it gives up (§4.4). */
+export const STALE_FRAME_LIMIT = 64;
 export const MAX_WINDOW = 4096;
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Requests the phone handles at once; more get PROTOCOL_BUSY. */
@@ -148,6 +150,8 @@ export class SessionCore {
   identity: DeviceIdentity | undefined;
   sas = '';
   negotiated: NegotiatedParameters | undefined;
+  /** Frames of an earlier session skipped while awaiting WELCOME (§4.4). */
+  staleFramesSkipped = 0;
   readonly closed: Promise<TetherError | null>;
 
   private readonly timers: SessionTimers;
@@ -303,6 +307,8 @@ export class SessionCore {
     const device = this.device!;
     const helloFrame = await this.receiveHandshake('device:hello');
     const hello = decodeBody(helloCodec, helloFrame.payload);
+    // A new host: what an earlier session left unread must not reach it before WELCOME (§4.4).
+    this.link.discardUnsent?.();
     const common = hello.versions.filter((v) => this.versions.includes(v));
     if (common.length === 0) {
       throw violation('PROTOCOL_VERSION_UNSUPPORTED', undefined, { offered: hello.versions.join(',') });
@@ -365,9 +371,18 @@ export class SessionCore {
   }
 
   private async receiveHandshake(expect: keyof typeof ACCEPTED_BEFORE_OPEN): Promise<Frame> {
-    const bytes = await this.link.receive(FRAME_HEADER_SIZE + HANDSHAKE_MAX_PAYLOAD);
-    if (this.ended) throw this.endError ?? violation('PROTOCOL_SESSION_CLOSED');
-    const frame = decodeFrame(bytes, HANDSHAKE_MAX_PAYLOAD);
+    let frame: Frame;
+    for (;;) {
+      frame = await this.receiveHandshakeFrame(expect);
+      if (!this.isStale(expect, frame)) break;
+      // A leftover of the phone's previous session (§4.4): never looked at beyond its header.
+      if (++this.staleFramesSkipped > STALE_FRAME_LIMIT) {
+        throw violation('PROTOCOL_BAD_SEQUENCE', 'Too many frames of an earlier session before the phone’s WELCOME.', {
+          skipped: this.staleFramesSkipped - 1,
+          limit: STALE_FRAME_LIMIT,
+        });
+      }
+    }
     if (frame.type === FrameType.RESET) throw this.peerReset(frame);
     this.checkSeq(frame);
     if (!ACCEPTED_BEFORE_OPEN[expect]!.includes(frame.type)) {
@@ -376,6 +391,31 @@ export class SessionCore {
     // Unsealed handshake frames carry ack 0 (§2.1); READY's ack is authenticated and checked by applyAck.
     if (frame.type !== FrameType.READY && frame.ack !== 0) throw violation('PROTOCOL_BAD_ACK', undefined, { ack: frame.ack, sent: 0 });
     return frame;
+  }
+
+  /**
+   * Reads one handshake frame. While the host awaits WELCOME, a frame may be a leftover of the
+   * phone's previous session, as long as any it could have queued, so the read takes frames up to
+   * the largest payload; a frame of the new session (seq 0) still has the handshake limit.
+   */
+  private async receiveHandshakeFrame(expect: keyof typeof ACCEPTED_BEFORE_OPEN): Promise<Frame> {
+    const max = expect === 'host:welcome' ? MAX_MAX_PAYLOAD + TAG_SIZE : HANDSHAKE_MAX_PAYLOAD;
+    const bytes = await this.link.receive(FRAME_HEADER_SIZE + max);
+    if (this.ended) throw this.endError ?? violation('PROTOCOL_SESSION_CLOSED');
+    const frame = decodeFrame(bytes, max);
+    if (frame.seq === 0 && frame.payload.length > HANDSHAKE_MAX_PAYLOAD) {
+      throw violation('PROTOCOL_OVERSIZE', undefined, { length: frame.payload.length, maxPayload: HANDSHAKE_MAX_PAYLOAD });
+    }
+    return frame;
+  }
+
+  /**
+   * §4.4: in AWAIT_WELCOME every frame of the phone's new session has seq 0 (WELCOME, or a RESET
+   * sent before it), so a well-formed frame with another seq can only be left from an earlier
+   * session in the phone's IN pipe. Garbage already failed in decodeFrame.
+   */
+  private isStale(expect: keyof typeof ACCEPTED_BEFORE_OPEN, frame: Frame): boolean {
+    return expect === 'host:welcome' && this.recvSeq === 0 && frame.seq !== 0;
   }
 
   private checkSeq(frame: Frame): void {

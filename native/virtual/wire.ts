@@ -112,7 +112,7 @@ export class UsbWire {
   private inRequests: InRequest[] = [];
 
   /** Counters of this attachment (fault plans count from here). */
-  readonly counters = { outBytes: 0, inBytes: 0, outFramesAssembled: 0, outFramesTaken: 0, inFramesQueued: 0, inFramesDelivered: 0 };
+  readonly counters = { outBytes: 0, inBytes: 0, outFramesAssembled: 0, outFramesTaken: 0, inFramesQueued: 0, inFramesDelivered: 0, inFramesDiscarded: 0 };
 
   constructor(options: WireOptions) {
     this.clock = options.clock;
@@ -262,6 +262,19 @@ export class UsbWire {
       this.rxWaiters.push({ view, maxLength, resolve, reject });
       this.serveRx();
     });
+  }
+
+  /**
+   * @internal DeviceLinkView: a new host's HELLO arrived, so every frame still queued in the IN
+   * pipe (and the unread rest of one the host is part-way through) belongs to an earlier session.
+   */
+  discardTx(): number {
+    const dropped = this.tx.length;
+    this.tx = [];
+    this.txBytes = 0;
+    this.counters.inFramesDiscarded += dropped;
+    for (const d of this.txDrainWaiters.splice(0)) d();
+    return dropped;
   }
 
   /** @internal DeviceLinkView: a session closed its view. */
@@ -478,6 +491,10 @@ class DeviceLinkView implements FrameLink {
 
   receive(maxLength: number): Promise<Uint8Array> {
     return this.wire.deviceReceive(this, maxLength);
+  }
+
+  discardUnsent(): number {
+    return this.closed ? 0 : this.wire.discardTx();
   }
 
   async close(): Promise<void> {
