@@ -12,7 +12,7 @@ import type { RandomSource } from '../pool/discovery/srv-order';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
-import { DEVICE_UPDATE_PATH, ImageCache, type CachedImage } from '../pool/update';
+import { DEVICE_UPDATE_PATH, ImageCache } from '../pool/update';
 import {
   askDeviceUpdate,
   findDeviceUpdateStage,
@@ -26,6 +26,7 @@ import {
   type AuthDone,
   type ChainFound,
   type DeviceUpdateFound,
+  type DownloadedImage,
   type RegistrarFound,
   type UpdateCheck,
 } from './pool-stages';
@@ -209,7 +210,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         { url: deviceUpdate.url, model, phone: { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion }, http: anonymous },
         progress,
       );
-      const downloaded: Omit<CachedImage, 'path'>[] = [];
+      const downloaded: DownloadedImage[] = [];
       if (options.download && answer.modules.length > 0) {
         const base = offeredBaseUrl(answer);
         const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
@@ -217,8 +218,10 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
           const cache = new ImageCache(dir);
           for (const [i, m] of answer.modules.entries()) {
             progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);
-            const { path: _path, ...image } = await cache.get(identity, m, base, { http: anonymous });
-            downloaded.push(image);
+            // The files live in a temporary folder removed below: report what was verified, not paths.
+            const { path: _path, signature, ...image } = await cache.get(identity, m, base, { http: anonymous });
+            const { path: _sigPath, ...signatureFacts } = signature;
+            downloaded.push({ ...image, signature: signatureFacts });
           }
         } finally {
           await rm(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import type { RandomSource } from '../pool/discovery/srv-order';
 import type { PoolHttpClient } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { tcpReachable } from '../pool/net/tcp-reach';
-import { checkForUpdate, DEVICE_UPDATE_PATH, deviceUpdateIdentity } from '../pool/update';
+import { checkForUpdate, DEVICE_UPDATE_PATH, deviceUpdateIdentity, type CachedFile } from '../pool/update';
 import type { StageOutcome, StageProgress } from './stage-events';
 
 /**
@@ -34,7 +34,15 @@ export interface UpdateCheck {
   readonly identity: Pick<DeviceIdentity, 'vendor' | 'model' | 'revision' | 'locale' | 'mac' | 'serial'> & { readonly runningVersion: string };
   readonly offered: readonly OfferedModule[];
   readonly baseUrl: string | null;
-  readonly downloaded: readonly { readonly fileName: string; readonly version: string; readonly size: number; readonly sha256: string; readonly via: 'download' | 'cache' | 'shared' }[];
+  readonly downloaded: readonly DownloadedImage[];
+}
+
+/** What stage 4 verified of a downloaded file; no path, since a test run's files are removed. */
+export type VerifiedFile = Omit<CachedFile, 'path'>;
+
+export interface DownloadedImage extends VerifiedFile {
+  readonly version: string;
+  readonly signature: VerifiedFile;
 }
 
 export interface RegistrarFound {

@@ -164,6 +164,9 @@ describe('runPoolBootstrap against the lab', () => {
     expect(r.error).toBeUndefined();
     expect(r.result!.update.offered).toMatchObject([{ fileName: 'CPE.nbt', version: '4.0.7577.4999', size: data.length }]);
     expect(r.result!.update.downloaded).toMatchObject([{ fileName: 'CPE.nbt', version: '4.0.7577.4999', via: 'download' }]);
+    // The run's files are gone afterwards, so the result names what was verified, never a path.
+    expect(r.result!.update.downloaded[0]!.signature).toMatchObject({ fileName: 'CPE.cat', via: 'download' });
+    expect(JSON.stringify(r.result!.update.downloaded)).not.toContain('"path"');
     const end = r.events.find((e) => e.type === 'stage-end' && e.stage === 'check-update');
     expect(end).toMatchObject({ summary: expect.stringContaining('downloaded and verified') });
   });
