@@ -1,4 +1,4 @@
-import { TetherError } from '../../common/errors';
+import { TetherError, toTetherError } from '../../common/errors';
 import { openDeviceSession } from '../protocol/device-session';
 import type { DeviceSession, SessionOptions } from '../protocol/api';
 import { realTimers } from '../protocol/timers';
@@ -50,6 +50,20 @@ export interface CreateVirtualPhoneOptions {
 type DeviceListener = (device: VirtualUsbDevice) => void;
 
 /**
+ * Where the phone's power cycle stands. `boot-failed`: loading its state from flash failed at
+ * power-on; the phone stays off (no enumeration) until powerOn() is called again.
+ */
+export type BootState =
+  | { readonly state: 'off' }
+  | { readonly state: 'running' }
+  | { readonly state: 'boot-failed'; readonly reason: string; readonly error: TetherError };
+
+type BootFailedListener = (state: Extract<BootState, { state: 'boot-failed' }>) => void;
+
+/** Lines kept of the host's own power log (the phone's log lives in its flash, unreachable then). */
+const POWER_LOG_LINES = 200;
+
+/**
  * One virtual phone across its whole life: power cycles (reboot, firmware activation), cable
  * pulls and re-plugs. Each enumeration is a new `VirtualUsbDevice` with the same serial, as with a
  * real phone; `device` is the current one. The phone's side of the tether protocol runs behind
@@ -65,6 +79,9 @@ export class VirtualPhoneHost {
   private deviceNow: VirtualUsbDevice | null = null;
   private sessionNow: DeviceSession | null = null;
   private powered = false;
+  private bootNow: BootState = { state: 'off' };
+  private readonly powerLogLines: string[] = [];
+  private readonly bootFailedListeners = new Set<BootFailedListener>();
   private cablePlugged = true;
   private generation = 0;
   private readonly attachListeners = new Set<DeviceListener>();
@@ -100,6 +117,25 @@ export class VirtualPhoneHost {
     return this.sessionNow;
   }
 
+  /** Where the power cycle stands (see BootState). */
+  get bootState(): BootState {
+    return this.bootNow;
+  }
+
+  /**
+   * The power supervisor's log: each power-on, power-off and failed boot. It stands apart from the
+   * phone's own log because a boot that cannot read flash has no phone (and no flash log) to write to.
+   */
+  get powerLog(): readonly string[] {
+    return this.powerLogLines;
+  }
+
+  /** Called when a power-on fails to load the phone's state (the phone stays off). */
+  onBootFailed(listener: BootFailedListener): () => void {
+    this.bootFailedListeners.add(listener);
+    return () => this.bootFailedListeners.delete(listener);
+  }
+
   onAttach(listener: DeviceListener): () => void {
     this.attachListeners.add(listener);
     return () => this.attachListeners.delete(listener);
@@ -120,26 +156,55 @@ export class VirtualPhoneHost {
     });
   }
 
-  /** Powers the phone on (boots from its store) and, with the cable in, enumerates. */
-  async powerOn(): Promise<VirtualUsbDevice | null> {
+  /**
+   * Powers the phone on (boots from its store) and, with the cable in, enumerates. Does not reject:
+   * when the state cannot be loaded from flash, the phone stays off, `bootState` says why, the
+   * power log records it and onBootFailed listeners hear of it; the result is then null.
+   */
+  async powerOn(reason = 'power on'): Promise<VirtualUsbDevice | null> {
     if (this.powered) return this.deviceNow;
     this.powered = true;
     const generation = ++this.generation;
-    this.phoneNow = await VirtualPhone.load(
-      {
-        model: this.model,
-        serial: this.serial,
-        store: this.store,
-        network: this.options.network,
-        registrar: this.options.registrar,
-        now: this.options.now,
-        maxImageBytes: this.options.maxImageBytes,
-      },
-      { newImageFails: () => this.faults.takeFailNextBoot() },
-    );
+    this.powerLogLine(`power on (${reason})`);
+    let phone: VirtualPhone;
+    try {
+      phone = await VirtualPhone.load(
+        {
+          model: this.model,
+          serial: this.serial,
+          store: this.store,
+          network: this.options.network,
+          registrar: this.options.registrar,
+          now: this.options.now,
+          maxImageBytes: this.options.maxImageBytes,
+        },
+        { newImageFails: () => this.faults.takeFailNextBoot() },
+      );
+    } catch (cause) {
+      if (generation === this.generation) this.bootFailed(reason, cause);
+      return null;
+    }
     if (generation !== this.generation) return null;
+    this.phoneNow = phone;
+    this.bootNow = { state: 'running' };
     if (this.cablePlugged) this.attach();
     return this.deviceNow;
+  }
+
+  /** A boot that could not load the phone's state: a real phone stays dark; so does this one. */
+  private bootFailed(reason: string, cause: unknown): void {
+    const error = toTetherError(cause);
+    this.powered = false;
+    this.generation++;
+    const state = { state: 'boot-failed', reason, error } as const;
+    this.bootNow = state;
+    this.powerLogLine(`boot failed (${reason}): ${error.code}: ${error.message}; staying off`);
+    for (const l of [...this.bootFailedListeners]) l(state);
+  }
+
+  private powerLogLine(line: string): void {
+    this.powerLogLines.push(`${(this.options.now?.() ?? new Date()).toISOString()} ${line}`);
+    if (this.powerLogLines.length > POWER_LOG_LINES) this.powerLogLines.shift();
   }
 
   /** Pulls the USB cable: the device disappears; the phone keeps power and memory. */
@@ -161,18 +226,29 @@ export class VirtualPhoneHost {
   async reboot(reason = 'reboot'): Promise<void> {
     await this.powerOff(reason);
     await this.clock.sleepUntil(this.clock.now() + this.faults.bootMs);
-    await this.powerOn();
+    await this.powerOn(reason);
   }
 
-  /** Cuts power: the device disappears and memory (credentials, session) is lost. */
+  /**
+   * Cuts power: the device disappears and memory (credentials, session) is lost. Never rejects: a
+   * failed last write to flash is logged (power goes anyway, as on a real phone).
+   */
   async powerOff(reason = 'power off'): Promise<void> {
     if (!this.powered) return;
     this.powered = false;
     this.generation++;
+    this.bootNow = { state: 'off' };
+    this.powerLogLine(`power off (${reason})`);
     this.detach();
     const phone = this.phoneNow;
     this.phoneNow = null;
-    if (phone) await phone.shutdown(reason);
+    if (!phone) return;
+    try {
+      await phone.shutdown(reason);
+    } catch (cause) {
+      const error = toTetherError(cause);
+      this.powerLogLine(`power off (${reason}): saving to flash failed: ${error.code}: ${error.message}`);
+    }
   }
 
   private scheduleReboot(delayMs: number, reason: string): number {
@@ -279,6 +355,8 @@ export async function createVirtualPhone(options: CreateVirtualPhoneOptions): Pr
   const serial = checkSerial(options.serial ?? randomSerial(model));
   const host = new VirtualPhoneHost({ ...options, model, serial });
   const device = await host.powerOn();
+  const boot = host.bootState;
+  if (boot.state === 'boot-failed') throw boot.error;
   if (!device) throw new TetherError('INTERNAL', 'The virtual phone did not enumerate.');
   return device;
 }

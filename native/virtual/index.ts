@@ -6,7 +6,7 @@
  *   device.host?.unplug(); device.host?.plug();         // cable; device.host?.reboot()
  */
 export { createVirtualPhone, VirtualPhoneHost } from './create';
-export type { CreateVirtualPhoneOptions, HotplugSink } from './create';
+export type { BootState, CreateVirtualPhoneOptions, HotplugSink } from './create';
 export { VirtualUsbDevice } from './usb-device';
 export { RealClock, VirtualClock } from './clock';
 export type { Clock } from './clock';
