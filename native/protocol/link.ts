@@ -20,6 +20,11 @@ export interface FrameLink {
    * host's HELLO makes them leftovers of an earlier session, §4.4). Returns how many were dropped.
    */
   discardUnsent?(): number;
+  /**
+   * Optional, phone side: returns a received frame to the front of the receive queue, for the
+   * link's next session (a new host's HELLO that arrived while an earlier session was open, §4.4).
+   */
+  putBack?(frame: Uint8Array): void;
   /** Releases the link; pending receives reject. Idempotent. */
   close(): Promise<void>;
 }

@@ -460,6 +460,14 @@ export class SessionCore {
       this.end(error, null);
       return;
     }
+    if (this.role === 'device' && frame.type === FrameType.HELLO && frame.seq === 0 && this.link.putBack !== undefined) {
+      // §4.4: a new host (the old one vanished without RESET). This session ends without a RESET
+      // (nobody is left to read it) and the HELLO goes to the phone's next session, which starts
+      // from nothing: no seq, key or pairing of this one carries over.
+      this.link.putBack(bytes);
+      this.end(new TetherError('PROTOCOL_PEER_RESET', 'A new host session began (HELLO).', { detail: { peerCode: 'NEW_SESSION' } }), null);
+      return;
+    }
     this.checkSeq(frame);
     const allowed =
       frame.type === FrameType.DATA ||

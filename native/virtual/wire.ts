@@ -277,6 +277,13 @@ export class UsbWire {
     return dropped;
   }
 
+  /** @internal DeviceLinkView: a frame a session took goes back, first in line for the next session. */
+  putBackRx(bytes: Uint8Array): void {
+    if (this.gone) return;
+    this.rxFrames.unshift({ bytes, accounted: 0 });
+    this.serveRx();
+  }
+
   /** @internal DeviceLinkView: a session closed its view. */
   viewClosed(view: DeviceLinkView): void {
     const err = new TetherError('USB_LINK_CLOSED');
@@ -495,6 +502,10 @@ class DeviceLinkView implements FrameLink {
 
   discardUnsent(): number {
     return this.closed ? 0 : this.wire.discardTx();
+  }
+
+  putBack(frame: Uint8Array): void {
+    if (!this.closed) this.wire.putBackRx(frame);
   }
 
   async close(): Promise<void> {

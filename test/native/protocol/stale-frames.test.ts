@@ -124,3 +124,52 @@ describe('host handshake: frames of an earlier session before WELCOME (§4.4)', 
     await expect(host).rejects.toMatchObject({ code: 'PROTOCOL_PEER_RESET' });
   });
 });
+
+describe('phone side: a HELLO while a session is open (§4.4)', () => {
+  it('without putBack on the link it is a violation (fail closed)', async () => {
+    const [hostLink, phoneLink] = memoryLinkPair();
+    const phone = openDeviceSession(phoneLink, { identity: IDENTITY, handlers: sampleHandlers() });
+    const host = await openHostSession(hostLink);
+    const device = await phone;
+    const hello = encodeFrame({ type: FrameType.HELLO, flags: 0, channel: Channel.CONTROL, seq: 0, ack: 0 }, new Uint8Array(8));
+    await hostLink.send(hello);
+    expect(await device.closed).toMatchObject({ code: 'PROTOCOL_BAD_SEQUENCE' });
+    await host.closed;
+  });
+
+  it('with putBack the session ends without RESET and hands the HELLO over unchanged', async () => {
+    const [hostLink, phoneLink] = memoryLinkPair();
+    const putBack: Uint8Array[] = [];
+    const sent: Uint8Array[] = [];
+    const link: FrameLink = {
+      send: (f) => {
+        sent.push(f);
+        return phoneLink.send(f);
+      },
+      receive: (n) => phoneLink.receive(n),
+      close: () => phoneLink.close(),
+      putBack: (f) => void putBack.push(f),
+    };
+    const phone = openDeviceSession(link, { identity: IDENTITY, handlers: sampleHandlers() });
+    const host = await openHostSession(hostLink);
+    const device = await phone;
+    const before = sent.length;
+    const hello = encodeFrame({ type: FrameType.HELLO, flags: 0, channel: Channel.CONTROL, seq: 0, ack: 0 }, new Uint8Array(8));
+    await hostLink.send(hello);
+    expect(await device.closed).toMatchObject({ code: 'PROTOCOL_PEER_RESET', detail: { peerCode: 'NEW_SESSION' } });
+    expect(putBack).toEqual([hello]);
+    expect(sent.slice(before).filter((f) => f[5] === FrameType.RESET)).toEqual([]);
+    await host.close();
+  });
+
+  it('a HELLO with seq ≠ 0 is still a violation', async () => {
+    const [hostLink, phoneLink] = memoryLinkPair();
+    const link: FrameLink = { send: (f) => phoneLink.send(f), receive: (n) => phoneLink.receive(n), close: () => phoneLink.close(), putBack: () => {} };
+    const phone = openDeviceSession(link, { identity: IDENTITY, handlers: sampleHandlers() });
+    const host = await openHostSession(hostLink);
+    const device = await phone;
+    await hostLink.send(encodeFrame({ type: FrameType.HELLO, flags: 0, channel: Channel.CONTROL, seq: 3, ack: 0 }, new Uint8Array(8)));
+    expect(await device.closed).toMatchObject({ code: 'PROTOCOL_BAD_SEQUENCE' });
+    await host.closed;
+  });
+});

@@ -87,3 +87,25 @@ it('garbage in place of the phone’s WELCOME still fails closed', async () => {
     openHostSession(new UsbFrameLink(device, findTetherInterface(device)), { handshakeTimeoutMs: 5000, timers: manualTimers() }),
   ).rejects.toMatchObject({ code: 'PROTOCOL_BAD_MAGIC' });
 });
+
+it('a new host whose HELLO reaches the phone while the old session is still open takes over, with no USB reset', async () => {
+  const device = await createVirtualPhone({ model: 'CX600', clock: new VirtualClock() });
+  await device.open();
+  await device.claimInterface(1);
+  const linkA = new KillableLink(new UsbFrameLink(device, findTetherInterface(device)));
+  const a = await openHostSession(linkA, { timers: manualTimers() });
+  await a.confirmPairing();
+  linkA.kill();
+  device.wire.abortHostTransfers();
+  const old = device.host!.session!;
+  await old.emit('display', { text: 'for host A' }); // left in the IN pipe
+  expect(old.state).toBe('open');
+  const b = await openHostSession(new UsbFrameLink(device, findTetherInterface(device)), { handshakeTimeoutMs: 5000, timers: manualTimers() });
+  // The old session ended quietly (no RESET for nobody) when the HELLO came.
+  expect(await old.closed).toMatchObject({ code: 'PROTOCOL_PEER_RESET', detail: { peerCode: 'NEW_SESSION' } });
+  expect(b.paired).toBe(false);
+  expect(device.host!.session).not.toBe(old);
+  await b.confirmPairing();
+  expect((await b.call('status', {})).registration.state).toBe('unregistered');
+  await b.close();
+});
