@@ -8,6 +8,8 @@ export interface ErrorEntry {
   readonly summary: string;
   /** Plain-language fix for the user or the admin. */
   readonly fix: string;
+  /** What the desk user can do themselves (cable, PIN, retry), in plain words. */
+  readonly userAction?: string;
   /** The admin cmdlet or command that checks or repairs it, when there is one. */
   readonly cmdlet?: string;
 }
