@@ -248,6 +248,7 @@ const MAX_TEXT = 512;
 const text = (max = MAX_TEXT): Check => (v, p) => {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) fail(p, `a string of 1–${max} characters`);
   // Control characters never belong in a contract field (they would reach terminals and logs).
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
   if (/[\u0000-\u001f\u007f]/.test(v as string)) fail(p, 'text without control characters');
 };
 const bool: Check = (v, p) => {
