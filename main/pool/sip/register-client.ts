@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import { addressOfRecord, runRegisterExchange, type RegisterIds, type RegistrarProvisioning } from '../../../common/pool/sip';
+import { addressOfRecord, clientKeyTooSmall, runRegisterExchange, weakClientKeyError, type RegisterIds, type RegistrarProvisioning } from '../../../common/pool/sip';
 
 /**
  * Stage 9 from the PC: one SIP REGISTER over verified TLS to the Registrar, as the helpdesk's
@@ -54,6 +54,8 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
   } catch {
     return Promise.reject(new TetherError('BAD_INPUT', `'${options.sipUri.slice(0, 100)}' is not a SIP address (sip:user@domain).`, { stage: 'logon' }));
   }
+  const small = options.clientCertificate ? clientKeyTooSmall(options.clientCertificate.certPem, 'Tether') : null;
+  if (small) return Promise.reject(small);
   let socket: TLSSocket;
   try {
     socket = connect({
@@ -65,6 +67,8 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
       ...(options.lookup ? { lookup: options.lookup } : {}),
     });
   } catch (err) {
+    const weak = weakClientKeyError(err, 'Tether');
+    if (weak) return Promise.reject(weak);
     return Promise.reject(new TetherError('BAD_INPUT', `Cannot use the given client certificate or CA: ${(err as Error).message}`, { stage: 'logon', cause: err }));
   }
   const exchange = runRegisterExchange(socket, {

@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import { newRegisterIds, runRegisterExchange } from '../../../common/pool/sip';
+import { clientKeyTooSmall, newRegisterIds, runRegisterExchange, weakClientKeyError } from '../../../common/pool/sip';
 import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from './phone';
 
 /**
@@ -69,6 +69,8 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
   const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
   return async (attempt: RegistrationAttempt) => {
+    const small = attempt.certificate.byteLength > 0 ? clientKeyTooSmall(attempt.certificate, 'The phone') : null;
+    if (small) return failure(small.code, small.message);
     let socket: TLSSocket;
     try {
       socket = connect({
@@ -79,6 +81,9 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
         ...(lookup ? { lookup } : {}),
       });
     } catch (err) {
+      // A key too small for TLS has its own fix (a 2048-bit key), not a failed handshake's.
+      const weak = weakClientKeyError(err, 'The phone');
+      if (weak) return failure(weak.code, weak.message);
       return failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`);
     }
     try {

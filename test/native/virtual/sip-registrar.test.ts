@@ -24,11 +24,11 @@ afterAll(async () => {
 });
 
 /** An attempt as the phone makes it: its certificate and key (if any) and its installed chain. */
-function attempt(sipUri: string, certFor: string | null, fqdn = lab.context.poolFqdn): RegistrationAttempt {
+function attempt(sipUri: string, certFor: string | null, fqdn = lab.context.poolFqdn, keyBits = 2048): RegistrationAttempt {
   const chain = lab.ca.chainPems();
   let cert: { certPem: string; keyPem: string } | null = null;
   if (certFor !== null) {
-    const key = makeThrowawayKey(1024);
+    const key = makeThrowawayKey(keyBits);
     cert = { certPem: lab.ca.issueFromCsr(key.csrFor(certFor), certFor, 1), keyPem: key.privateKeyPem() };
     key.dispose();
   }
@@ -83,6 +83,13 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
     } finally {
       lab.context.faults.set('server-cert-expired', false);
     }
+  });
+
+  it('an RSA-1024 phone key: REGISTRAR_KEY_TOO_SMALL, with TLS security left as it is', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test', lab.context.poolFqdn, 1024));
+    expect(r).toMatchObject({ ok: false, sipStatus: null });
+    expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(r.diagnostics).toContain('2048-bit');
   });
 
   it('reads the code at the start of diagnostics only', () => {
