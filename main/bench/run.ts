@@ -9,13 +9,14 @@ import { DeviceManager } from '../device/manager';
 import { measureCodecCpu } from './codec-cpu';
 import { measureFrameDecode, measureSipTrickle } from './decode';
 import { measurePacing } from './pacing';
+import { compareXmlParsers, manyElements, soapAnswer } from './xml';
 import type { BenchFigure } from './report';
 import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss', 'pacing', 'decode'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss', 'pacing', 'decode', 'xml'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchOptions {
@@ -189,6 +190,21 @@ function decodeBench(sizes: Sizes, o: BenchOptions): void {
   o.onFigure({ bench: 'sip-trickle', metric: 'time-ratio-8x-size', value: large.seconds / small.seconds, unit: 'x', goal: '<= 22.6' });
 }
 
+/** parseXml (saxes) against the hand-written parser it replaced, on the same documents (docs/xml.md). */
+function xmlBench(o: BenchOptions): void {
+  const runs = o.quick ? 2 : 10;
+  for (const [bench, doc] of [
+    ['xml-parse-soap-1mb', soapAnswer(o.quick ? 100_000 : 1_000_000)],
+    ['xml-parse-many-elements', manyElements(o.quick ? 2_000 : 20_000)],
+  ] as const) {
+    o.onNote?.(`${bench}: parseXml (saxes) and the former hand-written parser, best of ${runs} …`);
+    const r = compareXmlParsers(doc, runs);
+    o.onFigure({ bench, metric: 'saxes-ms', value: r.saxesMs, unit: 'ms', goal: null });
+    o.onFigure({ bench, metric: 'handwritten-ms', value: r.handwrittenMs, unit: 'ms', goal: null });
+    o.onFigure({ bench, metric: 'saxes-over-handwritten', value: r.saxesMs / r.handwrittenMs, unit: 'ratio', goal: null });
+  }
+}
+
 /** Runs the benchmarks in this process; figures are ratios measured in this run. */
 export async function runBench(o: BenchOptions): Promise<void> {
   const sizes = o.quick ? QUICK : FULL;
@@ -199,4 +215,5 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (want('rss')) await rssBench(sizes, o);
   if (want('pacing')) await pacingBench(sizes, o);
   if (want('decode')) decodeBench(sizes, o);
+  if (want('xml')) xmlBench(o);
 }

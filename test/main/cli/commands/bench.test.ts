@@ -32,6 +32,7 @@ describe('tether bench --quick --json', () => {
       'link-pacing-real-clock/lateness-per-transfer',
       'frame-decode/frames-per-second',
       'sip-trickle/time-ratio-8x-size',
+      'xml-parse-soap-1mb/saxes-over-handwritten',
     ]) {
       expect(names).toContain(want);
     }
