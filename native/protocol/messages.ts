@@ -122,7 +122,7 @@ export interface CredentialsReply {
 }
 
 export interface MakeKeyPairRequest {
-  /** Subject common name, SIP URI as SIPE does (CN=sip:alice@contoso.com). */
+  /** Subject common name: the SIP URI (CN=sip:alice@contoso.com; SIPE uses the bare alice@contoso.com). */
   readonly subject: string;
   /** RSA modulus bits. */
   readonly keyBits: 1024 | 2048 | 4096;

@@ -54,6 +54,15 @@ describe('WebTicket RST', () => {
     expect(readPinCredentials(parsed.security!)).toEqual({ phoneOrExt: '+14255550101', pin: '123456' });
   });
 
+  it('the lab-side parser also takes an RST without a SOAP header, as SIPE sends it on the NTLM port', () => {
+    const bare = buildWebTicketRequest({ to: webticket, appliesTo: certprov, sipUri: 'sip:alice@contoso.test', entropy, context: 'uuid-2', security: null }).replace(
+      /<soap:Header>.*<\/soap:Header>/s,
+      '',
+    );
+    expect(bare).not.toContain('Header');
+    expect(parseWebTicketRequest(parseXml(bare))).toMatchObject({ appliesTo: certprov, sipUri: 'sip:alice@contoso.test', context: 'uuid-2', security: undefined });
+  });
+
   it('escapes hostile values instead of injecting markup', () => {
     const evil = buildWebTicketRequest({ to: webticket, appliesTo: certprov, sipUri: 'sip:a"</auth:Value><x/>@b', entropy, context: 'c"', security: null });
     expect(parseWebTicketRequest(parseXml(evil)).sipUri).toBe('sip:a"</auth:Value><x/>@b');
