@@ -7,7 +7,7 @@ import base from './vitest.config';
  * spawned end to end) and external peers (dnsmasq, network namespaces). `npm test` runs them all.
  */
 export const SLOW_TESTS = [
-  // Sweeps of thousands to 100 000 random inputs.
+  // Sweeps: thousands to 100 000 random inputs, or every lab route × method × hostile body.
   'test/**/fuzz.test.ts',
   'test/**/csr-fuzz.test.ts',
   'test/lab/hostile.test.ts',
