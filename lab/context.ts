@@ -6,7 +6,7 @@ import type { SecureContext, Server as TlsServer } from 'node:tls';
  * `lab/services.ts` with it; each service module owns its wire form and its own tests.
  */
 
-/** Faults named after the troubleshooting items in ../shared/reference/lync-protocols.md §7. */
+/** Faults named after the troubleshooting items in docs/reference.md §7. */
 export const FAULT_NAMES = [
   'srv-missing', // no _sipinternaltls/_sipinternal SRV records (stage 5 falls back)
   'option43-wrong', // the DHCP option 43 the lab hands out points at a wrong Web Services FQDN

@@ -55,7 +55,10 @@ export class LabZone {
     this.hidden = new Set([`_sipinternaltls._tcp.${d}`, `_sipinternal._tcp.${d}`]);
     const a = (name: string) =>
       this.add(isIP(options.address) === 6 ? { name, type: 'AAAA', address: options.address } : { name, type: 'A', address: options.address });
-    for (const host of [options.poolFqdn, `ucupdates-r2.${d}`, `sipinternal.${d}`, `sip.${d}`, `sipexternal.${d}`, `ns1.${d}`]) {
+    // lyncdiscover(internal): the Autodiscover names every Lync 2013 pool publishes; the phone does
+    // not look them up (docs/pool/discovery.md), newer clients do first.
+    const names = [options.poolFqdn, `ucupdates-r2.${d}`, `sipinternal.${d}`, `sip.${d}`, `sipexternal.${d}`, `lyncdiscover.${d}`, `lyncdiscoverinternal.${d}`, `ns1.${d}`];
+    for (const host of names) {
       a(host);
     }
     this.setSipPort('tls', 5061);

@@ -7,13 +7,16 @@ import { streamImage, type FirmwareImage } from '../device/firmware-image';
 import { pushFirmware } from '../device/firmware-push';
 import { DeviceManager } from '../device/manager';
 import { measureCodecCpu } from './codec-cpu';
+import { measureFrameDecode, measureSipTrickle } from './decode';
+import { measurePacing } from './pacing';
+import { compareXmlParsers, manyElements, soapAnswer } from './xml';
 import type { BenchFigure } from './report';
 import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss', 'pacing', 'decode', 'xml'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchOptions {
@@ -31,10 +34,14 @@ interface Sizes {
   readonly stopAndWait: Record<LinkSpeed, number>;
   readonly cpu: number;
   readonly rss: number;
+  /** Stop-and-wait transfers on the real clock. */
+  readonly pacing: number;
+  /** Frames decoded. */
+  readonly frames: number;
 }
 
-const FULL: Sizes = { push: { high: 64 * MiB, full: 64 * MiB }, stopAndWait: { high: 64 * MiB, full: 8 * MiB }, cpu: 64 * MiB, rss: 256 * MiB };
-const QUICK: Sizes = { push: { high: 4 * MiB, full: 256 * 1024 }, stopAndWait: { high: MiB, full: 128 * 1024 }, cpu: 4 * MiB, rss: 8 * MiB };
+const FULL: Sizes = { push: { high: 64 * MiB, full: 64 * MiB }, stopAndWait: { high: 64 * MiB, full: 8 * MiB }, cpu: 64 * MiB, rss: 256 * MiB, pacing: 2000, frames: 1_000_000 };
+const QUICK: Sizes = { push: { high: 4 * MiB, full: 256 * 1024 }, stopAndWait: { high: MiB, full: 128 * 1024 }, cpu: 4 * MiB, rss: 8 * MiB, pacing: 50, frames: 10_000 };
 
 /** The image the bench pushes: a pattern streamed by offset, never held whole. */
 function patternImage(size: number, version: string): FirmwareImage {
@@ -151,6 +158,53 @@ async function cpuBench(sizes: Sizes, o: BenchOptions): Promise<void> {
   o.onFigure({ bench, metric: 'ratio-to-high-speed-link', value: cpuBytesPerSecond / high, unit: 'x', goal: '>= 4' });
 }
 
+async function pacingBench(sizes: Sizes, o: BenchOptions): Promise<void> {
+  const bench = 'link-pacing-real-clock';
+  o.onNote?.(`${bench}: ${sizes.pacing} stop-and-wait transfers of 16 000 bytes at high speed …`);
+  const r = await measurePacing(sizes.pacing);
+  o.onFigure({ bench, metric: 'elapsed-over-bus-time', value: r.elapsedMs / r.busMs, unit: 'ratio', goal: null });
+  // What a late timer per transfer would cost at the least is 1 ms (Node's timer resolution).
+  o.onFigure({ bench, metric: 'lateness-per-transfer', value: (r.elapsedMs - r.busMs) / r.transfers, unit: 'ms', goal: '<= 1' });
+}
+
+function decodeBench(sizes: Sizes, o: BenchOptions): void {
+  o.onNote?.(`frame-decode: ${sizes.frames} frames, half of them corrupt …`);
+  const f = measureFrameDecode(sizes.frames);
+  o.onFigure({ bench: 'frame-decode', metric: 'frames-per-second', value: f.frames / f.seconds, unit: 'frames/s', goal: null });
+  o.onFigure({ bench: 'frame-decode', metric: 'throughput', value: f.bytes / f.seconds / MB, unit: 'MB/s', goal: null });
+  // A maximal SIP message (16 KiB head, 64 KiB body) trickled a byte at a time, and one an eighth
+  // of its size, best of six runs each (the first runs are the JIT's): linear decoding takes about
+  // 8 times as long for the large one, quadratic 64.
+  const scale = o.quick ? 4 : 1;
+  const bestOf = (body: number, head: number) => {
+    let best = measureSipTrickle(body, head);
+    for (let i = 0; i < 5; i++) {
+      const r = measureSipTrickle(body, head);
+      if (r.seconds < best.seconds) best = r;
+    }
+    return best;
+  };
+  const small = bestOf(8192 / scale, 2048 / scale);
+  const large = bestOf(65536 / scale, 16384 / scale);
+  o.onFigure({ bench: 'sip-trickle', metric: 'bytes-per-second', value: large.bytes / large.seconds, unit: 'B/s', goal: null });
+  o.onFigure({ bench: 'sip-trickle', metric: 'time-ratio-8x-size', value: large.seconds / small.seconds, unit: 'x', goal: '<= 22.6' });
+}
+
+/** parseXml (saxes) against the hand-written parser it replaced, on the same documents (docs/xml.md). */
+function xmlBench(o: BenchOptions): void {
+  const runs = o.quick ? 2 : 10;
+  for (const [bench, doc] of [
+    ['xml-parse-soap-1mb', soapAnswer(o.quick ? 100_000 : 1_000_000)],
+    ['xml-parse-many-elements', manyElements(o.quick ? 2_000 : 20_000)],
+  ] as const) {
+    o.onNote?.(`${bench}: parseXml (saxes) and the former hand-written parser, best of ${runs} …`);
+    const r = compareXmlParsers(doc, runs);
+    o.onFigure({ bench, metric: 'saxes-ms', value: r.saxesMs, unit: 'ms', goal: null });
+    o.onFigure({ bench, metric: 'handwritten-ms', value: r.handwrittenMs, unit: 'ms', goal: null });
+    o.onFigure({ bench, metric: 'saxes-over-handwritten', value: r.saxesMs / r.handwrittenMs, unit: 'ratio', goal: null });
+  }
+}
+
 /** Runs the benchmarks in this process; figures are ratios measured in this run. */
 export async function runBench(o: BenchOptions): Promise<void> {
   const sizes = o.quick ? QUICK : FULL;
@@ -159,4 +213,7 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (want('high')) await pushBench('high', sizes, o);
   if (want('full')) await pushBench('full', sizes, o);
   if (want('rss')) await rssBench(sizes, o);
+  if (want('pacing')) await pacingBench(sizes, o);
+  if (want('decode')) decodeBench(sizes, o);
+  if (want('xml')) xmlBench(o);
 }

@@ -3,7 +3,7 @@ import type { ErrorTable } from '../entry';
 /**
  * Typed errors of the registrar area (stage 9: SIP REGISTER over TLS) and of the SIP message codec
  * the client and the lab share. Texts follow the "Log on to the Lync Server" topic [S13]
- * (../shared/reference/lync-protocols.md §5, §7).
+ * (docs/reference.md §5, §7).
  */
 export const registrarErrors = {
   SIP_MESSAGE_MALFORMED: {

@@ -6,7 +6,7 @@ import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss|pacing|decode|xml[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -16,6 +16,13 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               and its ratio to the high-speed link rate (goal >= 4)
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
               run in a fresh process so the other benchmarks' heap cannot hide growth
+  pacing      link-pacing-real-clock: stop-and-wait transfers on the real clock, elapsed over
+              the bus time the link model charges, and the timer lateness per transfer (<= 1 ms)
+  decode      frame-decode: tether frames decoded per second (half corrupt); sip-trickle: a
+              maximal SIP message fed one byte at a time, and the time ratio to one 8x smaller
+              (linear ~8, quadratic ~64; goal <= 22.6)
+  xml         xml-parse-soap-1mb, xml-parse-many-elements: parseXml (saxes) and the hand-written
+              parser it replaced on the same document, and their ratio (docs/xml.md)
 Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minute.
 
   --json   one JSON line per figure: {"bench","metric","value","unit","goal"}

@@ -274,7 +274,7 @@ export class VirtualPhone {
     }
     const r = endpoints.registrar;
     if (r && (/^\d+\.\d+\.\d+\.\d+$/.test(r.fqdn) || !r.fqdn.includes('.') || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535)) {
-      // Lync phones need a registrar FQDN, never an IP address (lync-protocols.md §1 [S2][S6]).
+      // Lync phones need a registrar FQDN, never an IP address (docs/reference.md §1 [S2][S6]).
       throw new TetherError('DEVICE_POOL_ENDPOINTS_REJECTED', `The registrar must be an FQDN and a port 1–65535, not "${r.fqdn}:${r.port}".`);
     }
     this.poolEndpoints = endpoints;

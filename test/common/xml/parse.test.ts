@@ -118,17 +118,14 @@ describe('parseXml: hostile input', () => {
     expect(codeOf(() => parseXml('<!DOCTYPE r PUBLIC "-//x" "http://evil/"><r/>'))).toBe('XML_DTD_FORBIDDEN');
   });
 
-  it('rejects billion laughs quickly, with or without the DTD', () => {
+  it('rejects billion laughs without expanding anything, with or without the DTD', () => {
     let dtd = '<!ENTITY lol "lol">';
     for (let n = 1; n <= 9; n++) dtd += `<!ENTITY lol${n} "${`&lol${n === 1 ? '' : n - 1};`.repeat(10)}">`;
     const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [${dtd}]><lolz>&lol9;</lolz>`;
-    const t0 = performance.now();
     expect(codeOf(() => parseXml(laughs))).toBe('XML_DTD_FORBIDDEN');
     // Without a DTD the reference is simply undefined: no expansion ever happens.
     expect(codeOf(() => parseXml('<lolz>&lol9;&lol9;</lolz>'))).toBe('XML_ENTITY_UNDEFINED');
     expect(codeOf(() => parseXml('<lolz a="&lol9;"/>'))).toBe('XML_ENTITY_UNDEFINED');
-    // A hang guard, not a performance claim: expansion would take minutes and gigabytes.
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it('rejects a 50 MB document (string, buffer and stream) quickly and without reading it all', async () => {

@@ -78,7 +78,7 @@ describe('lab DNS server', () => {
   });
 
   it('answers A records for the pool names, NXDOMAIN, NODATA and REFUSED', async () => {
-    for (const name of ['pool01', 'ucupdates-r2', 'sipinternal', 'sip', 'sipexternal']) {
+    for (const name of ['pool01', 'ucupdates-r2', 'sipinternal', 'sip', 'sipexternal', 'lyncdiscover', 'lyncdiscoverinternal']) {
       expect(await resolver.resolve4(`${name}.contoso.test`), name).toEqual(['127.0.0.1']);
     }
     expect(await errorCode(resolver.resolve4('nothere.contoso.test'))).toBe('ENOTFOUND');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildRegister,
   header,
@@ -20,6 +20,7 @@ import { buildCert, toPem } from '../../../lab/ca/forge-cert';
 import { certificateSipUris } from '../../../lab/registrar/handler';
 import { createRegistrarService } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
+import { fakeTimeouts, untilTimerCount } from '../../support/fake-timers';
 import { makeCsr } from '../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
@@ -244,33 +245,38 @@ describe('lab registrar over raw TLS', () => {
   });
 
   it("delays its answers by slowMs under 'slow-responses', in request order, and not otherwise", async () => {
-    // Long enough that a loaded machine cannot blur "delayed" and "not delayed".
+    // The delay is seen as a timer the registrar sets and the test releases, never as elapsed time.
     const slowMs = 800;
     const faults = lab.context.faults;
     const previous = faults.slowMs;
     faults.slowMs = slowMs;
     const c = await open();
-    const timed = async (req: SipRequest) => {
-      const t = performance.now();
-      c.socket.write(serializeSipMessage(req));
-      const res = await c.next();
-      return { res, ms: performance.now() - t };
-    };
+    fakeTimeouts();
     try {
-      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+      c.socket.write(serializeSipMessage(register()));
+      expect((await c.next()).kind).toBe('response');
+      expect(vi.getTimerCount()).toBe(0);
       faults.set('slow-responses', true);
       const first = register();
       const second = register();
-      const t = performance.now();
       c.socket.write(Buffer.concat([serializeSipMessage(first), serializeSipMessage(second)]));
+      // One timer at a time: the second answer's delay starts when the first answer has gone.
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(slowMs - 1);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1);
       const a = await c.next();
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(slowMs);
       const b = await c.next();
-      expect(performance.now() - t).toBeGreaterThanOrEqual(slowMs - 5);
       expect([header(a, 'Call-ID'), header(b, 'Call-ID')]).toEqual([header(first, 'Call-ID'), header(second, 'Call-ID')]);
       expect(a.kind === 'response' && a.status).toBe(200);
       faults.set('slow-responses', false);
-      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+      c.socket.write(serializeSipMessage(register()));
+      expect((await c.next()).kind).toBe('response');
+      expect(vi.getTimerCount()).toBe(0);
     } finally {
+      vi.useRealTimers();
       faults.set('slow-responses', false);
       faults.slowMs = previous;
       c.socket.end();
@@ -282,18 +288,23 @@ describe('lab registrar over raw TLS', () => {
     const previous = faults.slowMs;
     faults.slowMs = 200;
     faults.set('slow-responses', true);
+    const gone = await open();
+    fakeTimeouts();
     try {
-      const gone = await open();
       gone.socket.write(serializeSipMessage(register()));
+      await untilTimerCount(1);
       gone.socket.destroy();
       await gone.closed;
+      // The registrar cleared the pending answer's timer when the connection closed.
+      await untilTimerCount(0);
       const c = await open();
-      const t = performance.now();
       c.socket.write(serializeSipMessage(register()));
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(200);
       expect((await c.next()).kind).toBe('response');
-      expect(performance.now() - t).toBeGreaterThanOrEqual(195);
       c.socket.end();
     } finally {
+      vi.useRealTimers();
       faults.set('slow-responses', false);
       faults.slowMs = previous;
     }

@@ -29,6 +29,10 @@ describe('tether bench --quick --json', () => {
       'codec-cpu/cpu-ms-per-mb',
       'codec-cpu/ratio-to-high-speed-link',
       'firmware-push-rss/rss-growth-while-streaming',
+      'link-pacing-real-clock/lateness-per-transfer',
+      'frame-decode/frames-per-second',
+      'sip-trickle/time-ratio-8x-size',
+      'xml-parse-soap-1mb/saxes-over-handwritten',
     ]) {
       expect(names).toContain(want);
     }
