@@ -30,7 +30,7 @@ export const labErrors = {
   LAB_CSR_INVALID: {
     stage: 'certificate',
     summary: 'The certificate request is not a well-formed PKCS#10 request with an RSA key.',
-    fix: 'Send a PEM or DER PKCS#10 request with an RSA key of 1024 bits or more.',
+    fix: 'Send a PEM or DER PKCS#10 request with an RSA key of 1024–16384 bits and a public exponent of at most 2^32 (65537 is usual), signed with SHA-1 or SHA-2.',
     cmdlet: 'Test-CsPhoneBootstrap -PhoneOrExt <number> -PIN <pin> -UserSipAddress <sip> -Verbose',
   },
   LAB_CSR_SIGNATURE: {
