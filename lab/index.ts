@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, posix, resolve, win32 } from 'node:path';
+import { ensurePrivateFolder, tetherDataFolder } from '../common/data-folder';
 import { TetherError } from '../common/errors';
 import { addAdminRoutes } from './admin';
 import { openLabCa, type PersistentLabCa } from './ca/ca';
@@ -20,7 +22,7 @@ import { removeStaleTempFiles } from './state';
 import { openUserDirectory, type PersistentLabUsers } from './users/directory';
 
 export interface LabOptions {
-  /** State folder (CA, users, service stores); default `.tether-lab` in the working directory. */
+  /** State folder (CA, users, service stores); default defaultLabStateDir(): private, under the user's data folder. */
   stateDir?: string;
   /** SIP domain; default contoso.test. */
   domain?: string;
@@ -106,6 +108,14 @@ export function poolServerNames(domain: string, poolFqdn: string): string[] {
   return [...new Set([poolFqdn, `ucupdates-r2.${domain}`, `sipinternal.${domain}`, `sip.${domain}`, `sipexternal.${domain}`])];
 }
 
+/**
+ * The lab's default state folder: `<data folder>/lab` (common/data-folder.ts), private to the user,
+ * never a shared temporary path where another account could plant endpoints.json first.
+ */
+export function defaultLabStateDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  return (platform === 'win32' ? win32 : posix).join(tetherDataFolder(env, platform, home), 'lab');
+}
+
 /** Starts the emulated Lync pool on loopback and every service in it. */
 export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   const domain = (options.domain ?? 'contoso.test').toLowerCase();
@@ -114,7 +124,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   if (!DOMAIN_RE.test(poolFqdn)) throw new TetherError('BAD_INPUT', `Not a pool FQDN: '${poolFqdn}'.`);
   const host = options.host ?? '127.0.0.1';
   if (isIP(host) === 0) throw new TetherError('BAD_INPUT', `The lab binds to an IP address, not '${host}'.`);
-  const stateDir = resolve(options.stateDir ?? join(process.cwd(), '.tether-lab'));
+  const stateDir = resolve(options.stateDir ?? defaultLabStateDir());
   const log = options.log ?? (() => undefined);
   const ports = {
     http: checkPort('httpPort', options.httpPort ?? 0),
@@ -127,8 +137,15 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     throw new TetherError('BAD_INPUT', `dhcpVlan must be a VLAN ID 1–4094 (or null for none), not ${dhcpVlan}.`);
   }
 
+  // Created 0700; one another account owns or can write is refused (FOLDER_NOT_PRIVATE): the
+  // CA keys and endpoints.json in it decide where sign-ins go.
   try {
-    await mkdir(stateDir, { recursive: true });
+    await ensurePrivateFolder(stateDir);
+  } catch (err) {
+    if (!TetherError.is(err, 'FOLDER_UNWRITABLE')) throw err;
+    throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot create its state folder ${stateDir}.`, { detail: { path: stateDir }, cause: err });
+  }
+  try {
     await access(stateDir, constants.W_OK);
   } catch (err) {
     throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write its state folder ${stateDir}.`, {

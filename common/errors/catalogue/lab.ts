@@ -5,7 +5,7 @@ export const labErrors = {
   LAB_STATE_CORRUPT: {
     stage: null,
     summary: "The lab's state folder holds a file it cannot read.",
-    fix: 'Move the state folder (default .tether-lab/) aside and start the lab again; it makes a new CA and users.',
+    fix: 'Move the state folder (by default lab/ under your Tether data folder, e.g. ~/.local/share/tether/lab) aside and start the lab again; it makes a new CA and users.',
   },
   LAB_STATE_UNWRITABLE: {
     stage: null,
