@@ -13,6 +13,8 @@ import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
 import { DEVICE_UPDATE_PATH, ImageCache } from '../pool/update';
+import { ensureFreeSpace } from '../pool/update/download';
+import { offerBytes } from '../../common/pool/device-update-wire';
 import {
   askDeviceUpdate,
   findDeviceUpdateStage,
@@ -215,6 +217,8 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         const base = offeredBaseUrl(answer);
         const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
         try {
+          // The whole offer before the first byte (each download checks its own file again).
+          await ensureFreeSpace(dir, offerBytes(answer.modules), {});
           const cache = new ImageCache(dir);
           for (const [i, m] of answer.modules.entries()) {
             progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);
