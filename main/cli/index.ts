@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { COMMANDS } from './commands';
 import { EXIT, reportError, reraiseInterrupt, untilSignal, type CliIO } from './io';
+import { terminalSafeIO } from './terminal-text';
 
 const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on its user\'s behalf.\n\nUsage: tether COMMAND [options]\n\nCommands:\n';
 
@@ -41,6 +42,8 @@ export const processIO: CliIO = {
 
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  // Every command's output, human or JSON, passes the one terminal-escaping filter.
+  io = terminalSafeIO(io);
   const [name, ...rest] = argv;
   const isHelp = (word: string | undefined) => word === undefined || word === 'help' || word === '--help' || word === '-h';
   // `tether help COMMAND` and `tether COMMAND --help` both show the command's usage.

@@ -104,7 +104,8 @@ function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanP
     }
     const o120 = dhcp.option120;
     lines.push(`  option 120: ${o120 === null ? 'absent' : o120.names ? o120.names.join(', ') : `unusable: ${o120.error?.message} (hex ${o120.hex})`}`);
-    if (dhcp.domainName) lines.push(`  option 15:  ${dhcp.domainName}`);
+    const o15 = dhcp.option15;
+    if (o15) lines.push(`  option 15:  ${o15.name ?? `unusable: ${o15.error?.message} (hex ${o15.hex})`}`);
   } else if (r.dhcpError) {
     lines.push(`DHCP: ${r.dhcpError.code}: ${r.dhcpError.message}`);
   }
