@@ -28,7 +28,9 @@ While it runs, the same document WITHOUT the passwords and PINs (and with the la
   --quiet          no log lines on stderr
   --json           accepted for symmetry: the first line is JSON anyway
 One lab per state folder: a second one on the folder of a running lab is refused (exit 2).
-Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
+Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>
+with Content-Type: application/json and Authorization: Bearer <adminToken> (also in
+<state>/admin-token), addressed to 127.0.0.1:PORT: a web page cannot forge that.
 `;
 
 const FLAGS = {
