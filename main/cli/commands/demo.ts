@@ -6,7 +6,7 @@ import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBoots
 import type { StageEvent } from '../../bootstrap/stage-events';
 import { flag, parseArgs } from '../args';
 import { startDemoWorld, type DemoWorld } from '../demo-world';
-import { EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
+import { errorReport, EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
 import { refuseRunningLab } from '../lab-endpoints';
 
 const USAGE = `Usage: tether demo [--model CX600] [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--yes] [--json]
@@ -294,7 +294,7 @@ export const demoCommand: Command = {
             firmware: result?.update ?? null,
             registration,
             display,
-            error: failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null,
+            error: failure ? errorReport(failure) : null,
           }) + '\n',
         );
       } else {
