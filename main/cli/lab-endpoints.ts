@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { assertPrivatePath, assertPrivateStats } from '../../common/data-folder';
 import { TetherError } from '../../common/errors';
+import { processAlive } from '../../common/process-alive';
 import { PORT_WIN_NTLM } from '../../common/pool/webticket-wire';
 import { defaultLabStateDir } from '../../lab';
 import { ENDPOINTS_FILE, ENDPOINTS_FORMAT } from '../../lab/endpoints-file';
@@ -62,14 +63,7 @@ export interface LabTarget {
 }
 
 /** Alive means signal 0 reaches it, or it exists but belongs to someone else (EPERM). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive };
 
 const START_THE_LAB = 'Start it first with `npx tether lab`';
 
