@@ -30,7 +30,7 @@ function plant(dir: string): string {
     new Date(),
   );
   const file = join(dir, ENDPOINTS_FILE);
-  writeFileSync(file, JSON.stringify(doc));
+  writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
   return file;
 }
 
