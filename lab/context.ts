@@ -66,7 +66,7 @@ export interface LabUser {
   readonly pin: string;
   badPinCount: number;
   locked: boolean;
-  /** Certificates published to the user store (PEM), newest last. */
+  /** Certificates published to the user store (PEM): the current one per device, least recently published first. */
   published: string[];
 }
 
@@ -79,7 +79,8 @@ export interface LabUsers {
   /** Checks a PIN, counting failures and locking the account after `lockoutThreshold` bad PINs. */
   checkPin(user: LabUser, pin: string): 'ok' | 'bad-pin' | 'locked';
   readonly lockoutThreshold: number;
-  publish(user: LabUser, certPem: string): void;
+  /** Publishes `certPem` as the device's current certificate (replacing that device's previous one). */
+  publish(user: LabUser, certPem: string, deviceId?: string): void;
   unlock(user: LabUser): void;
   /** True when the user is locked, or when the 'account-locked' fault locks every account. */
   isLocked(user: LabUser): boolean;

@@ -1,7 +1,10 @@
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, posix, resolve, win32 } from 'node:path';
+import { ensurePrivateFolder, tetherDataFolder } from '../common/data-folder';
 import { TetherError } from '../common/errors';
 import { addAdminRoutes } from './admin';
 import { openLabCa, type PersistentLabCa } from './ca/ca';
@@ -16,11 +19,11 @@ import { RouteTable } from './http/routes';
 import { createLabTls, WRONG_NAME } from './http/tls';
 import { publishEndpoints, type PublishedEndpoints } from './endpoints-file';
 import { LAB_SERVICES } from './services';
-import { removeStaleTempFiles } from './state';
+import { removeStaleTempFiles, writeFileAtomic } from './state';
 import { openUserDirectory, type PersistentLabUsers } from './users/directory';
 
 export interface LabOptions {
-  /** State folder (CA, users, service stores); default `.tether-lab` in the working directory. */
+  /** State folder (CA, users, service stores); default defaultLabStateDir(): private, under the user's data folder. */
   stateDir?: string;
   /** SIP domain; default contoso.test. */
   domain?: string;
@@ -72,6 +75,8 @@ export interface LabEndpoints {
   https: string;
   /** Admin endpoint for faults (loopback only). */
   admin: string;
+  /** Per-run secret the admin endpoint requires (`Authorization: Bearer`); also in <state>/admin-token, never in endpoints.json. */
+  adminToken: string;
   ca: { fingerprint: string; rootPem: string; intermediatePem: string };
   users: LabUserEndpoint[];
   faults: FaultName[];
@@ -106,6 +111,17 @@ export function poolServerNames(domain: string, poolFqdn: string): string[] {
   return [...new Set([poolFqdn, `ucupdates-r2.${domain}`, `sipinternal.${domain}`, `sip.${domain}`, `sipexternal.${domain}`])];
 }
 
+/** `<state>/admin-token`: the admin endpoint's per-run token, mode 0600, removed on stop. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * The lab's default state folder: `<data folder>/lab` (common/data-folder.ts), private to the user,
+ * never a shared temporary path where another account could plant endpoints.json first.
+ */
+export function defaultLabStateDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  return (platform === 'win32' ? win32 : posix).join(tetherDataFolder(env, platform, home), 'lab');
+}
+
 /** Starts the emulated Lync pool on loopback and every service in it. */
 export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   const domain = (options.domain ?? 'contoso.test').toLowerCase();
@@ -114,7 +130,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   if (!DOMAIN_RE.test(poolFqdn)) throw new TetherError('BAD_INPUT', `Not a pool FQDN: '${poolFqdn}'.`);
   const host = options.host ?? '127.0.0.1';
   if (isIP(host) === 0) throw new TetherError('BAD_INPUT', `The lab binds to an IP address, not '${host}'.`);
-  const stateDir = resolve(options.stateDir ?? join(process.cwd(), '.tether-lab'));
+  const stateDir = resolve(options.stateDir ?? defaultLabStateDir());
   const log = options.log ?? (() => undefined);
   const ports = {
     http: checkPort('httpPort', options.httpPort ?? 0),
@@ -127,8 +143,15 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     throw new TetherError('BAD_INPUT', `dhcpVlan must be a VLAN ID 1–4094 (or null for none), not ${dhcpVlan}.`);
   }
 
+  // Created 0700; one another account owns or can write is refused (FOLDER_NOT_PRIVATE): the
+  // CA keys and endpoints.json in it decide where sign-ins go.
   try {
-    await mkdir(stateDir, { recursive: true });
+    await ensurePrivateFolder(stateDir);
+  } catch (err) {
+    if (!TetherError.is(err, 'FOLDER_UNWRITABLE')) throw err;
+    throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot create its state folder ${stateDir}.`, { detail: { path: stateDir }, cause: err });
+  }
+  try {
     await access(stateDir, constants.W_OK);
   } catch (err) {
     throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write its state folder ${stateDir}.`, {
@@ -162,15 +185,25 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   const tls = createLabTls(serverNames, serverCerts, ca.intermediateCertPem, faults);
   const zone = new LabZone({ domain, poolFqdn, address: host, has: (f) => faults.has(f) });
   const routes = new RouteTable();
-  addAdminRoutes(routes, faults, users);
+  const adminToken = randomBytes(32).toString('hex');
+  const hostUrl = host.includes(':') ? `[${host}]` : host;
+  addAdminRoutes(routes, faults, users, {
+    token: adminToken,
+    ownHosts: (secure) => {
+      const port = secure ? listeners?.httpsPort : listeners?.httpPort;
+      return port === undefined ? [] : [`${hostUrl}:${port}`.toLowerCase(), `localhost:${port}`];
+    },
+  });
 
   const started: { name: string; handle: LabServiceHandle }[] = [];
   let dnsServer: LabDnsServer | undefined;
   let listeners: LabHttpListeners | undefined;
   let published: PublishedEndpoints | undefined;
+  const tokenFile = join(stateDir, ADMIN_TOKEN_FILE);
   const stopAll = async () => {
     // First, so a reader never finds the file of a lab that no longer answers.
     await published?.remove().catch((err: unknown) => log(`endpoints.json: remove failed: ${(err as Error).message}`));
+    await unlink(tokenFile).catch(() => undefined);
     for (const s of started.reverse()) {
       await s.handle.stop().catch((err: unknown) => log(`${s.name}: stop failed: ${(err as Error).message}`));
     }
@@ -216,7 +249,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   };
 
   // Keys the lab itself prints; a service endpoint with one of these names gets its service's prefix.
-  const coreKeys = new Set(['dns', 'domain', 'poolFqdn', 'host', 'http', 'https', 'admin', 'ca', 'users', 'faults', 'state']);
+  const coreKeys = new Set(['dns', 'domain', 'poolFqdn', 'host', 'http', 'https', 'admin', 'adminToken', 'ca', 'users', 'faults', 'state']);
   const serviceEndpoints: Record<string, unknown> = {};
   for (const service of options.services ?? LAB_SERVICES) {
     try {
@@ -235,7 +268,6 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     }
   }
 
-  const hostUrl = host.includes(':') ? `[${host}]` : host;
   const endpoints: LabEndpoints = {
     dns: dnsAddress,
     domain,
@@ -245,6 +277,7 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     https: context.httpsBase,
     ...serviceEndpoints,
     admin: `http://${hostUrl}:${listeners.httpPort}/lab/faults`,
+    adminToken,
     ca: { fingerprint: ca.rootFingerprint, rootPem: ca.rootCertPath, intermediatePem: ca.intermediateCertPath },
     users: users.all().map((u) => ({
       sipUri: u.sipUri,
@@ -257,6 +290,13 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
     faults: faults.list(),
     state: stateDir,
   };
+  try {
+    // Only the user can read it (0600, in the 0700 state folder): scripts take the token from here.
+    await writeFileAtomic(tokenFile, `${adminToken}\n`, 0o600);
+  } catch (err) {
+    await stopAll();
+    throw new TetherError('LAB_STATE_UNWRITABLE', `The lab cannot write ${tokenFile}.`, { detail: { path: stateDir }, cause: err });
+  }
   if (options.publishEndpoints ?? true) {
     try {
       published = await publishEndpoints(stateDir, endpoints);

@@ -62,6 +62,8 @@ export interface PairingRequest {
   readonly phoneDisplay: string | null;
   /** 'start', or 'after-reboot' when the phone restarted into new firmware and pairs anew. */
   readonly reason: 'start' | 'after-reboot';
+  /** Where the phone is attached: only a 'virtual' phone's reported display may be trusted (pairing-auto.ts). */
+  readonly source: AttachedPhone['source'];
 }
 
 export interface PhoneBootstrapOptions {
@@ -203,7 +205,7 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
     if (phone.session.paired) return;
     const pairing = phone.session.pairing();
     const display = await phone.session.call('status', {}).then((s) => s.displayText, () => null);
-    const yes = await options.confirmPairing({ serial: phone.identity.serial, modelId: phone.identity.modelId, pairing, phoneDisplay: display, reason });
+    const yes = await options.confirmPairing({ serial: phone.identity.serial, modelId: phone.identity.modelId, pairing, phoneDisplay: display, reason, source: phone.source });
     if (!yes) throw new TetherError('PAIRING_REFUSED', undefined, { detail: { serial: phone.identity.serial } });
     await phone.session.confirmPairing();
   };

@@ -1,7 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { TetherError } from '../../common/errors';
 import { fqdnProblem } from '../../common/pool/dhcp-options';
 import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb/catalogue';
@@ -13,6 +11,9 @@ import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
 import { DEVICE_UPDATE_PATH, ImageCache } from '../pool/update';
+import { ensureFreeSpace } from '../pool/update/download';
+import { makeTempFolder, sweepStaleTempFolders } from '../temp-folders';
+import { offerBytes } from '../../common/pool/device-update-wire';
 import {
   askDeviceUpdate,
   findDeviceUpdateStage,
@@ -213,8 +214,12 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
       const downloaded: DownloadedImage[] = [];
       if (options.download && answer.modules.length > 0) {
         const base = offeredBaseUrl(answer);
-        const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
+        // Removed below whatever happens; a run killed mid-download leaves it to the next run's sweep.
+        await sweepStaleTempFolders('test-bootstrap');
+        const dir = await makeTempFolder('test-bootstrap');
         try {
+          // The whole offer before the first byte (each download checks its own file again).
+          await ensureFreeSpace(dir, offerBytes(answer.modules), {});
           const cache = new ImageCache(dir);
           for (const [i, m] of answer.modules.entries()) {
             progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import { startLab, type FaultName, type LabHandle } from '../../lab';
@@ -10,6 +9,7 @@ import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb
 import { openFleet, type Fleet } from '../device/fleet';
 import { createPoolResolver, type PoolResolver } from '../pool/net/resolver';
 import { ImageCache } from '../pool/update';
+import { makeTempFolder, sweepStaleTempFolders } from '../temp-folders';
 
 /**
  * The demo's world, in-process: the lab pool, a newer firmware image for the model in its Device
@@ -58,7 +58,9 @@ export function nextVersion(version: string): string {
 export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
   const model = findModel(options.model, BUILT_IN_CATALOGUE);
   if (!model) throw new TetherError('BAD_INPUT', `Unknown phone model '${options.model.slice(0, 40)}'; known: ${BUILT_IN_CATALOGUE.models.map((m) => m.id).join(', ')}.`);
-  const temp = await mkdtemp(join(tmpdir(), 'tether-demo-'));
+  // A demo killed with SIGKILL left its folder (a lab with a CA key) behind: remove those first.
+  await sweepStaleTempFolders('demo');
+  const temp = await makeTempFolder('demo');
   const stateDir = options.stateDir ?? join(temp, 'lab');
   let lab: LabHandle | undefined;
   let fleet: Fleet | undefined;

@@ -36,6 +36,12 @@ export const discoveryErrors = {
     fix: 'Ask the DHCP admin to set option 120 to the pool FQDN (encoding 0), not an IP address.',
     cmdlet: 'Test-CsPhoneBootstrap -PhoneOrExt <number> -PIN <pin> -Verbose',
   },
+  DHCP_OPTION15_MALFORMED: {
+    stage: 'ip',
+    summary: 'DHCP option 15 (DNS domain name) is not a DNS name.',
+    fix: 'Ask the DHCP admin to set option 15 to the DNS domain (letters, digits, hyphens and dots only); control characters or other bytes there are a misconfigured or hostile DHCP server.',
+    userAction: 'Tell your IT support that the network hands out a broken domain name.',
+  },
   DHCP_PACKET_MALFORMED: {
     stage: 'ip',
     summary: 'A DHCP answer could not be read (truncated or malformed packet).',

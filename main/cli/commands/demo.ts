@@ -6,7 +6,8 @@ import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBoots
 import type { StageEvent } from '../../bootstrap/stage-events';
 import { flag, parseArgs } from '../args';
 import { startDemoWorld, type DemoWorld } from '../demo-world';
-import { EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
+import { autoConfirmPairing } from '../../bootstrap/pairing-auto';
+import { errorReport, EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
 import { refuseRunningLab } from '../lab-endpoints';
 
 const USAGE = `Usage: tether demo [--model CX600] [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--yes] [--json]
@@ -234,9 +235,11 @@ export const demoCommand: Command = {
           confirmed = await askYesNo('  Do the codes match? [y/N] ');
         } else {
           decided = 'auto';
-          // The demo compares for the user: the phone's display must show Tether's code.
-          confirmed = (req.phoneDisplay ?? '').replace(/\D/g, '').includes(req.pairing.sas);
-          say(`  ${confirmed ? 'Codes match: confirmed automatically' : 'Codes differ: refused automatically'} (${a.yes ? '--yes' : 'stdin is not a terminal'}).\n`);
+          // The demo compares for the user, for its own virtual phone only (pairing-auto.ts).
+          const auto = autoConfirmPairing(req);
+          confirmed = auto.confirmed;
+          const verdict = { match: 'Codes match: confirmed automatically', differ: 'Codes differ: refused automatically', 'not-virtual': 'Not a virtual phone: refused (only a person may compare a real phone\'s code)' };
+          say(`  ${verdict[auto.reason]} (${a.yes ? '--yes' : 'stdin is not a terminal'}).\n`);
         }
         say('\n');
         pairings.push({ sas: req.pairing.sas, phoneDisplay: req.phoneDisplay, decided, confirmed });
@@ -294,7 +297,7 @@ export const demoCommand: Command = {
             firmware: result?.update ?? null,
             registration,
             display,
-            error: failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null,
+            error: failure ? errorReport(failure) : null,
           }) + '\n',
         );
       } else {

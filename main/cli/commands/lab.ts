@@ -15,7 +15,8 @@ with their LAB-ONLY credentials, the faults on, and the state folder. Logs go to
 While it runs, the same document WITHOUT the passwords and PINs (and with the lab's pid) is in
 <state>/endpoints.json, so other commands can use --lab [DIR]; a clean stop removes it.
 
-  --state DIR      state folder (CA, users, stores); default .tether-lab in this folder
+  --state DIR      state folder (CA, users, stores); default: private, under your data folder
+                   (${DEFAULT_LAB_DIR}); one another user owns or can write is refused
   --fault NAME     switch a fault on from the start (repeatable); see docs/lab.md
   --http-port N    --https-port N    --dns-port N     fixed ports (default: free ones)
   --dhcp-port N    UDP port of the DHCPINFORM responder (default: a free one; 67 needs root)
@@ -27,7 +28,9 @@ While it runs, the same document WITHOUT the passwords and PINs (and with the la
   --quiet          no log lines on stderr
   --json           accepted for symmetry: the first line is JSON anyway
 One lab per state folder: a second one on the folder of a running lab is refused (exit 2).
-Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
+Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>
+with Content-Type: application/json and Authorization: Bearer <adminToken> (also in
+<state>/admin-token), addressed to 127.0.0.1:PORT: a web page cannot forge that.
 `;
 
 const FLAGS = {

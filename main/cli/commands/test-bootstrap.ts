@@ -1,4 +1,4 @@
-import { TetherError, toTetherError, type SerializedTetherError } from '../../../common/errors';
+import { toTetherError, type TetherError } from '../../../common/errors';
 import { STAGES, type StageId } from '../../../common/stages';
 import { runPoolBootstrap, type PartialBootstrapResult, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../bootstrap/stage-events';
@@ -6,7 +6,7 @@ import type { WebTicketAuth } from '../../pool/auth/webticket';
 import { dhcpInform } from '../../pool/discovery/dhcp-inform';
 import { flag, parseArgs } from '../args';
 import { dhcpInformTarget, dhcpServerAddress, NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { errorReport, EXIT, usageError, type CliIO, type Command, type ErrorReport } from '../io';
 import { LAB_FLAG, labFlagHelp, readLabEndpoints } from '../lab-endpoints';
 import { parseAccount } from './test-auth';
 
@@ -169,7 +169,7 @@ export interface StageRow {
   readonly title: string;
   readonly outcome: Outcome;
   readonly summary: string | null;
-  readonly error: (SerializedTetherError & { fix: string; cmdlet: string | null }) | null;
+  readonly error: ErrorReport | null;
 }
 
 const NO_PHONE = 'not applicable without a phone';
@@ -180,10 +180,7 @@ export function stageRows(events: readonly StageEvent[], register: boolean): Sta
     const base = { n: s.n, id: s.id, title: s.title };
     const end = events.find((e) => e.stage === s.id && (e.type === 'stage-end' || e.type === 'stage-failed'));
     if (end?.type === 'stage-end') return { ...base, outcome: end.outcome, summary: end.summary, error: null };
-    if (end?.type === 'stage-failed') {
-      const typed = TetherError.fromJSON(end.error);
-      return { ...base, outcome: 'failed', summary: null, error: { ...end.error, fix: typed.fix, cmdlet: typed.cmdlet ?? null } };
-    }
+    if (end?.type === 'stage-failed') return { ...base, outcome: 'failed', summary: null, error: errorReport(end.error) };
     if (s.id === 'vlan' || s.id === 'ip') return { ...base, outcome: 'not-applicable', summary: NO_PHONE, error: null };
     if (s.id === 'logon' && !register) return { ...base, outcome: 'not-applicable', summary: 'not run without --register', error: null };
     return { ...base, outcome: 'not-run', summary: 'not run (an earlier stage failed)', error: null };
@@ -336,7 +333,7 @@ export const testBootstrapCommand: Command = {
     }
     if (a.json) {
       const rows = stageRows(events, a.register);
-      const error = failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null;
+      const error = failure ? errorReport(failure) : null;
       io.stdout.write(JSON.stringify({ ok: failure === null, domain: a.domain, stages: rows, result: resultJson(result ?? partial), error }) + '\n');
     }
     return failure === null ? EXIT.ok : EXIT.failure;

@@ -46,9 +46,13 @@ interface Reply {
   reused: boolean;
 }
 
+/** What the admin endpoint requires of every request (test/lab/admin-guard.test.ts checks each). */
+const adminHeaders = () => ({ authorization: `Bearer ${lab.endpoints.adminToken}`, 'content-type': 'application/json' });
+
 function http(method: string, path: string, body?: string, agent?: HttpAgent): Promise<Reply> {
+  const headers = path.startsWith('/lab/') ? adminHeaders() : {};
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: lab.httpPort, method, path, agent }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: lab.httpPort, method, path, agent, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
