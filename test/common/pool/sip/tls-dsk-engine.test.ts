@@ -1,0 +1,82 @@
+import { createSecureContext } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { TlsDskClientHandshake, TlsDskServerHandshake, TLS_DSK_INNER_TLS } from '../../../../common/pool/sip/tls-dsk-engine';
+import { TlsFlightCollector } from '../../../../common/pool/sip/tls-dsk-flight';
+import { issue, makePki, testKey } from '../../../support/throwaway-pki';
+
+const pki = makePki();
+const alice = issue({ cn: 'sip:alice@contoso.test', key: testKey(3), issuer: pki.intermediate });
+const stranger = issue({ cn: 'sip:alice@contoso.test', key: testKey(4) }); // self-signed: foreign CA
+
+const serverContext = () => ({ cert: pki.leaf.pem + pki.intermediate.pem, key: pki.leaf.keyPem, ca: [pki.root.pem, pki.intermediate.pem] });
+const clientContext = (cred: { pem: string; keyPem: string } | null, extra: Partial<typeof TLS_DSK_INNER_TLS> = {}) =>
+  createSecureContext({ ...(cred ? { cert: cred.pem, key: cred.keyPem } : {}), ca: [pki.root.pem], ...TLS_DSK_INNER_TLS, ...extra });
+
+/** Runs both sides to the end, counting the gssapi-data round trips. */
+async function handshake(client: TlsDskClientHandshake, server: TlsDskServerHandshake) {
+  let token = await client.start();
+  let roundTrips = 0;
+  for (;;) {
+    const s = await server.next(token);
+    roundTrips++;
+    const c = await client.next(s.token);
+    if (c.kind === 'established') return { client: c, server: s.established, roundTrips };
+    token = c.token;
+    if (roundTrips > 5) throw new Error('no end');
+  }
+}
+
+describe('TLS-DSK inner handshake over gssapi-data flights', () => {
+  it('completes in two round trips and both sides derive the same client and server keys', async () => {
+    const client = new TlsDskClientHandshake(clientContext(alice), 'pool01.contoso.test', alice.der);
+    const server = new TlsDskServerHandshake(serverContext());
+    const r = await handshake(client, server);
+    expect(r.roundTrips).toBe(2);
+    expect(r.server?.peer.authorized).toBe(true);
+    expect(r.server?.peer.certDer?.equals(Buffer.from(alice.der))).toBe(true);
+    expect(r.client.keys.clientKey.equals(r.server!.keys.clientKey)).toBe(true);
+    expect(r.client.keys.serverKey.equals(r.server!.keys.serverKey)).toBe(true);
+    expect(r.client.keys.clientKey.equals(r.client.keys.serverKey)).toBe(false);
+    expect(r.client.keys.clientKey).toHaveLength(32);
+    expect(r.client.keys.algorithm).toBe('sha1');
+    expect(r.client.keys.protocol).toBe('TLSv1.2');
+    expect(r.client.certNotAfter?.getTime()).toBe(alice.cert.validity.notAfter.getTime() - (alice.cert.validity.notAfter.getTime() % 1000));
+    client.close();
+    server.close();
+  });
+
+  it('speaks TLS 1.0 with a client that offers nothing newer (as SIPE does)', async () => {
+    const client = new TlsDskClientHandshake(clientContext(alice, { maxVersion: 'TLSv1' } as never), 'pool01.contoso.test');
+    const r = await handshake(client, new TlsDskServerHandshake(serverContext()));
+    expect(r.client.keys.protocol).toBe('TLSv1');
+    expect(r.client.keys.cipher).toMatch(/^TLS_RSA_WITH_AES_(128|256)_CBC_SHA$/);
+    expect(r.client.keys.clientKey.equals(r.server!.keys.clientKey)).toBe(true);
+  });
+
+  it('tells the server when the client sent no certificate, or one from another CA', async () => {
+    const none = await handshake(new TlsDskClientHandshake(clientContext(null), 'pool01.contoso.test'), new TlsDskServerHandshake(serverContext()));
+    expect(none.server?.peer).toMatchObject({ authorized: false, certDer: null });
+    const foreign = await handshake(new TlsDskClientHandshake(clientContext(stranger), 'pool01.contoso.test'), new TlsDskServerHandshake(serverContext()));
+    expect(foreign.server?.peer.authorized).toBe(false);
+    expect(foreign.server?.peer.authorizationError).toMatch(/SELF_SIGNED|UNABLE/);
+  });
+
+  it('fails on the client when the inner server certificate is not for the targetname', async () => {
+    const client = new TlsDskClientHandshake(clientContext(alice), 'other.contoso.test');
+    await expect(handshake(client, new TlsDskServerHandshake(serverContext()))).rejects.toThrow(/other\.contoso\.test|altnames/i);
+  });
+});
+
+describe('TlsFlightCollector', () => {
+  it('splits records across chunks and ends a flight at ServerHelloDone', () => {
+    const c = new TlsFlightCollector();
+    const hs = (type: number, len: number) => Buffer.concat([Buffer.from([type, 0, 0, len]), Buffer.alloc(len)]);
+    const rec = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, 3, 3, body.length >> 8, body.length & 255]), body]);
+    const bytes = Buffer.concat([rec(22, Buffer.concat([hs(2, 10), hs(11, 20)])), rec(22, hs(14, 0))]);
+    expect(c.push(bytes.subarray(0, 7))).toEqual([]);
+    const out = c.push(bytes.subarray(7));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.end).toBe('hello');
+    expect(out[0]!.bytes.equals(bytes)).toBe(true);
+  });
+});
