@@ -52,7 +52,10 @@ export interface TlsDskPeer {
 
 /** The key block split as MS-SIPAE says (and as SIPE's sipe-tls.c reads it). */
 export function tlsDskKeys(socket: TLSSocket): TlsDskKeys {
-  const block = socket.exportKeyingMaterial(128, TLS_DSK_KEY_LABEL);
+  // No context argument: with one (even empty) RFC 5705 mixes it into the seed, and the key block
+  // would no longer be the EAP-TLS one. Node's typing asks for a context; its code takes none.
+  const exportKeys = socket.exportKeyingMaterial as (length: number, label: string) => Buffer;
+  const block = exportKeys.call(socket, 128, TLS_DSK_KEY_LABEL);
   const cipher = socket.getCipher();
   const name = cipher.standardName ?? cipher.name;
   const algorithm = /_SHA$|-SHA$/.test(name) ? 'sha1' : /MD5$/.test(name) ? 'md5' : null;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { TlsDskClientHandshake, TlsDskServerHandshake, TLS_DSK_INNER_TLS } from '../../../../common/pool/sip/tls-dsk-engine';
@@ -64,6 +65,45 @@ describe('TLS-DSK inner handshake over gssapi-data flights', () => {
   it('fails on the client when the inner server certificate is not for the targetname', async () => {
     const client = new TlsDskClientHandshake(clientContext(alice), 'other.contoso.test');
     await expect(handshake(client, new TlsDskServerHandshake(serverContext()))).rejects.toThrow(/other\.contoso\.test|altnames/i);
+  });
+});
+
+/** TLS 1.2's PRF (RFC 5246 §5, P_SHA256), written out here to check the derivation independently. */
+function prf12(secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
+  const full = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
+  const out: Buffer[] = [];
+  let a = full;
+  let size = 0;
+  while (size < length) {
+    a = createHmac('sha256', secret).update(a).digest();
+    const block = createHmac('sha256', secret).update(Buffer.concat([a, full])).digest();
+    out.push(block);
+    size += block.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+describe('TLS-DSK key block', () => {
+  it('is PRF(master_secret, "client EAP encryption", client_random + server_random): client key bytes 64–95, server key 96–127', async () => {
+    const client = new TlsDskClientHandshake(clientContext(alice), 'pool01.contoso.test');
+    const server = new TlsDskServerHandshake(serverContext());
+    let master: Buffer | null = null;
+    // The engine's TLS socket is private; its keylog line reaches us through the test-only hook below.
+    (client as unknown as { socket: import('node:tls').TLSSocket }).socket.on('keylog', (line: Buffer) => {
+      const m = /^CLIENT_RANDOM [0-9a-f]{64} ([0-9a-f]{96})/i.exec(line.toString());
+      if (m) master = Buffer.from(m[1]!, 'hex');
+    });
+    const hello = await client.start();
+    const first = await server.next(hello);
+    // Random values sit after the record header (5), handshake header (4) and version (2).
+    const clientRandom = hello.subarray(11, 43);
+    const serverRandom = first.token.subarray(11, 43);
+    const second = await server.next(((await client.next(first.token)) as { token: Buffer }).token);
+    const done = await client.next(second.token);
+    if (done.kind !== 'established' || master === null) throw new Error('handshake did not finish');
+    const block = prf12(master, 'client EAP encryption', Buffer.concat([clientRandom, serverRandom]), 128);
+    expect(done.keys.clientKey.equals(block.subarray(64, 96))).toBe(true);
+    expect(done.keys.serverKey.equals(block.subarray(96, 128))).toBe(true);
   });
 });
 
