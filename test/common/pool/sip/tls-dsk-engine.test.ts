@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { TlsDskClientHandshake, TlsDskServerHandshake, TLS_DSK_INNER_TLS } from '../../../../common/pool/sip/tls-dsk-engine';
 import { TlsFlightCollector } from '../../../../common/pool/sip/tls-dsk-flight';
@@ -89,7 +89,7 @@ describe('TLS-DSK key block', () => {
     const server = new TlsDskServerHandshake(serverContext());
     let master: Buffer | null = null;
     // The engine's TLS socket is private; its keylog line reaches us through the test-only hook below.
-    (client as unknown as { socket: import('node:tls').TLSSocket }).socket.on('keylog', (line: Buffer) => {
+    (client as unknown as { socket: TLSSocket }).socket.on('keylog', (line: Buffer) => {
       const m = /^CLIENT_RANDOM [0-9a-f]{64} ([0-9a-f]{96})/i.exec(line.toString());
       if (m) master = Buffer.from(m[1]!, 'hex');
     });
