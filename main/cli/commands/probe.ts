@@ -77,8 +77,12 @@ function describeChain(c: PoolChain): string {
 
 function describeRegistration(r: RegistrationResult): string {
   const p = r.provisioning;
+  const sa = r.securityAssociation;
   return [
     `Registered ${r.sipUri} at ${r.registrar} (${r.tlsProtocol ?? 'TLS'}, ${r.elapsedMs} ms, expires ${r.expires ?? '?'} s)`,
+    sa
+      ? `  authenticated:           TLS-DSK (inner ${sa.innerTls}, ${sa.cipher}); authenticate again within ${Math.round(sa.refreshAfterMs / 60_000)} min`
+      : '  authenticated:           not asked (the Registrar did not challenge)',
     `  Registrar FQDN:          ${p.registrarFqdn}`,
     `  Device Update internal:  ${p.deviceUpdateInternalUrl}`,
     `  Device Update external:  ${p.deviceUpdateExternalUrl}`,
