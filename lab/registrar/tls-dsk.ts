@@ -7,6 +7,7 @@ import {
   signatureBuffer,
   signatureMatches,
   signBuffer,
+  tlsDskChallenge,
   TlsDskServerHandshake,
   type AuthChallenge,
   type SipRequest,
@@ -60,7 +61,7 @@ export class TlsDskAcceptor {
 
   /** The WWW-Authenticate values of a fresh challenge (MS-SIPAE §3.3.5.1). */
   challenges(stsUri: string): string[] {
-    return [formatAuthChallenge({ scheme: 'TLS-DSK', params: { realm: REGISTRAR_REALM, targetname: this.options.targetname, version: TLS_DSK_VERSION, 'sts-uri': stsUri } })];
+    return [tlsDskChallenge(this.options.targetname, stsUri)];
   }
 
   async accept(req: SipRequest, stsUri: string): Promise<AcceptorStep> {
