@@ -35,6 +35,8 @@ export interface TlsDskServerOptions {
   readonly targetname: string;
   /** The pool's certificate and key (inner TLS server) and the CAs users' certificates chain to. */
   readonly credentials: () => { readonly cert: string; readonly key: string; readonly ca: string[] };
+  /** Hang guard of one handshake step (TlsDskServerHandshake; default 10 s). */
+  readonly stepTimeoutMs?: number;
 }
 
 interface SecurityAssociation {
@@ -79,7 +81,7 @@ export class TlsDskAcceptor {
       if (sa === undefined) {
         if (this.sas.size >= MAX_SAS) return fail(1009, 'Too many security associations on this connection');
         opaque = randomBytes(4).toString('hex').toUpperCase();
-        sa = { handshake: new TlsDskServerHandshake(this.options.credentials()), keys: null, peer: null, lastCnum: 0, snum: 0 };
+        sa = { handshake: new TlsDskServerHandshake(this.options.credentials(), this.options.stepTimeoutMs), keys: null, peer: null, lastCnum: 0, snum: 0 };
         this.sas.set(opaque, sa);
       }
       if (sa.handshake === null) return fail(1008, 'The security association is already established', opaque);

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { connect, createServer, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
-import { TlsFlightCollector, type TlsFlight } from './tls-dsk-flight';
+import { isWholeRecords, TlsFlightCollector, type TlsFlight } from './tls-dsk-flight';
 
 /**
  * The TLS handshake inside TLS-DSK [MS-SIPAE §3.2.5.1, §3.3.5.2], run by Node's own TLS engine
@@ -84,7 +84,9 @@ class FlightWire extends Duplex {
     callback();
   }
 
+  /** Hands the peer's flight to the engine; a flight that is not whole TLS records is refused. */
   feed(bytes: Uint8Array): void {
+    if (!isWholeRecords(bytes)) throw new Error('the peer\'s gssapi-data is not whole TLS records');
     this.push(Buffer.from(bytes));
   }
 
@@ -193,8 +195,15 @@ export class TlsDskServerHandshake {
   private readonly secured: Promise<{ keys: TlsDskKeys; peer: TlsDskPeer }>;
   private socket: TLSSocket | null = null;
 
-  /** `credentials`: the server's certificate and key and the CAs its users' certificates chain to. */
-  constructor(credentials: Pick<SecureContextOptions, 'cert' | 'key' | 'ca'>) {
+  /**
+   * `credentials`: the server's certificate and key and the CAs its users' certificates chain to.
+   * `stepTimeoutMs`: a hang guard, far above any real step (milliseconds of CPU), for a flight of
+   * whole records that still leaves the engine waiting (e.g. a Certificate without the rest).
+   */
+  constructor(
+    credentials: Pick<SecureContextOptions, 'cert' | 'key' | 'ca'>,
+    private readonly stepTimeoutMs = 10_000,
+  ) {
     const server = createServer({ cert: credentials.cert, key: credentials.key, ca: credentials.ca, ...TLS_DSK_INNER_TLS, requestCert: true, rejectUnauthorized: false });
     this.secured = new Promise((resolve, reject) => {
       server.once('secureConnection', (socket: TLSSocket) => {
@@ -225,7 +234,11 @@ export class TlsDskServerHandshake {
   /** Feeds the client's flight; returns ours, with the keys and the client's identity once done. */
   async next(clientFlight: Uint8Array): Promise<ServerStep> {
     this.wire.feed(clientFlight);
-    const flight = await this.wire.nextFlight();
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the client\'s flight left the inner handshake waiting')), this.stepTimeoutMs);
+    });
+    const flight = await Promise.race([this.wire.nextFlight(), stalled]).finally(() => clearTimeout(timer));
     // An alert is the engine giving up; its reason is the tlsClientError.
     if (flight.end === 'alert') throw await this.wire.failureAfterAlert();
     if (flight.end === 'hello') return { kind: 'token', token: flight.bytes, established: null };

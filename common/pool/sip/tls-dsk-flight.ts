@@ -70,3 +70,14 @@ export class TlsFlightCollector {
     return last === CLIENT_HELLO || last === SERVER_HELLO_DONE ? 'hello' : null;
   }
 }
+
+/** True when `bytes` is one or more whole TLS records (what a peer's flight must be). */
+export function isWholeRecords(bytes: Uint8Array): boolean {
+  let at = 0;
+  while (at + 5 <= bytes.length) {
+    const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
+    if (length > MAX_RECORD) return false;
+    at += 5 + length;
+  }
+  return at === bytes.length && bytes.length > 0;
+}
