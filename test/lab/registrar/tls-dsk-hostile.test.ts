@@ -2,7 +2,18 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRegister, header, newRegisterIds, TLS_DSK_INNER_TLS, TlsDskClientHandshake, type SipRequest } from '../../../common/pool/sip';
+import { X509Certificate } from 'node:crypto';
+import {
+  buildRegister,
+  buildResponse,
+  header,
+  newRegisterIds,
+  TLS_DSK_INNER_TLS,
+  TlsDskClientAuth,
+  TlsDskClientHandshake,
+  type SipRequest,
+  type SipResponse,
+} from '../../../common/pool/sip';
 import { startLab, type LabHandle } from '../../../lab';
 import { TlsDskAcceptor } from '../../../lab/registrar/tls-dsk';
 import { tempDir } from '../support';
@@ -99,6 +110,54 @@ describe('the lab TLS-DSK acceptor on hostile input', () => {
     const other = withAuthorization('TLS-DSK qop="auth", realm="Elsewhere", targetname="x", gssapi-data="AAAA", version=4');
     expect(await a.accept(other, STS)).toEqual({ kind: 'unauthenticated' });
     expect(header(other, 'Authorization')).toContain('Elsewhere');
+    a.close();
+  });
+});
+
+describe('the TLS-DSK client checks what the server says', () => {
+  /** Runs a client and the lab acceptor in memory up to the signed REGISTER; returns both and that request. */
+  async function established() {
+    const a = acceptorFor();
+    const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+    const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab', () => Date.parse('2026-01-01T00:00:00Z'));
+    const ids = newRegisterIds();
+    let req = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 1 });
+    for (let cseq = 2; cseq < 8; cseq++) {
+      const step = await a.accept(req, STS);
+      if (step.kind === 'authenticated') return { a, client, req, step };
+      const challenges = step.kind === 'challenge' ? step.challenges : a.challenges(STS);
+      const res: SipResponse = buildResponse(req, 401, 'Unauthorized', challenges.map((value) => ({ name: 'WWW-Authenticate', value })));
+      const answer = await client.answer(res);
+      if ('error' in answer) throw answer.error;
+      req = answer.authorize(buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq }));
+    }
+    throw new Error('no SA');
+  }
+
+  it('accepts the server-signed 200 and reports the SA; refuses a wrong or missing rspauth', async () => {
+    const { a, client, req, step } = await established();
+    if (step.kind !== 'authenticated') throw new Error('not authenticated');
+    const ok = step.sign(buildResponse(req, 200, 'OK', [{ name: 'Expires', value: '3600' }]));
+    expect(client.verify(ok)).toBeNull();
+    expect(client.securityAssociation()).toMatchObject({ protocol: 'TLS-DSK', innerTls: 'TLSv1.2' });
+    const info = header(ok, 'Authentication-Info')!;
+    const forged = { ...ok, headers: ok.headers.map((h) => (h.name === 'Authentication-Info' ? { ...h, value: info.replace(/rspauth="[0-9a-f]+"/, `rspauth="${'0'.repeat(40)}"`) } : h)) };
+    expect(client.verify(forged)?.code).toBe('REGISTRAR_SIGNATURE_INVALID');
+    const bare = { ...ok, headers: ok.headers.filter((h) => h.name !== 'Authentication-Info') };
+    expect(client.verify(bare)?.detail.reason).toBe('no Authentication-Info');
+    // The signature covers Expires: a changed value is caught.
+    const changed = { ...ok, headers: ok.headers.map((h) => (h.name === 'Expires' ? { ...h, value: '60' } : h)) };
+    expect(client.verify(changed)?.code).toBe('REGISTRAR_SIGNATURE_INVALID');
+    client.close();
+    a.close();
+  });
+
+  it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
+    const { a, client, req } = await established();
+    const res = buildResponse(req, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value })));
+    const answer = await client.answer(res);
+    expect('error' in answer && answer.error.code).toBe('REGISTRAR_CERT_REJECTED');
+    client.close();
     a.close();
   });
 });
