@@ -34,6 +34,12 @@ export const registrarErrors = {
     fix: 'Check that the pool certificate names the Registrar FQDN, is within its dates and chains to the pool\'s CA chain (stage 6).',
     cmdlet: 'Get-CsCertificate',
   },
+  REGISTRAR_KEY_TOO_SMALL: {
+    stage: 'logon',
+    summary: 'The phone\'s key or certificate chain is too weak for TLS (an RSA key under 2048 bits), so the phone could not offer it to the Registrar.',
+    fix: 'Run the sign-in again with a 2048-bit phone key (the default; do not pass keyBits 1024). Tether does not lower TLS security to accept RSA-1024; if the pool\'s CA itself uses a 1024-bit key, reissue it with 2048 bits.',
+    userAction: 'Sign in again. If the same message comes back, tell IT the phone\'s key is too small.',
+  },
   REGISTRAR_CERT_REQUIRED: {
     stage: 'logon',
     summary: 'The Registrar asked for a user certificate (TLS-DSK), and none it accepts was presented.',

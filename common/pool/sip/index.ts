@@ -27,6 +27,7 @@ export {
 } from './register';
 export type { RegisterIds, RegisterOutcome, RegisterRequestOptions } from './register';
 export { registrarSocketError, runRegisterExchange } from './exchange';
+export { clientKeyTooSmall, MIN_CLIENT_RSA_BITS, weakClientKeyError } from './client-key';
 export type { RegisterExchangeOptions, RegisterSocket } from './exchange';
 export { RegisterTransaction } from './transaction';
 export type { Registration, TransactionStep } from './transaction';

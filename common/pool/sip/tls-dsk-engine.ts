@@ -9,22 +9,22 @@ import { isWholeRecords, TlsFlightCollector, type TlsFlight } from './tls-dsk-fl
  * flight and returns ours. No application data ever crosses this TLS; only its handshake and the
  * keys it leaves behind matter.
  *
- * Inner TLS as built (docs/pool/registrar.md "Inner TLS"): TLS 1.0 to 1.2, suites
- * TLS_RSA_WITH_AES_256_CBC_SHA and TLS_RSA_WITH_AES_128_CBC_SHA. Why:
+ * Inner TLS as built (docs/pool/registrar.md "Inner TLS"): TLS 1.2, suites
+ * TLS_RSA_WITH_AES_256_CBC_SHA and TLS_RSA_WITH_AES_128_CBC_SHA, OpenSSL's default security level.
+ * Why:
  *  - the keys come from the TLS PRF over the master secret ("client EAP encryption", below), which
- *    TLS 1.3 no longer has; SIPE (the one public client that works with real pools) speaks TLS 1.0
- *    only, and Lync 2010 pools on Windows Server 2008 R2 have no TLS 1.2 by default;
- *  - SIPE offers RSA key exchange with RC4 or AES-CBC and a SHA-1 or MD5 MAC, and signs with the
- *    HMAC of the suite's MAC; RC4 is gone from OpenSSL 3 (and RFC 7465), leaving the two AES
- *    suites, so the signature is always HMAC-SHA1;
- *  - OpenSSL 3 only speaks TLS 1.0/1.1 at security level 0, so the inner context says
- *    `@SECLEVEL=0` (that also accepts the 1024-bit keys phones may hold). Certificates are still
- *    verified on both sides; the outer TLS keeps Node's defaults.
+ *    TLS 1.3 no longer has;
+ *  - SIPE (the one public client that works with real pools) offers RSA key exchange with RC4 or
+ *    AES-CBC and a SHA-1 or MD5 MAC, and signs with the HMAC of the suite's MAC; RC4 is gone from
+ *    OpenSSL 3 (and RFC 7465), leaving the two AES suites, so the signature is always HMAC-SHA1;
+ *  - TLS 1.0 and 1.1 (SIPE sends a TLS 1.0 ClientHello) would need OpenSSL's security level 0,
+ *    which Tether never sets (docs/virtual-phone.md, "Key size and TLS security"); a TLS 1.0-only
+ *    peer fails the inner handshake with a typed error.
  */
 export const TLS_DSK_INNER_TLS = {
-  minVersion: 'TLSv1',
+  minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.2',
-  ciphers: 'AES256-SHA:AES128-SHA:@SECLEVEL=0',
+  ciphers: 'AES256-SHA:AES128-SHA',
 } as const;
 
 /** MS-SIPAE's key block: PRF(master_secret, "client EAP encryption", client_random + server_random). */

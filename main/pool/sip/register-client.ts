@@ -4,8 +4,10 @@ import { connect, createSecureContext, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import {
   addressOfRecord,
+  clientKeyTooSmall,
   runRegisterExchange,
   TLS_DSK_INNER_TLS,
+  weakClientKeyError,
   type RegisterIds,
   type RegistrarProvisioning,
   type SecurityAssociation,
@@ -65,6 +67,8 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
   } catch {
     return Promise.reject(new TetherError('BAD_INPUT', `'${options.sipUri.slice(0, 100)}' is not a SIP address (sip:user@domain).`, { stage: 'logon' }));
   }
+  const small = options.clientCertificate ? clientKeyTooSmall(options.clientCertificate.certPem, 'Tether') : null;
+  if (small) return Promise.reject(small);
   let socket: TLSSocket;
   let tlsDsk: TlsDskCredential | undefined;
   try {
@@ -82,6 +86,8 @@ export function registerWithRegistrar(options: RegisterOptions): Promise<Registr
       ...(options.lookup ? { lookup: options.lookup } : {}),
     });
   } catch (err) {
+    const weak = weakClientKeyError(err, 'Tether');
+    if (weak) return Promise.reject(weak);
     return Promise.reject(new TetherError('BAD_INPUT', `Cannot use the given client certificate or CA: ${(err as Error).message}`, { stage: 'logon', cause: err }));
   }
   const exchange = runRegisterExchange(socket, {

@@ -3,7 +3,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import { derToPem } from '../../../common/pool/chain/pkcs7';
-import { newRegisterIds, nextRegistrationMs, runRegisterExchange, TLS_DSK_INNER_TLS, type Registration } from '../../../common/pool/sip';
+import { clientKeyTooSmall, newRegisterIds, nextRegistrationMs, runRegisterExchange, TLS_DSK_INNER_TLS, weakClientKeyError, type Registration } from '../../../common/pool/sip';
 import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from './phone';
 
 /**
@@ -78,6 +78,8 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
   const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
   return async (attempt: RegistrationAttempt) => {
+    const small = attempt.certificate.byteLength > 0 ? clientKeyTooSmall(attempt.certificate, 'The phone') : null;
+    if (small) return failure(small.code, small.message);
     let socket: TLSSocket;
     let innerContext;
     try {
@@ -90,6 +92,9 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
         ...(lookup ? { lookup } : {}),
       });
     } catch (err) {
+      // A key too small for TLS has its own fix (a 2048-bit key), not a failed handshake's.
+      const weak = weakClientKeyError(err, 'The phone');
+      if (weak) return failure(weak.code, weak.message);
       return failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`);
     }
     try {

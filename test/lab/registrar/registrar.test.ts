@@ -82,7 +82,7 @@ function register(sipUri = alice.sipUri): SipRequest {
 }
 
 /** What a TLS-DSK client presents inside: a certificate and key (or none), and the TLS versions it offers. */
-function tlsDskCredential(cred: Credential | null, extra: { maxVersion?: 'TLSv1' } = {}): TlsDskCredential {
+function tlsDskCredential(cred: Credential | null, extra: { minVersion?: 'TLSv1'; maxVersion?: 'TLSv1'; ciphers?: string } = {}): TlsDskCredential {
   const context = createSecureContext({ ...(cred ? { cert: cred.certPem, key: cred.keyPem } : {}), ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS, ...extra });
   return { secureContext: () => context, certificateDer: new X509Certificate((cred ?? alice).certPem).raw };
 }
@@ -265,11 +265,13 @@ describe('lab registrar: TLS-DSK (MS-SIPAE) as built', () => {
     expect(header(res, 'Authentication-Info')).toMatch(/^TLS-DSK qop="auth", opaque="[0-9A-F]{8}", srand="[0-9A-F]{8}", snum="1", rspauth="[0-9a-f]{40}", realm="SIP Communications Service", targetname="[^"]+", version=4$/);
   });
 
-  it('speaks TLS 1.0 inside when that is all the client offers (as SIPE does)', async () => {
+  it('answers a client whose inner TLS offers only TLS 1.0 (as SIPE does) with 401 and ms-diagnostics 1010', async () => {
     const c = await open();
-    const res = await signIn(c, tlsDskCredential(alice, { maxVersion: 'TLSv1' }));
+    // This client stands for SIPE, not Tether: it lowers its own security level to send TLS 1.0.
+    const res = await signIn(c, tlsDskCredential(alice, { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'AES128-SHA:@SECLEVEL=0' }));
     c.socket.end();
-    expect(statusOf(res)).toBe(200);
+    expect(statusOf(res)).toBe(401);
+    expect(diagnosticOf(res)).toMatch(/^1010;reason="TLS-DSK handshake failed: .*(protocol|version)/i);
   });
 
   it('answers a handshake without a client certificate with 401 and ms-diagnostics 1005', async () => {

@@ -50,7 +50,6 @@ async function run(w: DemoWorld, over: Partial<PhoneBootstrapOptions> = {}, cred
     connectTimeoutMs: 3000,
     reattachTimeoutMs: 10_000,
     registrationTimeoutMs: 10_000,
-    keyBits: 1024,
     ...over,
   };
   try {
@@ -169,6 +168,15 @@ describe('runPhoneBootstrap with a virtual phone against the lab', () => {
     expect(r.error?.stage).toBe('logon');
     expect(trail(r.events).filter((t) => t.endsWith(':end'))).toHaveLength(8);
     expect(w.device.host!.phone.status().registration.state).toBe('failed');
+  }, 60_000);
+
+  it('an RSA-1024 phone key (keyBits 1024 chosen explicitly): stage 9 fails with REGISTRAR_KEY_TOO_SMALL and its fix', async () => {
+    const w = await world600();
+    const r = await run(w, { keyBits: 1024 });
+    expect(r.error?.code).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(r.error?.stage).toBe('logon');
+    expect(r.error?.fix).toMatch(/2048-bit/);
+    expect(trail(r.events).filter((t) => t.endsWith(':end'))).toHaveLength(8);
   }, 60_000);
 
   it('a CX700 with a PIN: a typed error telling the user to use Windows credentials, and no PIN sent', async () => {

@@ -25,14 +25,20 @@ afterAll(async () => {
 });
 
 /**
- * An attempt as the phone makes it: its certificate and key (if any, RSA-1024 as a phone may
- * hold) and its installed chain; `ca` issues the certificate (default the lab's).
+ * An attempt as the phone makes it: its certificate and key (if any; RSA-2048 unless `keyBits`
+ * says otherwise) and its installed chain; `ca` issues the certificate (default the lab's).
  */
-function attempt(sipUri: string, certFor: string | null, fqdn = lab.context.poolFqdn, ca: Pick<LabHandle['ca'], 'issueFromCsr'> = lab.ca): RegistrationAttempt {
+function attempt(
+  sipUri: string,
+  certFor: string | null,
+  fqdn = lab.context.poolFqdn,
+  ca: Pick<LabHandle['ca'], 'issueFromCsr'> = lab.ca,
+  keyBits = 2048,
+): RegistrationAttempt {
   const chain = lab.ca.chainPems();
   let cert: { certPem: string; keyPem: string } | null = null;
   if (certFor !== null) {
-    const key = makeThrowawayKey(1024);
+    const key = makeThrowawayKey(keyBits);
     cert = { certPem: ca.issueFromCsr(key.csrFor(certFor), certFor, 1), keyPem: key.privateKeyPem() };
     key.dispose();
   }
@@ -106,6 +112,13 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
     } finally {
       lab.context.faults.set('server-cert-expired', false);
     }
+  });
+
+  it('an RSA-1024 phone key: REGISTRAR_KEY_TOO_SMALL, with TLS security left as it is', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test', lab.context.poolFqdn, lab.ca, 1024));
+    expect(r).toMatchObject({ ok: false, sipStatus: null });
+    expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(r.diagnostics).toContain('2048-bit');
   });
 
   it('reads the code at the start of diagnostics only', () => {

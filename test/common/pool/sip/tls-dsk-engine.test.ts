@@ -10,7 +10,7 @@ const alice = issue({ cn: 'sip:alice@contoso.test', key: testKey(3), issuer: pki
 const stranger = issue({ cn: 'sip:alice@contoso.test', key: testKey(4) }); // self-signed: foreign CA
 
 const serverContext = () => ({ cert: pki.leaf.pem + pki.intermediate.pem, key: pki.leaf.keyPem, ca: [pki.root.pem, pki.intermediate.pem] });
-const clientContext = (cred: { pem: string; keyPem: string } | null, extra: Partial<typeof TLS_DSK_INNER_TLS> = {}) =>
+const clientContext = (cred: { pem: string; keyPem: string } | null, extra: Record<string, string> = {}) =>
   createSecureContext({ ...(cred ? { cert: cred.pem, key: cred.keyPem } : {}), ca: [pki.root.pem], ...TLS_DSK_INNER_TLS, ...extra });
 
 /** Runs both sides to the end, counting the gssapi-data round trips. */
@@ -46,12 +46,10 @@ describe('TLS-DSK inner handshake over gssapi-data flights', () => {
     server.close();
   });
 
-  it('speaks TLS 1.0 with a client that offers nothing newer (as SIPE does)', async () => {
-    const client = new TlsDskClientHandshake(clientContext(alice, { maxVersion: 'TLSv1' } as never), 'pool01.contoso.test');
-    const r = await handshake(client, new TlsDskServerHandshake(serverContext()));
-    expect(r.client.keys.protocol).toBe('TLSv1');
-    expect(r.client.keys.cipher).toMatch(/^TLS_RSA_WITH_AES_(128|256)_CBC_SHA$/);
-    expect(r.client.keys.clientKey.equals(r.server!.keys.clientKey)).toBe(true);
+  it('refuses a client that offers only TLS 1.0 (SIPE\'s ClientHello): security level 0 is never set by Tether', async () => {
+    // This client stands for SIPE, not Tether: it lowers its own security level to send TLS 1.0.
+    const sipeLike = new TlsDskClientHandshake(clientContext(alice, { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'AES128-SHA:@SECLEVEL=0' } as never), 'pool01.contoso.test');
+    await expect(handshake(sipeLike, new TlsDskServerHandshake(serverContext()))).rejects.toThrow(/protocol|version/i);
   });
 
   it('tells the server when the client sent no certificate, or one from another CA', async () => {

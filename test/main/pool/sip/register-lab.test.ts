@@ -91,6 +91,15 @@ describe('REGISTER against the lab registrar over real TLS', () => {
     expect(String(e.detail.diagnostics)).toMatch(/^1006;reason="The client certificate is not trusted/);
   });
 
+  it('refuses to offer an RSA-1024 user certificate: REGISTRAR_KEY_TOO_SMALL (TLS security is not lowered)', async () => {
+    const { csrPem, keyPem } = makeCsr(alice.sipUri, 1024);
+    const certPem = lab.context.ca.issueFromCsr(csrPem, alice.sipUri, 24);
+    const e = await failure(registerWithRegistrar(options({ clientCertificate: { certPem, keyPem } })));
+    expect(e.code).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(e.stage).toBe('logon');
+    expect(e.message).toContain('2048-bit');
+  });
+
   it("refuses another user's certificate with 403", async () => {
     const e = await failure(registerWithRegistrar(options({ clientCertificate: { certPem: bob.certPem, keyPem: bob.keyPem } })));
     expect(e.code).toBe('REGISTRAR_FORBIDDEN');
