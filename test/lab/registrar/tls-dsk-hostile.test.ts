@@ -58,7 +58,8 @@ describe('the lab TLS-DSK acceptor on hostile input', () => {
   });
 
   it('gives up on a flight that leaves the handshake waiting (hang guard), with 1010', async () => {
-    const a = acceptorFor(50);
+    // 1 s: far above a real step (the ClientHello answer below must not trip it on a busy machine).
+    const a = acceptorFor(1000);
     const client = new TlsDskClientHandshake(createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS }), lab.context.poolFqdn);
     const first = await a.accept(withAuthorization(dsk(`gssapi-data="${(await client.start()).toString('base64')}", version=4`)), STS);
     if (first.kind !== 'challenge') throw new Error('expected a challenge');
