@@ -471,7 +471,8 @@ export class VirtualPhone {
       this.log(`sign-in: no registrar connection in this virtual phone; not signing in as ${sipUri} (${why})`);
       return;
     }
-    this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
+    // A renewal happens while signed in: the display and status stay as they are until its outcome.
+    if (why !== 'renewal') this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
     const caChain = this.caChain;
     const chainPem = [...cert.chain, ...caChain].map(pem);
     try {

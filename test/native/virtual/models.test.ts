@@ -133,8 +133,11 @@ describe('display and registration', () => {
     for (let i = 0; i < 20 && timers.length === 0; i++) await s.call('status', {});
     expect(calls).toBe(1);
     expect(timers.map((t) => t.delayMs)).toEqual([25 * 60_000]);
+    const states: string[] = [];
+    s.on('registration', (r) => states.push(r.state));
     timers[0]!.run(); // 25 minutes later
     for (let i = 0; i < 20 && timers.length < 2; i++) await s.call('status', {});
+    expect(states).not.toContain('registering'); // a renewal does not sign the phone out meanwhile
     expect(calls).toBe(2);
     expect((await s.call('status', {})).registration.state).toBe('registered');
     await s.call('wipe', { includeCertificate: true });
