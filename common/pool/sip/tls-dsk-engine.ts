@@ -146,7 +146,8 @@ export class TlsDskClientHandshake {
           reject(err as Error);
         }
       });
-      this.socket.once('error', (err) => {
+      // `on`, not `once`: a second 'error' without a listener would throw out of the event loop.
+      this.socket.on('error', (err) => {
         this.wire.fail(err);
         reject(err);
       });
@@ -222,7 +223,7 @@ export class TlsDskServerHandshake {
           reject(err as Error);
         }
       });
-      server.once('tlsClientError', (err) => {
+      server.on('tlsClientError', (err) => {
         this.wire.fail(err);
         reject(err);
       });
