@@ -71,7 +71,12 @@ export class TlsDskClientAuth {
     if (!dsk) {
       return this.handshake
         ? { error: rejected('The Registrar ended the TLS-DSK handshake: it did not accept the certificate.', res, this.where) }
-        : { error: rejected('The Registrar offers no TLS-DSK authentication.', res, this.where, { schemes: headers(res, 'WWW-Authenticate').join(' | ').slice(0, 300) }) };
+        : {
+            // Not a verdict on the certificate: this Registrar does not speak what phones use.
+            error: new TetherError('REGISTRAR_REJECTED', 'The Registrar asked for authentication but offers no TLS-DSK (the only scheme a phone uses to sign in).', {
+              detail: { registrar: this.where, status: res.status, schemes: headers(res, 'WWW-Authenticate').join(' | ').slice(0, 300) },
+            }),
+          };
     }
     if (++this.rounds > MAX_HANDSHAKE_ROUNDS) return { error: rejected('The TLS-DSK handshake did not finish.', res, this.where) };
     try {

@@ -153,6 +153,19 @@ describe('the TLS-DSK client checks what the server says', () => {
     a.close();
   });
 
+  it('says REGISTRAR_REJECTED when the 401 offers no TLS-DSK at all (e.g. NTLM and Kerberos only)', async () => {
+    const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+    const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab');
+    const req = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids: newRegisterIds() });
+    const res = buildResponse(req, 401, 'Unauthorized', [
+      { name: 'WWW-Authenticate', value: 'NTLM realm="SIP Communications Service", targetname="fe01.contoso.test", version=4' },
+      { name: 'WWW-Authenticate', value: 'Kerberos realm="SIP Communications Service", targetname="sip/fe01.contoso.test", version=4' },
+    ]);
+    const answer = await client.answer(res);
+    expect('error' in answer && answer.error.code).toBe('REGISTRAR_REJECTED');
+    expect('error' in answer && String(answer.error.detail.schemes)).toContain('NTLM');
+  });
+
   it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
     const { a, client, req } = await established();
     const res = buildResponse(req, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value })));
