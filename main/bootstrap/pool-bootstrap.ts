@@ -317,7 +317,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
         if (!tls) {
           throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
         }
-        progress(`REGISTER to ${tls.host}:${tls.port} with the issued certificate`);
+        progress(`REGISTER to ${tls.host}:${tls.port}, authenticating with TLS-DSK and the issued certificate`);
         const result = await registerWithRegistrar({
           registrar: { host: tls.host, port: tls.port },
           sipUri: auth.sipUri,
@@ -327,7 +327,9 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
           ...(options.registerTimeoutMs === undefined ? {} : { timeoutMs: options.registerTimeoutMs }),
         });
         const { elapsedMs: _elapsed, ...value } = result;
-        return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}, expires ${result.expires ?? '?'} s)` };
+        const sa = result.securityAssociation;
+        const how = sa ? `, TLS-DSK inner ${sa.innerTls} ${sa.cipher}` : ', no authentication asked';
+        return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}${how}, expires ${result.expires ?? '?'} s)` };
       });
     }
     return { deviceUpdate, update, discovery, chain, auth, certificate, logon };

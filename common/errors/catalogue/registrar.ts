@@ -46,6 +46,19 @@ export const registrarErrors = {
     fix: 'Sign in again so the phone obtains its certificate from the Certificate Provisioning service named in the challenge (stages 7 and 8).',
     cmdlet: 'Test-CsClientAuth -UserSipAddress <sip> -UserCredential <cred>',
   },
+  REGISTRAR_CERT_REJECTED: {
+    stage: 'logon',
+    summary: 'The Registrar did not accept the certificate the phone presented in the TLS-DSK sign-in (missing, from another CA, expired, or the handshake was refused).',
+    fix: 'Sign in again so the phone gets a new certificate from the pool\'s Certificate Provisioning service (stages 7 and 8); if the pool\'s CA changed, update the phone\'s CA chain first (stage 6). The ms-diagnostics in the detail names the reason.',
+    userAction: 'Sign out on the phone and sign in again with your extension and PIN; if it fails again, tell the helpdesk.',
+    cmdlet: 'Test-CsClientAuth -UserSipAddress <sip> -UserCredential <cred>',
+  },
+  REGISTRAR_SIGNATURE_INVALID: {
+    stage: 'logon',
+    summary: 'The Registrar\'s answer was not signed by the TLS-DSK security association just established (rspauth missing or wrong).',
+    fix: 'Something between the phone and the pool changed the answer, or it did not come from the pool: check for proxies or SIP-aware firewalls on the path, then sign in again.',
+    userAction: 'Try signing in again; if it keeps failing, tell the helpdesk that the sign-in answer could not be verified.',
+  },
   REGISTRAR_FORBIDDEN: {
     stage: 'logon',
     summary: 'The Registrar refused the sign-in: the certificate belongs to another user, or the user is not enabled for Lync.',

@@ -1,5 +1,5 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import { encodeBody, utf8Prefix } from '../../protocol/codec';
 import { registrationCodec } from '../../protocol/message-schemas';
@@ -46,8 +46,12 @@ export interface RegistrationAttempt {
   /** DER certificate and the installed CA chain (root first). */
   readonly certificate: Uint8Array;
   readonly caChain: readonly Uint8Array[];
-  /** A TLS context holding the phone's certificate and key, for SIP over TLS; the key is not otherwise reachable. */
-  secureContext(): SecureContext;
+  /**
+   * A TLS context holding the phone's certificate and key and trusting its installed CA chain, for
+   * the TLS-DSK handshake inside SIP; `tls` sets its versions and suites (TLS_DSK_INNER_TLS). The
+   * key is not otherwise reachable.
+   */
+  secureContext(tls?: { readonly minVersion?: SecureVersion; readonly maxVersion?: SecureVersion; readonly ciphers?: string }): SecureContext;
 }
 
 export interface RegistrationResult {
@@ -56,6 +60,11 @@ export interface RegistrationResult {
   readonly sipStatus: number | null;
   /** ms-diagnostics text, never a secret. */
   readonly diagnostics: string | null;
+  /**
+   * After a successful sign-in: sign in again after this many milliseconds, before the
+   * registration lapses and before the TLS-DSK security association expires (MS-SIPAE §3.2.2).
+   */
+  readonly renewAfterMs?: number;
 }
 
 /**
@@ -74,7 +83,20 @@ export interface VirtualPhoneOptions {
   readonly now?: () => Date;
   /** Firmware slot size. */
   readonly maxImageBytes?: number;
+  /**
+   * Runs `run` after `delayMs` and returns its cancel; for the re-sign-in after a successful one
+   * (default: an unref'd setTimeout; tests pass a fake to step time).
+   */
+  readonly renewalTimer?: RenewalTimer;
 }
+
+export type RenewalTimer = (delayMs: number, run: () => void) => () => void;
+
+const realRenewalTimer: RenewalTimer = (delayMs, run) => {
+  const t = setTimeout(run, delayMs);
+  t.unref();
+  return () => clearTimeout(t);
+};
 
 /** Credentials as the phone holds them: in memory only, secret bytes zeroed when dropped. */
 type HeldCredentials =
@@ -122,6 +144,9 @@ export class VirtualPhone {
   private displayNow = '';
   private listeners = new Set<<E extends EventName>(event: E, payload: Events[E]) => void>();
   private saving: Promise<void> = Promise.resolve();
+  /** Cancels the pending re-sign-in after a successful one. */
+  private renewal: (() => void) | null = null;
+  private readonly renewalTimer: RenewalTimer;
 
   private constructor(options: VirtualPhoneOptions, record: PersistedPhone) {
     this.model = options.model;
@@ -130,6 +155,7 @@ export class VirtualPhone {
     this.network = options.network ?? {};
     this.registrar = options.registrar;
     this.now = options.now ?? (() => new Date());
+    this.renewalTimer = options.renewalTimer ?? realRenewalTimer;
     this.caChain = record.caChain.map(unb64);
     this.certificate = record.certificate ? { der: unb64(record.certificate.der), chain: record.certificate.chain.map(unb64) } : null;
     this.poolEndpoints = record.poolEndpoints;
@@ -339,6 +365,7 @@ export class VirtualPhone {
   }
 
   async wipe(includeCertificate: boolean): Promise<void> {
+    this.cancelRenewal();
     this.dropCredentials();
     this.poolEndpoints = null;
     this.caChain = [];
@@ -402,6 +429,7 @@ export class VirtualPhone {
 
   /** The phone is about to lose power (reboot, unplug of a bus-powered phone): memory goes. */
   async shutdown(reason: string): Promise<void> {
+    this.cancelRenewal();
     this.dropCredentials();
     this.keyPair = null;
     this.log(`power: ${reason}`);
@@ -421,7 +449,14 @@ export class VirtualPhone {
     this.credentials = null;
   }
 
-  private async signIn(why: 'boot' | 'certificate'): Promise<void> {
+  /** Cancels the pending re-sign-in, if any (sign-out, power loss, a new sign-in). */
+  private cancelRenewal(): void {
+    this.renewal?.();
+    this.renewal = null;
+  }
+
+  private async signIn(why: 'boot' | 'certificate' | 'renewal'): Promise<void> {
+    this.cancelRenewal();
     const cert = this.certificate;
     const registrar = this.poolEndpoints?.registrar ?? null;
     const keys = this.currentKeys();
@@ -436,7 +471,8 @@ export class VirtualPhone {
       this.log(`sign-in: no registrar connection in this virtual phone; not signing in as ${sipUri} (${why})`);
       return;
     }
-    this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
+    // A renewal happens while signed in: the display and status stay as they are until its outcome.
+    if (why !== 'renewal') this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
     const caChain = this.caChain;
     const chainPem = [...cert.chain, ...caChain].map(pem);
     try {
@@ -445,11 +481,12 @@ export class VirtualPhone {
         registrar,
         certificate: cert.der,
         caChain,
-        secureContext: () =>
+        secureContext: (tls = {}) =>
           createSecureContext({
             cert: [pem(cert.der), ...cert.chain.map(pem)].join(''),
             key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }),
             ca: chainPem,
+            ...tls,
           }),
       });
       this.setRegistration({
@@ -459,6 +496,11 @@ export class VirtualPhone {
         sipStatus: result.sipStatus,
         diagnostics: result.diagnostics,
       });
+      // A real phone stays signed in: it signs in again before the registration lapses and before
+      // the TLS-DSK security association expires (MS-SIPAE §3.2.2), with a new handshake.
+      if (result.ok && result.renewAfterMs !== undefined && this.certificate === cert) {
+        this.renewal = this.renewalTimer(Math.max(1000, result.renewAfterMs), () => void this.signIn('renewal'));
+      }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message });
