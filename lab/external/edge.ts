@@ -112,25 +112,6 @@ export async function startExternalView(options: ExternalViewOptions): Promise<E
   routes.add('GET', `${FILES_EXTERNAL}*`, forward, https);
 
   const store = await DeviceUpdateStore.open(options.stateDir);
-  const upx = (): ReturnType<typeof deviceUpdateHandlers>['upx'] =>
-    deviceUpdateHandlers({ faults: options.faults, httpBase: options.poolHttpBase, httpsBase: base, log }, store).upx;
-  routes.add(
-    'POST',
-    UPX_EXTERNAL,
-    async (req: IncomingMessage, res: ServerResponse) => {
-      const who = certificateUser(req.socket as TLSSocket, options.users);
-      if ('refused' in who) {
-        req.resume();
-        log(`external device-update: refused: ${who.refused}`);
-        // Outside the firewall the service answers only devices that authenticate [S19].
-        plain(res, 401, 'Anonymous access to the Device Update Web service is not supported; authenticate with the certificate issued at sign-in.');
-        return;
-      }
-      log(`external device-update: ${who.user.sipUri} (certificate)`);
-      await upx()(req, res);
-    },
-    https,
-  );
   // Nothing else is published: the anonymous chain download, the admin endpoint and every other
   // pool handler answer 404 here (the route table's default).
 
@@ -152,6 +133,25 @@ export async function startExternalView(options: ExternalViewOptions): Promise<E
     throw err;
   }
   base = `https://${fqdn}:${listener.port}`;
+  // Added once the port (the ExternalBaseURL's origin) is known; nobody knows the port before.
+  const { upx } = deviceUpdateHandlers({ faults: options.faults, httpBase: options.poolHttpBase, httpsBase: base, log }, store);
+  routes.add(
+    'POST',
+    UPX_EXTERNAL,
+    async (req: IncomingMessage, res: ServerResponse) => {
+      const who = certificateUser(req.socket as TLSSocket, options.users);
+      if ('refused' in who) {
+        req.resume();
+        log(`external device-update: refused: ${who.refused}`);
+        // Outside the firewall the service answers only devices that authenticate [S19].
+        plain(res, 401, 'Anonymous access to the Device Update Web service is not supported; authenticate with the certificate issued at sign-in.');
+        return;
+      }
+      log(`external device-update: ${who.user.sipUri} (certificate)`);
+      await upx(req, res);
+    },
+    https,
+  );
   const hostUrl = host.includes(':') ? `[${host}]` : host;
   const dnsServer = `${hostUrl}:${dns.port}`;
   const open = listener;

@@ -1,38 +1,28 @@
 import { TetherError } from '../../common/errors';
 import type { StageId } from '../../common/stages';
 import type { IssuedWebTicket, WebTicketAuth } from '../pool/auth/webticket';
-import { EXTERNAL_REGISTRAR_STEPS } from '../pool/discovery/registrar';
 import type { RandomSource } from '../pool/discovery/srv-order';
-import {
-  checkExternalUpdate,
-  ExternalHttpClient,
-  internalSignInFacts,
-  isFactsCertificate,
-  requireInternalSignIn,
-  verifyExternalChain,
-  type ExternalChain,
-  type InternalSignInFacts,
-} from '../pool/external';
+import { internalSignInFacts, type ExternalChain, type ExternalHttpClient, type InternalSignInFacts } from '../pool/external';
 import type { PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
 import { registerWithRegistrar } from '../pool/sip';
 import { deviceUpdateIdentity } from '../pool/update';
+import {
+  checkExternalUpdateStage,
+  externalChainStage,
+  externalHttpClient,
+  findExternalDeviceUpdateStage,
+  findExternalRegistrarStage,
+  type ClientCertificate,
+  type ExternalUpdateCheck,
+} from './external-stages';
 import type { CertificateDone, PhoneStandIn, PoolBootstrapResult } from './pool-bootstrap';
 import { modelFor, STAND_IN_MAC, STAND_IN_SERIAL } from './pool-bootstrap';
-import {
-  findDeviceUpdateStage,
-  findRegistrarStage,
-  issueCertificate,
-  plural,
-  tlsRegistrarOf,
-  webTicketStage,
-  type AuthDone,
-  type DeviceUpdateFound,
-  type RegistrarFound,
-  type UpdateCheck,
-} from './pool-stages';
+import { issueCertificate, tlsRegistrarOf, webTicketStage, type AuthDone, type DeviceUpdateFound, type RegistrarFound } from './pool-stages';
 import { StageRunner, type StageListener, type StageOutcome, type StageProgress } from './stage-events';
 import { checkIssuedCertificate, makeThrowawayKey, type ThrowawayKey } from './throwaway-key';
+
+export type { ExternalUpdateCheck } from './external-stages';
 
 /**
  * Stages 3–9 from OUTSIDE the corporate network, with no phone (docs/pool/external.md): what a
@@ -65,13 +55,6 @@ export interface ExternalBootstrapOptions {
   readonly connectTimeoutMs?: number;
   readonly registerTimeoutMs?: number;
   readonly partial?: PartialExternalResult;
-}
-
-export interface ExternalUpdateCheck extends UpdateCheck {
-  /** True when the anonymous request was refused and the certificate retry answered. */
-  readonly authenticated: boolean;
-  /** Which certificate authenticated: the internal sign-in's, or the one stage 8 just issued. */
-  readonly certificate: 'internal-sign-in' | 'this-run' | null;
 }
 
 export interface ExternalBootstrapResult {
@@ -119,92 +102,44 @@ export async function runExternalPoolBootstrap(options: ExternalBootstrapOptions
       if (options.partial) options.partial[key] = outcome.value;
       return outcome;
     });
-  const clients: ExternalHttpClient[] = [];
-  const client = (chain: readonly string[], cert?: { certPem: string; keyPem: string }) => {
-    // Trusted: the chain saved at the internal sign-in, nothing else; https only.
-    const c = new ExternalHttpClient({ ...options.httpOptions, resolver, extraCaPems: chain, baseRoots: [], ...(cert ? { clientCertificate: cert } : {}) });
-    clients.push(c);
-    return c;
-  };
   let key: ThrowawayKey | undefined;
   let ticket: IssuedWebTicket | undefined;
+  let pool: ExternalHttpClient | undefined;
   let facts!: InternalSignInFacts;
-
   const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
   const identity = deviceUpdateIdentity(model, { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion });
-  const updateStage = (cert: { certPem: string; keyPem: string } | null, which: ExternalUpdateCheck['certificate']) =>
-    step('check-update', 'update', async (progress) => {
-      progress(`asking ${new URL(facts.deviceUpdateExternalUrl).host} (anonymous first, then with the certificate)`);
-      const got = await checkExternalUpdate({
-        url: facts.deviceUpdateExternalUrl,
-        identity,
-        anonymous: client(facts.chain.pems),
-        authenticated: cert ? client(facts.chain.pems, cert) : null,
-      });
-      const id = { vendor: identity.vendor, model: identity.model, revision: identity.revision, locale: identity.locale, mac: identity.mac, serial: identity.serial, runningVersion };
-      const value: ExternalUpdateCheck = {
-        identity: id,
-        offered: got.answer.modules,
-        baseUrl: got.answer.externalBaseUrl,
-        downloaded: [],
-        authenticated: got.authenticated,
-        certificate: got.authenticated ? which : null,
-      };
-      const how = got.anonymousRefused ? `anonymous refused, answered over TLS with the ${which === 'this-run' ? 'certificate issued in stage 8' : 'internal sign-in\'s certificate'}` : 'answered';
-      const offer = got.answer.modules.length === 0 ? 'no update offered' : `offers ${got.answer.modules.map((m) => `${m.fileName} ${m.version}`).join(', ')}`;
-      return { value, summary: `RequestHandlerExt ${how}: ${offer} for ${model.vendor} ${model.id}` };
-    });
+  const updateStage = (certificate: ClientCertificate | null, which: 'internal-sign-in' | 'this-run') =>
+    step('check-update', 'update', (progress) =>
+      checkExternalUpdateStage({ facts, identity, runningVersion, resolver, ...(options.httpOptions ? { httpOptions: options.httpOptions } : {}), certificate, which }, progress),
+    );
 
   try {
     const deviceUpdate = await step('find-update', 'deviceUpdate', async (progress) => {
-      facts = requireInternalSignIn(options.facts, options.phone?.serial === undefined ? {} : { serial: options.phone.serial });
-      if (options.partial) options.partial.facts = facts;
-      const found = await findDeviceUpdateStage(
-        { domain: facts.domain, resolver, explicitUrl: new URL(facts.deviceUpdateExternalUrl), connectTimeoutMs },
+      const found = await findExternalDeviceUpdateStage(
+        { facts: options.facts, resolver, connectTimeoutMs, ...(options.phone?.serial === undefined ? {} : { serial: options.phone.serial }) },
         progress,
       );
-      return { value: found.value, summary: `${found.value.fqdn} → ${found.value.addresses.join(', ')} (external Device Update URL from the internal sign-in of ${facts.signedInAt}); accepts connections` };
+      facts = found.facts;
+      if (options.partial) options.partial.facts = facts;
+      return found;
     });
     const held = options.heldCertificate ?? null;
-    if (held !== null && !isFactsCertificate(facts, held.certPem)) {
-      throw new TetherError('EXTERNAL_FACTS_INVALID', 'The certificate at hand is not the one the internal sign-in issued.', { stage: 'check-update' });
-    }
     let update = held === null ? undefined : await updateStage(held, 'internal-sign-in');
+    const discovery = await step('registrar', 'discovery', (progress) => findExternalRegistrarStage({ facts, resolver, ...(options.random ? { random: options.random } : {}) }, progress));
+    const chain = await step('ca-chain', 'chain', (progress) => externalChainStage({ facts, resolver, now, connectTimeoutMs }, progress));
 
-    const discovery = await step('registrar', 'discovery', (progress) =>
-      findRegistrarStage(
-        {
-          domain: facts.domain,
-          resolver,
-          dhcp: null,
-          dhcpProblem: 'not used outside the corporate network',
-          webServicesUrl: facts.webServices.externalUrl,
-          webServicesSource: 'internal-sign-in',
-          steps: EXTERNAL_REGISTRAR_STEPS,
-          ...(options.random ? { random: options.random } : {}),
-        },
-        progress,
-      ),
-    );
-
-    const chain = await step('ca-chain', 'chain', async (progress) => {
-      progress(`checking ${facts.webServices.externalFqdn}'s TLS certificate against the saved chain`);
-      const value = await verifyExternalChain({ facts, lookup: resolver.lookup, now, timeoutMs: connectTimeoutMs });
-      return { value, summary: `root '${value.rootSubject}' (saved at the internal sign-in) + ${plural(value.intermediates.length, 'intermediate')}; ${value.server} verifies against it (no anonymous download outside)` };
-    });
-
-    const pool = client(chain.pems);
+    pool = externalHttpClient(chain.pems, resolver, options.httpOptions);
+    const http = pool;
     const auth = await step('auth', 'auth', (progress) =>
       webTicketStage(
-        { http: pool, webServicesUrl: facts.webServices.externalUrl, auth: options.auth, ...(options.sipUri === undefined ? {} : { sipUri: options.sipUri }), now, keep: (t) => (ticket = t) },
+        { http, webServicesUrl: facts.webServices.externalUrl, auth: options.auth, ...(options.sipUri === undefined ? {} : { sipUri: options.sipUri }), now, keep: (t) => (ticket = t) },
         progress,
       ),
     );
-
     const certificate = await step('certificate', 'certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');
       key = makeThrowawayKey();
-      const issued = await issueCertificate({ http: pool, auth, ticket: ticket!, csrPem: key.csrFor(auth.sipUri), ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }), now }, progress);
+      const issued = await issueCertificate({ http, auth, ticket: ticket!, csrPem: key.csrFor(auth.sipUri), ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }), now }, progress);
       const check = checkIssuedCertificate(issued.certificatePem, key.publicKeyPem, chain.pems, now());
       const value: CertificateDone = { ...check, certificatePem: issued.certificatePem, chainPems: issued.chainPems };
       return { value, summary: `issued over the external Web Services: '${check.subject}' (serial ${check.serial}, until ${check.notAfter})` };
@@ -212,6 +147,7 @@ export async function runExternalPoolBootstrap(options: ExternalBootstrapOptions
     ticket?.dispose();
     ticket = undefined;
     const mine = { certPem: certificate.certificatePem, keyPem: key!.privateKeyPem() };
+    // No certificate from the internal sign-in at hand: check for updates now, with the new one.
     update ??= await updateStage(mine, 'this-run');
 
     let logon: ExternalBootstrapResult['logon'] = null;
@@ -236,6 +172,6 @@ export async function runExternalPoolBootstrap(options: ExternalBootstrapOptions
   } finally {
     ticket?.dispose();
     key?.dispose();
-    for (const c of clients) c.close();
+    pool?.close();
   }
 }

@@ -14,7 +14,8 @@ import { requireExternalTls } from './tls-only';
 
 export const FACTS_FORMAT = 'tether-internal-sign-in/1';
 
-export interface InternalSignInFacts {
+/** A type alias (not an interface) so it is assignable to the journal's JsonObject. */
+export type InternalSignInFacts = {
   readonly format: typeof FACTS_FORMAT;
   /** When the internal sign-in registered (ISO 8601). */
   readonly signedInAt: string;
@@ -38,7 +39,7 @@ export interface InternalSignInFacts {
     readonly subject: string;
     readonly notAfter: string;
   } | null;
-}
+};
 
 export interface FactsInput {
   readonly domain: string;

@@ -15,6 +15,8 @@ import type { StageEvent } from '../../../main/bootstrap/stage-events';
 import { makeThrowawayKey } from '../../../main/bootstrap/throwaway-key';
 import { ExternalHttpClient, parseInternalSignInFacts, type InternalSignInFacts } from '../../../main/pool/external';
 import { PoolHttpClient } from '../../../main/pool/net/http';
+import { deviceUpdateIdentity, ImageCache } from '../../../main/pool/update';
+import { importDeviceUpdateImage, testImage } from '../../../lab/device-update';
 import { createPoolResolver, type PoolResolver } from '../../../main/pool/net/resolver';
 import { tempDir } from '../../lab/support';
 
@@ -111,7 +113,27 @@ async function runExternal(over: Partial<ExternalBootstrapOptions> = {}): Promis
 
 const trail = (events: StageEvent[]) => events.filter((e) => e.type !== 'stage-progress').map((e) => `${e.stage}:${e.type.replace('stage-', '')}`);
 
+/** The journal's JSON shape (main/journal/types.ts): the facts must be assignable to it. */
+type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+type JsonObject = { readonly [key: string]: JsonValue };
+
 describe('internal sign-in facts', () => {
+  it('are a JSON object with no field named like a secret (the journal refuses those)', () => {
+    const asJson: JsonObject = facts;
+    const keys: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === 'object' && v !== null) {
+        for (const [k, x] of Object.entries(v)) {
+          keys.push(k);
+          walk(x);
+        }
+      }
+    };
+    walk(asJson);
+    for (const k of keys) expect(k).not.toMatch(/pin$|password|secret|ticket$|token|credential|private/i);
+  });
+
   it('name the external Device Update URL, the external Web Services, the chain and the certificate', () => {
     const ext = lab.external!;
     expect(facts).toMatchObject({
@@ -173,6 +195,27 @@ describe('runExternalPoolBootstrap against the lab (external view only)', () => 
     expect(JSON.stringify(r.events)).not.toContain(ALICE.pin);
   }, 30_000);
 
+  it('offers an update with its ExternalBaseURL on the external Web Services, downloadable over TLS only', async () => {
+    const data = await testImage('external', 32 * 1024);
+    await importDeviceUpdateImage(lab.context.stateDir, { vendor: 'HP', model: 'HP4120', revision: 'A', locale: 'ENU', version: '4.0.7577.4998', data, approve: true });
+    const r = await runExternal({ phone: { model: 'HP4120' }, register: false });
+    expect(r.error).toBeUndefined();
+    const update = r.result!.update;
+    expect(update.offered).toMatchObject([{ fileName: 'CPE.nbt', version: '4.0.7577.4998', size: data.length }]);
+    expect(update.baseUrl!.startsWith(`${lab.external!.httpsBase}/RequestHandlerExt/Files/`)).toBe(true);
+    const dir = tempDir('tether-external-cache-');
+    const http = new ExternalHttpClient({ resolver: createPoolResolver({ server: lab.external!.dnsServer }), extraCaPems: facts.chain.pems, baseRoots: [], ...HTTP });
+    try {
+      const model = { vendor: 'HP', id: 'HP4120', hardwareRevision: 'A', locale: 'ENU' };
+      const identity = deviceUpdateIdentity(model, { serial: 'SN-EXT', mac: '02-00-00-00-00-01', runningVersion: '4.0.7577.4455' });
+      const got = await new ImageCache(dir.dir).get(identity, update.offered[0]!, update.baseUrl!, { http });
+      expect(got).toMatchObject({ size: data.length, via: 'download' });
+    } finally {
+      http.close();
+      dir.remove();
+    }
+  }, 30_000);
+
   it('without the internal sign-in certificate at hand, checks for updates after stage 8 with the new one', async () => {
     const r = await runExternal({ heldCertificate: null, register: false });
     expect(r.error).toBeUndefined();
@@ -219,6 +262,12 @@ describe('runExternalPoolBootstrap against the lab (external view only)', () => 
     } finally {
       client.close();
     }
+  });
+
+  it('a certificate at hand that is not the internal sign-in\'s is refused at stage 4', async () => {
+    const r = await runExternal({ heldCertificate: { certPem: lab.ca.rootCertPem, keyPem: held.keyPem } });
+    expect(r.error).toMatchObject({ code: 'EXTERNAL_FACTS_INVALID', stage: 'check-update' });
+    expect(trail(r.events)).toEqual(['find-update:start', 'find-update:end', 'check-update:start', 'check-update:failed']);
   });
 
   it('a locked account: the external Device Update refuses the certificate too', async () => {
