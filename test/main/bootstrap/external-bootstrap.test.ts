@@ -216,6 +216,19 @@ describe('runExternalPoolBootstrap against the lab (external view only)', () => 
     }
   }, 30_000);
 
+  it('Windows (NTLM) sign-in works through the external Web Services too (one TLS connection per handshake)', async () => {
+    const r = await runExternal({
+      auth: { kind: 'ntlm', domain: 'CONTOSO', username: 'bob', password: 'Lab-Bob-2026!' },
+      sipUri: 'sip:bob@contoso.test',
+      heldCertificate: null,
+      register: false,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.result!.auth).toMatchObject({ sipUri: 'sip:bob@contoso.test', method: 'ntlm' });
+    expect(r.result!.auth.webTicketUrl.startsWith(lab.external!.httpsBase)).toBe(true);
+    expect(JSON.stringify(r.events)).not.toContain('Lab-Bob-2026!');
+  }, 30_000);
+
   it('without the internal sign-in certificate at hand, checks for updates after stage 8 with the new one', async () => {
     const r = await runExternal({ heldCertificate: null, register: false });
     expect(r.error).toBeUndefined();

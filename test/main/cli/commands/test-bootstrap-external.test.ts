@@ -53,6 +53,7 @@ describe('tether test-bootstrap --lab --external', () => {
     expect(ext.result.registrar).toMatchObject({ host: 'sip.contoso.test', step: 5 });
     expect(ext.result.update).toMatchObject({ authenticated: true });
     expect(t.out()).not.toContain('13579');
+    expect(t.out()).not.toContain('PRIVATE KEY');
   }, 60_000);
 
   it('people see both tables; facts holding null fail at stage 3 with the internal-sign-in fix', async () => {
