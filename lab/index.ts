@@ -262,8 +262,10 @@ export async function startLab(options: LabOptions = {}): Promise<LabHandle> {
   };
 
   // Keys the lab itself prints; a service endpoint with one of these names gets its service's prefix.
-  const coreKeys = new Set(['dns', 'domain', 'poolFqdn', 'host', 'http', 'https', 'admin', 'ca', 'users', 'faults', 'state', 'view', 'external']);
+  const coreKeys = new Set(['dns', 'domain', 'poolFqdn', 'host', 'http', 'https', 'admin', 'ca', 'users', 'faults', 'state']);
   const serviceEndpoints: Record<string, unknown> = {};
+  // The views' keys (lab/external) are the lab's own too.
+  coreKeys.add('view').add('external');
   for (const service of options.services ?? LAB_SERVICES) {
     try {
       const handle = await service.start(context);
