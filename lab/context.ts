@@ -203,6 +203,11 @@ export interface LabContext {
   readonly tls: LabTls;
   /** The DHCP responder's settings (lab/dhcp). */
   readonly dhcp: LabDhcpSettings;
+  /**
+   * The lab's external view (lab/external), when it runs: the external Web Services FQDN and
+   * `https://<fqdn>:<port>`, e.g. for the external Device Update URL handed out in-band.
+   */
+  readonly external?: { readonly fqdn: string; readonly httpsBase: string };
   /** The option 43/120 bytes the lab hands out right now ('option43-wrong' applied); fresh copies. */
   dhcpOptions(): LabDhcpOptions;
   log(message: string): void;

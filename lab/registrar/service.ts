@@ -35,7 +35,8 @@ export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOption
   const provisioning: RegistrarProvisioning = {
     registrarFqdn: ctx.poolFqdn,
     deviceUpdateInternalUrl: base('/RequestHandler/ucdevice.upx'),
-    deviceUpdateExternalUrl: base('/RequestHandlerExt/ucdevice.upx'),
+    // The external view's Web Services when it runs (lab/external), else the pool's own origin.
+    deviceUpdateExternalUrl: `${ctx.external?.httpsBase ?? https.origin}/RequestHandlerExt/ucdevice.upx`,
     enforcePinLock: options.enforcePinLock ?? true,
     minPinLength: options.minPinLength ?? 5,
     phoneTimeoutSeconds: options.phoneTimeoutSeconds ?? 600,

@@ -88,6 +88,11 @@ export interface PoolBootstrapOptions {
   /** Stage 9: SIP REGISTER over TLS with the issued certificate. */
   readonly register?: boolean;
   readonly deviceId?: string;
+  /**
+   * The throw-away key of stage 8; default one made (and disposed) by the run. A caller that
+   * passes one keeps it and disposes it itself (e.g. to sign in from outside with the certificate).
+   */
+  readonly key?: ThrowawayKey;
   /** Clock for events and certificate dates. */
   readonly now?: () => Date;
   readonly random?: RandomSource;
@@ -128,7 +133,7 @@ export interface PoolBootstrapResult {
 export const STAND_IN_MAC = '02-45-54-48-45-52';
 export const STAND_IN_SERIAL = 'TETHER-TEST-BOOTSTRAP';
 
-function modelFor(id: string): PhoneModel {
+export function modelFor(id: string): PhoneModel {
   const model = findModel(id);
   if (!model) {
     throw new TetherError('BAD_INPUT', `Unknown phone model '${id.slice(0, 40)}'; known: ${BUILT_IN_CATALOGUE.models.map((m) => m.id).join(', ')}.`);
@@ -300,7 +305,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
 
     const certificate = await step('certificate', 'certificate', async (progress) => {
       progress('making a throw-away RSA-2048 key and request in memory');
-      key = makeThrowawayKey();
+      key = options.key ?? makeThrowawayKey();
       const csrPem = key.csrFor(auth.sipUri);
       const issued = await issueCertificate({ http: poolHttp, auth, ticket: ticket!, csrPem, ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }), now }, progress);
       const check = checkIssuedCertificate(issued.certificatePem, key.publicKeyPem, chain.pems, now());
@@ -335,7 +340,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     return { deviceUpdate, update, discovery, chain, auth, certificate, logon };
   } finally {
     ticket?.dispose();
-    key?.dispose();
+    if (key !== options.key) key?.dispose();
     anonymous.close();
     pool?.close();
   }

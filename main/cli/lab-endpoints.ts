@@ -60,6 +60,15 @@ export interface LabTarget {
   readonly registrarPort: number | null;
   /** The WebTicket service URL (its NTLM port is `${webTicketUrl}/WebTicketServiceWinNtlm`). */
   readonly webTicketUrl: string;
+  /** The lab's external view (`tether lab --view external|both`), when it runs. */
+  readonly external: LabExternalTarget | null;
+}
+
+export interface LabExternalTarget {
+  /** `host:port` of the external DNS server. */
+  readonly dns: string;
+  /** `https://<external Web Services FQDN>:<port>` */
+  readonly https: string;
 }
 
 /** Alive means signal 0 reaches it, or it exists but belongs to someone else (EPERM). */
@@ -163,6 +172,15 @@ export async function readLabEndpoints(dir: string, options: ReadLabOptions = {}
     if (typeof o.registrarPort !== 'number' || !Number.isInteger(o.registrarPort) || o.registrarPort < 1 || o.registrarPort > 65535) throw bad('registrarPort is not a port');
     registrarPort = o.registrarPort;
   }
+  let external: LabExternalTarget | null = null;
+  if (o.external !== undefined) {
+    if (typeof o.external !== 'object' || o.external === null) throw bad('external is not an object');
+    const e = o.external as Record<string, unknown>;
+    const edns = str(e.dns, 'external.dns');
+    portOf(edns, 'external.dns');
+    urlPort(e.https, 'https:', 'external.https');
+    external = { dns: edns, https: str(e.https, 'external.https') };
+  }
   const httpsBase = `https://${poolFqdn}:${httpsPort}`;
   return {
     file,
@@ -179,6 +197,7 @@ export async function readLabEndpoints(dir: string, options: ReadLabOptions = {}
     dhcp,
     registrarPort,
     webTicketUrl: o.webticket === undefined ? `${httpsBase}/WebTicket/WebTicketService.svc` : str(o.webticket, 'webticket'),
+    external,
   };
 }
 

@@ -3,6 +3,7 @@ import { authErrors } from './auth';
 import { certprovErrors } from './certprov';
 import { chainErrors } from './chain';
 import { discoveryErrors } from './discovery';
+import { externalErrors } from './external';
 import { generalErrors } from './general';
 import { labErrors } from './lab';
 import { phoneErrors } from './phone';
@@ -29,6 +30,7 @@ export const CATALOGUE = {
   ...registrarErrors,
   ...labErrors,
   ...transportErrors,
+  ...externalErrors,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOGUE;
@@ -46,6 +48,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   registrar: registrarErrors,
   lab: labErrors,
   transport: transportErrors,
+  external: externalErrors,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {
