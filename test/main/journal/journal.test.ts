@@ -1,0 +1,148 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TetherError } from '../../../common/errors';
+import type { SignInSpec } from '../../../common/service/contract';
+import { Journal, JOURNAL_FILE, type JobOwner, type StageRecordInput } from '../../../main/journal';
+
+const SPEC: SignInSpec = { serial: 'CX600-0001', kind: 'pin', user: '101', network: 'internal' };
+
+function stage(over: Partial<StageRecordInput> & Pick<StageRecordInput, 'stage'>): StageRecordInput {
+  return { status: 'done', facts: {}, summary: `${over.stage} done`, startedAt: 10, endedAt: 20, ...over };
+}
+
+let dir: string;
+let clock: number;
+let alive: Set<number>;
+let journal: Journal;
+const open = () => Journal.open({ dir, now: () => clock, isAlive: (pid) => alive.has(pid) });
+
+beforeEach(async () => {
+  dir = join(await mkdtemp(join(tmpdir(), 'tether-journal-')), 'data');
+  clock = 1_000;
+  alive = new Set();
+  journal = await open();
+});
+afterEach(async () => {
+  journal.close();
+  await rm(join(dir, '..'), { recursive: true, force: true });
+});
+
+describe('Journal files', () => {
+  it('keeps one private file in WAL mode inside a private data folder', async () => {
+    expect(journal.path).toBe(join(dir, JOURNAL_FILE));
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(journal.path)).mode & 0o777).toBe(0o600);
+    expect(journal.integrityCheck()).toEqual(['ok']);
+  });
+
+  it('names the fix when this Node has no node:sqlite, before touching the disk', async () => {
+    const elsewhere = join(dir, '..', 'never');
+    const err = await Journal.open({ dir: elsewhere, sqlite: () => undefined }).catch((e: unknown) => e);
+    expect(TetherError.is(err, 'JOURNAL_UNAVAILABLE')).toBe(true);
+    expect((err as TetherError).message).toMatch(/Node 22\.13 or later/);
+    await expect(stat(elsewhere)).rejects.toThrow();
+  });
+});
+
+describe('jobs and stages', () => {
+  it('creates a job, records stages and merges their facts in stage order', () => {
+    const created = journal.createJob({ jobId: 'job-00000001', spec: SPEC, policy: { firmware: 'offered' } });
+    expect(created.state).toBe('queued');
+    expect(created.lastCompleted).toBeNull();
+    journal.recordStage('job-00000001', stage({ stage: 'ip', facts: { ip: '10.0.0.5', shared: 'ip' } }));
+    journal.recordStage('job-00000001', stage({ stage: 'vlan', status: 'skipped', reason: 'no LLDP-MED on this network', facts: { shared: 'vlan' } }));
+    journal.recordStage('job-00000001', stage({ stage: 'check-update', facts: { late: true } }));
+    const job = journal.job('job-00000001')!;
+    expect(job.stages.map((s) => s.stage)).toEqual(['vlan', 'ip', 'check-update']);
+    expect(job.stages[0]!.reason).toBe('no LLDP-MED on this network');
+    // find-update is missing, so the resume point is after ip and check-update's facts wait.
+    expect(job.lastCompleted).toBe('ip');
+    expect(job.facts).toEqual({ ip: '10.0.0.5', shared: 'ip' });
+  });
+
+  it('a failed stage stops the resume point; a retried stage replaces its record', () => {
+    journal.createJob({ jobId: 'job-00000002', spec: SPEC, policy: {} });
+    journal.recordStage('job-00000002', stage({ stage: 'vlan' }));
+    const error = new TetherError('TIMEOUT', 'no DHCP answer', { stage: 'ip' }).toJSON();
+    journal.recordStage('job-00000002', stage({ stage: 'ip', status: 'failed', summary: 'no address', error }));
+    journal.setJobState('job-00000002', 'failed', error);
+    let job = journal.job('job-00000002')!;
+    expect(job.lastCompleted).toBe('vlan');
+    expect(job.state).toBe('failed');
+    expect(job.error).toEqual(error);
+    expect(job.stages[1]!.error).toEqual(error);
+    journal.recordStage('job-00000002', stage({ stage: 'ip', facts: { ip: '10.0.0.9' } }));
+    journal.setJobState('job-00000002', 'running');
+    job = journal.job('job-00000002')!;
+    expect(job.lastCompleted).toBe('ip');
+    expect(job.stages).toHaveLength(2);
+    expect(job.error).toBeNull();
+  });
+
+  it('refuses unknown jobs, duplicate ids and malformed input with typed errors', () => {
+    journal.createJob({ jobId: 'job-00000003', spec: SPEC, policy: {} });
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as TetherError).code;
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => journal.createJob({ jobId: 'job-00000003', spec: SPEC, policy: {} }))).toBe('JOURNAL_CONFLICT');
+    expect(codeOf(() => journal.recordStage('job-nothere1', stage({ stage: 'vlan' })))).toBe('JOURNAL_NOT_FOUND');
+    expect(codeOf(() => journal.setJobState('job-nothere1', 'running'))).toBe('JOURNAL_NOT_FOUND');
+    expect(codeOf(() => journal.recordStage('job-00000003', stage({ stage: 'warp' as never })))).toBe('BAD_INPUT');
+    expect(codeOf(() => journal.recordStage('job-00000003', stage({ stage: 'vlan', status: 'started' as never })))).toBe('BAD_INPUT');
+    expect(codeOf(() => journal.createJob({ jobId: 'bad id!', spec: SPEC, policy: {} }))).toBe('BAD_INPUT');
+    expect(journal.job('job-00000003')!.stages).toEqual([]);
+  });
+
+  it('lists jobs oldest first, unfinished only or by serial, and survives reopening', async () => {
+    for (const [i, serial] of ['A1', 'B2', 'A1'].entries()) {
+      clock += 1;
+      journal.createJob({ jobId: `job-0000010${i}`, spec: { ...SPEC, serial }, policy: {} });
+    }
+    journal.setJobState('job-00000100', 'signed-in');
+    journal.close();
+    journal = await open();
+    expect(journal.jobs().map((j) => j.jobId)).toEqual(['job-00000100', 'job-00000101', 'job-00000102']);
+    expect(journal.jobs({ unfinishedOnly: true }).map((j) => j.jobId)).toEqual(['job-00000101', 'job-00000102']);
+    expect(journal.jobs({ serial: 'A1', unfinishedOnly: true }).map((j) => j.jobId)).toEqual(['job-00000102']);
+  });
+});
+
+describe('claims', () => {
+  const me: JobOwner = { pid: 100, token: 'a' };
+  const other: JobOwner = { pid: 200, token: 'b' };
+
+  it('lets one live owner run a job, takes over from a dead one, and counts attempts', () => {
+    journal.createJob({ jobId: 'job-00000200', spec: SPEC, policy: {} });
+    alive = new Set([100, 200]);
+    expect(journal.claim('job-00000200', me)).toBe(true);
+    expect(journal.claim('job-00000200', me)).toBe(true);
+    expect(journal.claim('job-00000200', other)).toBe(false);
+    expect(journal.release('job-00000200', other)).toBe(false);
+    expect(journal.job('job-00000200')!.attempts).toBe(1);
+    alive.delete(100);
+    expect(journal.claim('job-00000200', other)).toBe(true);
+    const job = journal.job('job-00000200')!;
+    expect(job.owner).toEqual(other);
+    expect(job.attempts).toBe(2);
+    // The stage records carry the attempt that wrote them.
+    journal.recordStage('job-00000200', stage({ stage: 'vlan' }));
+    expect(journal.job('job-00000200')!.stages[0]!.attempt).toBe(2);
+    expect(journal.release('job-00000200', other)).toBe(true);
+    expect(journal.job('job-00000200')!.owner).toBeNull();
+    expect(journal.claim('job-00000200', me)).toBe(true);
+  });
+
+  it('the same pid with another start token is another owner', () => {
+    journal.createJob({ jobId: 'job-00000201', spec: SPEC, policy: {} });
+    alive = new Set([100]);
+    expect(journal.claim('job-00000201', me)).toBe(true);
+    expect(journal.claim('job-00000201', { pid: 100, token: 'restarted' })).toBe(false);
+  });
+});
