@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { assertPrivatePath, ensurePrivateFolder, tetherDataFolder } from '../../common/data-folder';
 import { TetherError, type SerializedTetherError } from '../../common/errors';
-import { JOB_ID, JOB_STATES, SERIAL, type HistoryEntry, type JobState, type NetworkPath, type SignInSpec } from '../../common/service/contract';
+import { FINAL_JOB_STATES, JOB_ID, JOB_STATES, SERIAL, type HistoryEntry, type JobState, type NetworkPath, type SignInSpec } from '../../common/service/contract';
 import { isStageId } from '../../common/stages';
 import { journalFailure } from './errors';
 import { pidAlive } from './owner';
 import { auditOf, deviceOf, historyOf, jobOf } from './rows';
-import { migrate } from './schema';
+import { assertKnownVersion, migrate } from './schema';
 import { secretFreeJson } from './secrets';
 import { loadSqlite, type SqliteModule } from './sqlite';
 import {
@@ -92,6 +92,7 @@ export class Journal {
     try {
       db = new sqlite.DatabaseSync(path);
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      assertKnownVersion(db);
       const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string } | undefined;
       if (mode?.journal_mode !== 'wal') throw new TetherError('JOURNAL_UNREADABLE', `The journal at ${path} cannot use WAL mode (got ${String(mode?.journal_mode)}).`, { detail: { path } });
       db.exec(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
@@ -217,26 +218,34 @@ export class Journal {
     });
   }
 
-  /** Moves a job to `state`; `error` is kept with it (a state without one clears the last error). */
+  /**
+   * Moves a job to `state`; `error` is kept with it (a state without one clears the last error).
+   * A final state (signed-in, failed, cancelled) also ends the claim in the same write, so a process
+   * killed right after finishing a job leaves no owner behind.
+   */
   setJobState(jobId: string, state: JobState, error?: SerializedTetherError | null): void {
     if (!JOB_STATES.includes(state)) throw badInput('state', JOB_STATES.join(', '));
     const errorJson = error == null ? null : secretFreeJson(`the error of job ${jobId}`, error);
+    const sql = FINAL_JOB_STATES.includes(state)
+      ? 'UPDATE jobs SET state = ?, error = ?, updated_at = ?, owner_pid = NULL, owner_token = NULL WHERE job_id = ?'
+      : 'UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE job_id = ?';
     this.run(() => {
-      if (this.sql('UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE job_id = ?').run(state, errorJson, this.now(), jobId).changes === 0) {
-        throw notFound('job', jobId);
-      }
+      if (this.sql(sql).run(state, errorJson, this.now(), jobId).changes === 0) throw notFound('job', jobId);
     });
   }
 
   /**
    * Takes a job to run it, so no two processes run the same job. True when it is now `owner`'s:
    * it was free, already `owner`'s, or held by a process that is no longer alive. Each new owner
-   * counts one more attempt.
+   * counts one more attempt. A finished job (signed-in, failed, cancelled) is never claimed: another
+   * process may have finished it between a caller's listing and its claim. To retry a failed or
+   * cancelled job, set it back to `queued` first.
    */
   claim(jobId: string, owner: JobOwner): boolean {
     return this.tx(() => {
-      const row = this.sql('SELECT owner_pid, owner_token FROM jobs WHERE job_id = ?').get(jobId);
+      const row = this.sql('SELECT owner_pid, owner_token, state FROM jobs WHERE job_id = ?').get(jobId);
       if (row === undefined) throw notFound('job', jobId);
+      if (FINAL_JOB_STATES.includes(row.state as JobState)) return false;
       const pid = row.owner_pid === null ? null : Number(row.owner_pid);
       const mine = pid === owner.pid && row.owner_token === owner.token;
       if (mine) return true;

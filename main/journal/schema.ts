@@ -103,6 +103,12 @@ function tooNew(version: number): TetherError {
   });
 }
 
+/** Refuses a journal from a newer Tether before anything writes to it (even the switch to WAL). */
+export function assertKnownVersion(db: DatabaseSync): void {
+  const at = userVersion(db);
+  if (at > SCHEMA_VERSION) throw tooNew(at);
+}
+
 /**
  * Brings the journal up to `target` (default: the newest), one migration per transaction. The
  * version is read inside each write transaction, so two processes opening a new journal at once

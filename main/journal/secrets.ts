@@ -9,7 +9,7 @@ import { TetherError } from '../../common/errors';
  * "pinnedFingerprints".
  */
 const SECRET_NOUNS = new Set(['pin', 'pins', 'password', 'passwords', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'ticket', 'tickets', 'credential', 'credentials', 'token', 'tokens', 'assertion']);
-const VALUE_WORDS = new Set(['code', 'value', 'text', 'number', 'digits', 'hash', 'plain', 'raw', 'bytes', 'b64', 'base64', 'hex', 'xml', 'string']);
+const VALUE_WORDS = new Set(['code', 'value', 'text', 'number', 'digits', 'hash', 'plain', 'raw', 'bytes', 'b64', 'base64', 'hex', 'xml', 'string', 'pem', 'der']);
 
 function words(key: string): string[] {
   return key
@@ -25,8 +25,8 @@ export function isSecretKey(key: string): boolean {
   const last = w[w.length - 1];
   if (last === undefined) return false;
   if (SECRET_NOUNS.has(last)) return true;
-  // "privateKey": a private key is a secret whatever it is called around it.
-  if (last === 'key' && w.includes('private')) return true;
+  // "privateKey", "private_key_pem": a private key is a secret whatever surrounds it.
+  if (w.some((x, i) => x === 'private' && w[i + 1] === 'key')) return true;
   const before = w[w.length - 2];
   return before !== undefined && SECRET_NOUNS.has(before) && VALUE_WORDS.has(last);
 }

@@ -146,3 +146,19 @@ describe('claims', () => {
     expect(journal.claim('job-00000201', { pid: 100, token: 'restarted' })).toBe(false);
   });
 });
+
+describe('claims of finished jobs', () => {
+  it('are refused until the job is queued again (a retry)', () => {
+    const owner: JobOwner = { pid: 300, token: 'c' };
+    alive = new Set([300]);
+    journal.createJob({ jobId: 'job-00000300', spec: SPEC, policy: {} });
+    expect(journal.claim('job-00000300', owner)).toBe(true);
+    journal.setJobState('job-00000300', 'failed', new TetherError('TIMEOUT').toJSON());
+    // The final state ended the claim.
+    expect(journal.job('job-00000300')!.owner).toBeNull();
+    expect(journal.claim('job-00000300', owner)).toBe(false);
+    journal.setJobState('job-00000300', 'queued');
+    expect(journal.claim('job-00000300', owner)).toBe(true);
+    expect(journal.job('job-00000300')!.attempts).toBe(2);
+  });
+});
