@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGES } from '../../../common/stages';
-import { Journal } from '../../../main/journal';
+import { DatabaseSync } from 'node:sqlite';
+import { Journal, JOURNAL_FILE, SCHEMA_VERSION } from '../../../main/journal';
+import { userVersion } from '../../../main/journal/schema';
 import { seeded } from '../../support/seeded';
 import { digestOf } from './journal-child';
 
@@ -141,6 +143,27 @@ describe('journal under SIGKILL', () => {
       journal.close();
     }
   }, 300_000);
+
+  it('processes opening a new journal at once create and migrate it once', async () => {
+    const dir = join(root, 'fresh');
+    const children = [1, 2, 3].map((seed) => startChild(dir, seed, ['--wait-go']));
+    for (const c of children) expect(await nextLine(c)).toMatch(/^ready \d+$/);
+    for (const c of children) c.proc.stdin!.end('go\n');
+    for (const c of children) {
+      expect(await nextLine(c)).toBe('done');
+      expect((await c.exit).code).toBe(0);
+    }
+    const journal = await Journal.open({ dir });
+    try {
+      expect(journal.integrityCheck()).toEqual(['ok']);
+      expect(journal.jobs()).toEqual([]);
+    } finally {
+      journal.close();
+    }
+    const db = new DatabaseSync(join(dir, JOURNAL_FILE));
+    expect(userVersion(db)).toBe(SCHEMA_VERSION);
+    db.close();
+  }, 60_000);
 
   it('two live processes never run the same job', async () => {
     const dir = join(root, 'two');

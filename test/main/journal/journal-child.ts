@@ -25,13 +25,14 @@ async function main(argv: string[]): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const pause = () => (pauseMs > 0 ? new Promise((r) => setTimeout(r, pauseMs)) : Promise.resolve());
 
-  const journal = await Journal.open({ dir: dir! });
-  const me = processOwner();
   say(`ready ${process.pid}`);
   if (waitGo) {
     await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
     process.stdin.destroy();
   }
+  // Opened after "go", so processes started together also create and migrate a new journal together.
+  const journal = await Journal.open({ dir: dir! });
+  const me = processOwner();
 
   for (;;) {
     const open = journal.jobs({ unfinishedOnly: true });

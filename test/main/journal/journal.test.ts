@@ -1,5 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
@@ -160,5 +161,22 @@ describe('claims of finished jobs', () => {
     journal.setJobState('job-00000300', 'queued');
     expect(journal.claim('job-00000300', owner)).toBe(true);
     expect(journal.job('job-00000300')!.attempts).toBe(2);
+  });
+});
+
+describe('a journal locked by another process', () => {
+  it('is JOURNAL_BUSY once the wait runs out, and nothing is written', async () => {
+    const impatient = await Journal.open({ dir, now: () => clock, busyTimeoutMs: 0 });
+    const other = new DatabaseSync(join(dir, JOURNAL_FILE));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      expect(() => impatient.createJob({ jobId: 'job-00000400', spec: SPEC, policy: {} })).toThrow(expect.objectContaining({ code: 'JOURNAL_BUSY' }));
+      other.exec('ROLLBACK');
+      expect(impatient.job('job-00000400')).toBeNull();
+      impatient.createJob({ jobId: 'job-00000400', spec: SPEC, policy: {} });
+    } finally {
+      other.close();
+      impatient.close();
+    }
   });
 });
