@@ -35,6 +35,9 @@ describe('Journal files', () => {
     expect(journal.path).toBe(join(dir, JOURNAL_FILE));
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(journal.path)).mode & 0o777).toBe(0o600);
+    journal.createJob({ jobId: 'job-00000000', spec: SPEC, policy: {} });
+    // SQLite gives its WAL and shared-memory files the database file's mode.
+    for (const side of ['-wal', '-shm']) expect((await stat(journal.path + side)).mode & 0o777, side).toBe(0o600);
     expect(journal.integrityCheck()).toEqual(['ok']);
   });
 
