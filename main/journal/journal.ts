@@ -327,6 +327,22 @@ export class Journal {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Runs several journal calls as one transaction: all of them are kept, or (on a throw or a crash)
+   * none. For what must not be half-done, e.g. a finished job: its final state, the phone's
+   * sign-in mark and the audit entry. `fn` must be synchronous (an await would leave the write lock
+   * held while other work runs).
+   */
+  atomically<T>(fn: () => T): T {
+    return this.tx(() => {
+      const out = fn();
+      if (out instanceof Promise) throw new TetherError('INTERNAL', 'Journal.atomically takes a synchronous function.');
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
   private sql(text: string): StatementSync {
     if (this.closed) throw new TetherError('INTERNAL', 'Journal: used after close().');
     let s = this.statements.get(text);
@@ -345,9 +361,13 @@ export class Journal {
     }
   }
 
-  /** BEGIN IMMEDIATE takes the write lock up front, so a read-then-write never meets a busy upgrade. */
+  /**
+   * BEGIN IMMEDIATE takes the write lock up front, so a read-then-write never meets a busy upgrade.
+   * Inside `atomically` the outer transaction is the one that commits or rolls back.
+   */
   private tx<T>(fn: () => T): T {
     return this.run(() => {
+      if (this.db.isTransaction) return fn();
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const out = fn();

@@ -183,3 +183,30 @@ describe('a journal locked by another process', () => {
     }
   });
 });
+
+describe('atomically', () => {
+  it('keeps several calls together or none of them', () => {
+    journal.seenDevice({ serial: 'CX600-0001', modelId: 'CX600', firmware: null });
+    journal.createJob({ jobId: 'job-00000500', spec: SPEC, policy: {} });
+    const finish = (auditDetail: Record<string, string>) =>
+      journal.atomically(() => {
+        journal.setJobState('job-00000500', 'signed-in');
+        journal.markSignedIn({ serial: 'CX600-0001', network: 'internal', facts: { edge: 'sip.contoso.com' } });
+        journal.audit({ kind: 'sign-in', serial: 'CX600-0001', jobId: 'job-00000500', summary: 'signed in', detail: auditDetail });
+      });
+    // The audit entry is refused (a secret-named field), so the state and the sign-in mark go too.
+    expect(() => finish({ password: 'x' })).toThrow(expect.objectContaining({ code: 'JOURNAL_SECRET_REFUSED' }));
+    expect(journal.job('job-00000500')!.state).toBe('queued');
+    expect(journal.device('CX600-0001')!.signedInInternally).toBe(false);
+    expect(journal.auditTrail()).toEqual([]);
+    finish({ network: 'internal' });
+    expect(journal.job('job-00000500')!.state).toBe('signed-in');
+    expect(journal.device('CX600-0001')!.signedInInternally).toBe(true);
+    expect(journal.history('CX600-0001')).toHaveLength(1);
+  });
+
+  it('refuses an async function rather than hold the write lock across an await', () => {
+    expect(() => journal.atomically(async () => undefined)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => journal.createJob({ jobId: 'job-00000501', spec: SPEC, policy: {} })).not.toThrow();
+  });
+});
