@@ -86,7 +86,12 @@ export class Journal {
     const path = join(dir, JOURNAL_FILE);
     // Created by us, readable by us only, before SQLite makes it with the umask's mode; SQLite gives
     // the -wal and -shm files the same mode.
-    closeSync(openSync(path, 'a', 0o600));
+    try {
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (cause) {
+      const errno = (cause as NodeJS.ErrnoException).code ?? 'error';
+      throw new TetherError('FOLDER_UNWRITABLE', `Cannot create the journal ${path} (${errno}).`, { detail: { path, errno }, cause });
+    }
     await assertPrivatePath(path, 'file');
     let db: DatabaseSync | undefined;
     try {
