@@ -10,13 +10,14 @@ import { measureCodecCpu } from './codec-cpu';
 import { measureFrameDecode, measureSipTrickle } from './decode';
 import { measurePacing } from './pacing';
 import { compareXmlParsers, manyElements, soapAnswer } from './xml';
+import { journalBench } from './journal';
 import type { BenchFigure } from './report';
 import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss', 'pacing', 'decode', 'xml'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'journal', 'rss', 'pacing', 'decode', 'xml'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchOptions {
@@ -212,6 +213,7 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (want('cpu')) await cpuBench(sizes, o);
   if (want('high')) await pushBench('high', sizes, o);
   if (want('full')) await pushBench('full', sizes, o);
+  if (want('journal')) await journalBench(o.quick === true, o.onFigure, o.onNote);
   if (want('rss')) await rssBench(sizes, o);
   if (want('pacing')) await pacingBench(sizes, o);
   if (want('decode')) decodeBench(sizes, o);

@@ -71,9 +71,6 @@ export interface LabExternalTarget {
   readonly https: string;
 }
 
-/** Alive means signal 0 reaches it, or it exists but belongs to someone else (EPERM). */
-export { processAlive };
-
 const START_THE_LAB = 'Start it first with `npx tether lab`';
 
 function labUsage(message: string, reason: 'missing' | 'stale' | 'malformed', file: string, cause?: unknown): TetherError {

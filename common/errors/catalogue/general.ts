@@ -6,21 +6,25 @@ export const generalErrors = {
     stage: null,
     summary: 'Tether hit an unexpected internal error.',
     fix: 'Try again; if it happens again, save a diagnostics bundle and report it.',
+    userAction: 'Try again. If it happens again, tell your IT support.',
   },
   CANCELLED: {
     stage: null,
     summary: 'The operation was cancelled.',
     fix: 'Start it again when ready.',
+    userAction: 'Start it again when you are ready.',
   },
   TIMEOUT: {
     stage: null,
     summary: 'The operation took too long and was stopped.',
     fix: 'Check the cable and the network, then try again.',
+    userAction: 'Check that the phone is plugged in and its network cable is connected, then try again.',
   },
   BAD_INPUT: {
     stage: null,
     summary: 'The input was not valid.',
     fix: 'Check the value named in the message and try again.',
+    userAction: 'Check what you typed (the number, name or address named in the message) and try again.',
   },
   FOLDER_NOT_PRIVATE: {
     stage: null,

@@ -33,6 +33,8 @@ describe('tether bench --quick --json', () => {
       'frame-decode/frames-per-second',
       'sip-trickle/time-ratio-8x-size',
       'xml-parse-soap-1mb/saxes-over-handwritten',
+      'journal/writes-per-sign-in',
+      'journal/ms-per-sign-in',
     ]) {
       expect(names).toContain(want);
     }
