@@ -23,6 +23,10 @@ export const FrameType = {
   KEY: 0x03,
   READY: 0x04,
   CONFIRM: 0x05,
+  /** Host → phone, first frame after READY when both announced `known-host` (§5.7). */
+  PAIR: 0x06,
+  /** Phone → host, the answer to PAIR (§5.7). */
+  PAIR_ANSWER: 0x07,
   DATA: 0x10,
   ACK: 0x11,
   PING: 0x12,
