@@ -37,8 +37,27 @@ export interface FirmwareRecord {
 }
 
 /**
+ * A PC the phone paired with by code (docs/tether-protocol.md §5.7): its long-term Ed25519 public
+ * key (not a secret) and when it was paired and last recognised, for least-recently-used eviction.
+ */
+export interface KnownHostRecord {
+  /** Raw 32-byte Ed25519 public key, hex. */
+  readonly key: string;
+  readonly pairedAt: string;
+  readonly lastUsed: string;
+}
+
+/** How many PCs a phone remembers; pairing with one more forgets the least recently used. */
+export const MAX_KNOWN_HOSTS = 8;
+
+/** The vault name of the phone's long-term pairing key (a serial never contains "/"). */
+export function pairingKeyName(serial: string): string {
+  return `${serial}/pairing`;
+}
+
+/**
  * Everything the phone keeps across reboots and re-plugs (its flash). Never credentials, never a
- * PIN, never the private key (see PhoneKeyVault).
+ * PIN, never a private key (see PhoneKeyVault).
  */
 export interface PersistedPhone {
   readonly format: 1;
@@ -52,12 +71,16 @@ export interface PersistedPhone {
   readonly poolEndpoints: PoolEndpoints | null;
   /** Recent log lines (bounded), newest last. Secrets are never logged. */
   readonly log: readonly string[];
+  /** PCs that pair without a code, at most MAX_KNOWN_HOSTS (absent in records written before §5.7). */
+  readonly knownHosts?: readonly KnownHostRecord[];
 }
 
 /**
- * Where a phone's private key lives: process memory only, a stand-in for the phone's secure key
- * storage (secrets never reach disk, RULES). A store that outlives the process keeps the
- * certificate but not its key; the phone then drops the certificate at boot.
+ * Where a phone's private keys live: process memory only, a stand-in for the phone's secure key
+ * storage (secrets never reach disk, RULES). Two per phone: the RSA key of its certificate under
+ * its serial, and its long-term pairing key under pairingKeyName(serial). A store that outlives
+ * the process keeps the certificate and the known PCs but not the keys; the phone then drops both
+ * at boot (a code is shown again, as after a wipe).
  */
 export interface PhoneKeyVault {
   get(serial: string): KeyObject | undefined;
