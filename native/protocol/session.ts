@@ -63,6 +63,14 @@ export const ALL_FEATURES: readonly Feature[] = ['bulk-firmware', 'events'];
 export const HANDSHAKE_MAX_PAYLOAD = 4096;
 export const MIN_MAX_PAYLOAD = 1024;
 export const MAX_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * Defaults (§5.2, §12): frames of up to 1 MiB and a window of 16 of them (16 MiB of credit), so a
+ * firmware push is a few large USB transfers with megabytes queued on the bus: per-frame costs (a
+ * cipher set-up, a transfer, a promise) shrink 16-fold against 64 KiB frames, and a sender that
+ * the OS deschedules for tens of milliseconds finds the bus still busy when it runs again.
+ */
+export const DEFAULT_MAX_PAYLOAD = MAX_MAX_PAYLOAD;
+export const DEFAULT_WINDOW = 16;
 /** Frames of an earlier session a host skips while it awaits WELCOME before it gives up (§4.4). */
 export const STALE_FRAME_LIMIT = 64;
 export const MAX_WINDOW = 4096;
@@ -245,8 +253,8 @@ export class SessionCore {
   ) {
     this.hostPairing = role === 'host' ? options.pairingKeys : undefined;
     this.timers = options.timers ?? realTimers;
-    this.ownMaxPayload = checkRange('maxPayload', options.maxPayload ?? 65536, MIN_MAX_PAYLOAD, MAX_MAX_PAYLOAD);
-    this.ownWindow = checkRange('window', options.window ?? 32, 1, MAX_WINDOW);
+    this.ownMaxPayload = checkRange('maxPayload', options.maxPayload ?? DEFAULT_MAX_PAYLOAD, MIN_MAX_PAYLOAD, MAX_MAX_PAYLOAD);
+    this.ownWindow = checkRange('window', options.window ?? DEFAULT_WINDOW, 1, MAX_WINDOW);
     this.versions = options.versions ?? PROTOCOL_VERSIONS;
     if (this.versions.length === 0 || this.versions.length > 16) throw new TetherError('BAD_INPUT', 'versions must list 1–16 versions.');
     this.versions.forEach((v) => checkRange('versions[]', v, 1, 255));
