@@ -36,7 +36,7 @@ interface Sizes {
   readonly rss: number;
 }
 
-const FULL: Sizes = { push: { high: 64 * MiB, full: 64 * MiB }, stopAndWait: { high: 64 * MiB, full: 8 * MiB }, cpu: 64 * MiB, rss: 256 * MiB };
+const FULL: Sizes = { push: { high: 64 * MiB, full: 64 * MiB }, stopAndWait: { high: 64 * MiB, full: 8 * MiB }, cpu: 256 * MiB, rss: 256 * MiB };
 const QUICK: Sizes = { push: { high: 4 * MiB, full: 256 * 1024 }, stopAndWait: { high: MiB, full: 128 * 1024 }, cpu: 4 * MiB, rss: 8 * MiB };
 
 /** The image the bench pushes: a pattern streamed by offset, never held whole. */

@@ -145,6 +145,8 @@ describe('spec', () => {
       schemas.helloCodec,
       schemas.welcomeCodec,
       schemas.keyCodec,
+      schemas.pairCodec,
+      schemas.pairAnswerCodec,
       schemas.resetCodec,
       ...Object.values(schemas.OPERATION_SCHEMAS).flatMap((s) => [s.request, s.reply]),
       ...Object.values(schemas.EVENT_SCHEMAS),
