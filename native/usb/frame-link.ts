@@ -21,8 +21,8 @@ export interface UsbFrameLinkOptions {
   /** Transfers queued at once before send() waits (16). */
   readonly queueDepth?: number;
   /**
-   * Bytes queued at once before send() waits (4 MiB: about 80 ms of high-speed bus, whatever the
-   * frame size; with 1 MiB frames the count alone would hold 16 MiB of frames for no gain).
+   * Bytes queued at once before send() waits (16 MiB: the session's default credit window, about
+   * 300 ms of high-speed bus, which a descheduled process needs to find the bus still busy).
    */
   readonly queueBytes?: number;
   /** How long close() lets in-flight sends finish before releasing the interface (250 ms). */
@@ -60,7 +60,7 @@ export class UsbFrameLink implements FrameLink {
   ) {
     this.onClose = options.onClose ?? (async () => {});
     this.queueDepth = options.queueDepth ?? 16;
-    this.queueBytes = options.queueBytes ?? 4 * 1024 * 1024;
+    this.queueBytes = options.queueBytes ?? 16 * 1024 * 1024;
     this.closeGraceMs = options.closeGraceMs ?? 250;
   }
 

@@ -5,8 +5,13 @@ import type { Direction, VirtualFaults } from './faults';
 import { BusTimeline, type BusReservation, type LinkModel } from './link-model';
 import { usbErrors } from './usb-errors';
 
-/** Bytes a phone buffers per direction before it NAKs (OUT) or blocks its sender (IN). */
-const DEFAULT_BUFFER_BYTES = 1 << 20;
+/**
+ * Bytes a phone buffers per direction before it NAKs (OUT) or blocks its sender (IN): as much as
+ * its protocol session lets the host have in flight (16 frames of 1 MiB, §5.2 of
+ * docs/tether-protocol.md). A phone that NAKed inside the window it announced would throw away
+ * what the window is for: transfers queued on the bus while the PC's process is descheduled.
+ */
+const DEFAULT_BUFFER_BYTES = 16 << 20;
 
 interface Pending<T> {
   settled: boolean;
