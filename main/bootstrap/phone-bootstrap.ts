@@ -60,7 +60,10 @@ export interface PairingRequest {
   readonly pairing: PairingInfo;
   /** The phone's display text (it shows the code while pairing), when the phone reports it. */
   readonly phoneDisplay: string | null;
-  /** 'start', or 'after-reboot' when the phone restarted into new firmware and pairs anew. */
+  /**
+   * 'start', or 'after-reboot' when the phone restarted into new firmware and did not recognise
+   * this PC (its session pairs by code again; normally it pairs by the remembered key and nobody is asked).
+   */
   readonly reason: 'start' | 'after-reboot';
   /** Where the phone is attached: only a 'virtual' phone's reported display may be trusted (pairing-auto.ts). */
   readonly source: AttachedPhone['source'];
@@ -202,6 +205,8 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
   const run = <T>(stage: StageId, work: (progress: StageProgress) => Promise<StageOutcome<T>>) => runner.run(stage, work);
 
   const pair = async (reason: PairingRequest['reason']): Promise<void> => {
+    // Paired at attach by the key the phone remembered from an earlier code pairing
+    // (pairing().method 'known-host', docs/tether-protocol.md §5.7): nobody is asked again.
     if (phone.session.paired) return;
     const pairing = phone.session.pairing();
     const display = await phone.session.call('status', {}).then((s) => s.displayText, () => null);
@@ -322,7 +327,8 @@ export async function runPhoneBootstrap(options: PhoneBootstrapOptions, listener
       };
     });
     if (update.pushed) {
-      // The phone restarted into the new firmware: a new session, which must be paired again.
+      // The phone restarted into the new firmware: a new session. The phone remembers this PC from
+      // the code pairing at the start, so it pairs by key; only if it forgot (a wipe) is a code asked.
       phone = await options.phones.waitForSerial(options.serial, { timeoutMs: reattachTimeoutMs });
       await pair('after-reboot');
     }

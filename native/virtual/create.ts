@@ -321,7 +321,8 @@ export class VirtualPhoneHost {
             handlers: this.handlers.handlers,
             onBulk: this.handlers.onBulk,
             showSas: (sas) => phone.showPairingCode(sas),
-            onPaired: () => phone.paired(),
+            onPaired: (method) => phone.paired(method),
+            pairingKeys: phone.pairingKeys,
           });
         } catch {
           await link.close();

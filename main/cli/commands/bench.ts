@@ -6,14 +6,17 @@ import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss|pacing|decode|xml[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
               fraction of the link's capacity (goal >= 0.95), next to a stop-and-wait baseline
-              (one max-size chunk, wait for the phone's acknowledgement, next chunk)
-  cpu         codec-cpu: CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
-              and its ratio to the high-speed link rate (goal >= 4)
+              (one max-size chunk, wait for the phone's acknowledgement, next chunk), and the
+              CPU per MB it cost (Tether and the virtual phone together)
+  high-loaded firmware-push-high-loaded: the same push with a busy-loop process competing on
+              every core (goal >= 0.95 of capacity there too)
+  cpu         codec-cpu: CPU per MB of framing + header CRC-32C + AES-256-GCM (both ends,
+              in-process) and its ratio to the high-speed link rate (goal >= 10)
   journal     journal: the journal writes of one sign-in (count, ms per sign-in, per-write
               p50/p99/max) with synchronous=NORMAL as Tether runs it, and FULL beside it
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);

@@ -2,6 +2,8 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import { encodeBody, utf8Prefix } from '../../protocol/codec';
+import { ed25519KeyPair, rawEd25519PublicKey, signEd25519, type PhonePairingKeys } from '../../protocol/known-peers';
+import type { PairingMethod } from '../../protocol/api';
 import { registrationCodec } from '../../protocol/message-schemas';
 import type { PhoneModel } from '../../usb/catalogue';
 import type {
@@ -26,7 +28,7 @@ import type {
 import { FirmwareSlots, factoryFirmware, DEFAULT_MAX_IMAGE_BYTES } from './firmware';
 import { identityOf } from './identity';
 import { makeCsr, makeRsaKeyPair, verifyCaChain, verifyIssuedCertificate, type PhoneKeyPair } from './pki';
-import type { PersistedPhone, PhoneStore } from './store';
+import { MAX_KNOWN_HOSTS, pairingKeyName, type KnownHostRecord, type PersistedPhone, type PhoneStore } from './store';
 
 /** What the phone learnt on its network port (stages 1–2). Raw DHCP bytes, exactly as received. */
 export interface PhoneNetworkConfig {
@@ -136,6 +138,7 @@ export class VirtualPhone {
   private certificate: { der: Uint8Array; chain: Uint8Array[] } | null;
   private poolEndpoints: PoolEndpoints | null;
   private logLines: string[];
+  private knownHosts: KnownHostRecord[];
   private credentials: HeldCredentials | null = null;
   private csrSubject: string | null = null;
   private keyPair: PhoneKeyPair | null = null;
@@ -160,6 +163,10 @@ export class VirtualPhone {
     this.certificate = record.certificate ? { der: unb64(record.certificate.der), chain: record.certificate.chain.map(unb64) } : null;
     this.poolEndpoints = record.poolEndpoints;
     this.logLines = [...record.log];
+    // A record from before §5.7 has none; a damaged entry is dropped (that PC just shows a code again).
+    this.knownHosts = (Array.isArray(record.knownHosts) ? record.knownHosts : []).filter(
+      (h) => typeof h?.key === 'string' && /^[0-9a-f]{64}$/.test(h.key) && typeof h.pairedAt === 'string' && typeof h.lastUsed === 'string',
+    );
     this.firmware = new FirmwareSlots(
       record.firmware,
       { store: options.store, serial: options.serial, save: () => this.save(), log: (l) => this.log(l) },
@@ -184,6 +191,7 @@ export class VirtualPhone {
       certificate: null,
       poolEndpoints: null,
       log: [],
+      knownHosts: [],
     };
     const phone = new VirtualPhone(options, record);
     await phone.powerOn(bootOptions.newImageFails ?? (() => false));
@@ -200,6 +208,12 @@ export class VirtualPhone {
       // The key lives only in memory (PhoneKeyVault); without it the certificate is useless.
       this.certificate = null;
       this.log('boot: certificate dropped: its key pair is gone (the phone lost power)');
+    }
+    if (!this.store.keys.get(pairingKeyName(this.serial))) {
+      // Remembered PCs trusted the old pairing key; with a new one they must pair by code again.
+      if (this.knownHosts.length > 0) this.log(`boot: ${this.knownHosts.length} remembered PC(s) forgotten: the pairing key is gone`);
+      this.knownHosts = [];
+      this.store.keys.set(pairingKeyName(this.serial), ed25519KeyPair().privateKey);
     }
     await this.save();
     this.refreshDisplay();
@@ -271,10 +285,52 @@ export class VirtualPhone {
     this.refreshDisplay();
   }
 
-  paired(): void {
+  paired(method: PairingMethod = 'code'): void {
     this.overlay = null;
-    this.log('pairing: confirmed by the PC');
+    this.log(method === 'code' ? 'pairing: confirmed by the PC' : 'pairing: a remembered PC proved its key (no code)');
     this.refreshDisplay();
+  }
+
+  /**
+   * The phone's side of known hosts (docs/tether-protocol.md §5.7): its long-term key lives in the
+   * key vault (memory), the remembered PCs' public keys in flash, at most MAX_KNOWN_HOSTS.
+   */
+  get pairingKeys(): PhonePairingKeys {
+    const privateKey = this.store.keys.get(pairingKeyName(this.serial));
+    if (!privateKey) throw new TetherError('INTERNAL', 'The virtual phone has no pairing key.');
+    const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex');
+    return {
+      publicKey: rawEd25519PublicKey(privateKey),
+      sign: (message) => signEd25519(privateKey, message),
+      knows: (hostKey) => this.knownHosts.some((h) => h.key === hex(hostKey)),
+      remember: (hostKey) => this.rememberHost(hex(hostKey)),
+      used: (hostKey) => this.rememberHost(hex(hostKey)),
+    };
+  }
+
+  /** PCs that pair without a code, least recently used first. */
+  get rememberedHosts(): readonly KnownHostRecord[] {
+    return this.knownHosts;
+  }
+
+  /** The phone's "forget paired PCs" menu: every PC shows a code again. */
+  async forgetHosts(): Promise<void> {
+    this.knownHosts = [];
+    this.log('pairing: every remembered PC forgotten');
+    await this.save();
+  }
+
+  private rememberHost(key: string): void {
+    const at = this.now().toISOString();
+    const old = this.knownHosts.find((h) => h.key === key);
+    this.knownHosts = [...this.knownHosts.filter((h) => h.key !== key), { key, pairedAt: old?.pairedAt ?? at, lastUsed: at }];
+    if (!old) this.log(`pairing: this PC remembered (${this.knownHosts.length} of at most ${MAX_KNOWN_HOSTS})`);
+    while (this.knownHosts.length > MAX_KNOWN_HOSTS) {
+      this.knownHosts.shift();
+      this.log('pairing: the least recently used PC forgotten');
+    }
+    // Flash write failures surface at the next save or boot; the session goes on.
+    void this.save().catch(() => {});
   }
 
   /** The USB session ended: nothing pairing-related stays on screen. */
@@ -376,7 +432,10 @@ export class VirtualPhone {
       this.keyPair = null;
       this.store.keys.delete(this.serial);
     }
-    this.log(`wipe: user data${includeCertificate ? ', key pair and certificate' : ''} erased`);
+    // A wiped phone shows a code to every PC again, and is no longer the phone they remember.
+    this.knownHosts = [];
+    this.store.keys.set(pairingKeyName(this.serial), ed25519KeyPair().privateKey);
+    this.log(`wipe: user data, remembered PCs${includeCertificate ? ', key pair and certificate' : ''} erased`);
     await this.save();
   }
 
@@ -545,6 +604,7 @@ export class VirtualPhone {
       certificate: this.certificate ? { der: b64(this.certificate.der), chain: this.certificate.chain.map(b64) } : null,
       poolEndpoints: this.poolEndpoints,
       log: this.logLines,
+      knownHosts: this.knownHosts,
     };
     // Saves are ordered, so an older record never overwrites a newer one.
     const run = this.saving.then(() => this.store.save(record));

@@ -91,8 +91,9 @@ describe('runPhoneBootstrap with a virtual phone against the lab', () => {
     const phoneNow = w.device.host!.phone;
     expect(phoneNow.firmware.runningVersion).toBe(w.newVersion);
     expect(phoneNow.firmwareStatus().pendingCommit).toBe(false);
-    // The phone restarted into the new firmware and was paired again.
-    expect(r.pairings.map((p) => p.reason)).toEqual(['start', 'after-reboot']);
+    // The phone restarted into the new firmware and recognised this PC: no second code (§5.7).
+    expect(r.pairings.map((p) => p.reason)).toEqual(['start']);
+    expect((await w.fleet.manager.waitForSerial(w.serial)).session.pairing().method).toBe('known-host');
     expect(r.pairings[0]!.phoneDisplay?.replace(/\D/g, '')).toContain(r.pairings[0]!.pairing.sas);
 
     // Stage 5: option 43 gave the Web Services URL; the pool endpoints are on the phone.

@@ -24,6 +24,7 @@ describe('tether bench --quick --json', () => {
     for (const want of [
       'firmware-push-high/fraction-of-capacity',
       'firmware-push-high/stop-and-wait-fraction-of-capacity',
+      'firmware-push-high-loaded/fraction-of-capacity',
       'firmware-push-full/fraction-of-capacity',
       'firmware-push-full/stop-and-wait-fraction-of-capacity',
       'codec-cpu/cpu-ms-per-mb',
