@@ -37,16 +37,18 @@ let coreDumpsOff = false;
 const secrets: Record<string, string> = {};
 
 /**
- * The real process's IO. The first call switches core dumps off as far as the OS lets pure Node
- * (main/process-hardening.ts); every call moves TETHER_PASSWORD and TETHER_PIN out of process.env
- * into this IO's own env, so child processes and diagnostic reports never see them.
+ * The real process's IO. Every call moves TETHER_PASSWORD and TETHER_PIN out of process.env into
+ * this IO's own env, so child processes and diagnostic reports never see them; the first call then
+ * switches core dumps off as far as the OS lets pure Node (main/process-hardening.ts).
  */
 export function processIO(): CliIO {
+  // Secrets first: switching core dumps off starts a child (prlimit, found on PATH), which must not
+  // inherit them.
+  Object.assign(secrets, takeSecretsFromEnv(process.env));
   if (!coreDumpsOff) {
     disableCoreDumps();
     coreDumpsOff = true;
   }
-  Object.assign(secrets, takeSecretsFromEnv(process.env));
   return {
     stdout: process.stdout,
     stderr: process.stderr,
