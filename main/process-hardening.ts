@@ -48,7 +48,10 @@ export interface CoreDumpDeps {
 }
 
 const runQuietly = (command: string, args: readonly string[]): number | null => {
-  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 5000 });
+  // The child gets the environment without the secret variables, whoever calls this and when.
+  const env = { ...process.env };
+  for (const name of SECRET_ENV_NAMES) delete env[name];
+  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 5000, env });
   return r.error ? null : r.status;
 };
 

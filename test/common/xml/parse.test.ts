@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
 import { escapeXml, parseXml, parseXmlStream, childText } from '../../../common/xml';
 import { NS } from '../../../common/pool/soap-envelope';
+import { SWEEP_TIMEOUT_MS } from '../../support/hang-guard';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -212,7 +213,8 @@ describe('parseXml: hostile input', () => {
     })();
     expect(e.code).toBe('XML_MALFORMED');
     expect(e.detail.reason).toBe('duplicate-attribute');
-  });
+    // Quadratic work here takes minutes; ~2 s alone, 10 s on a loaded 2-core machine.
+  }, SWEEP_TIMEOUT_MS);
 
   it('stays linear with thousands of namespace declarations in scope and thousands of declaring children', () => {
     // ~4 MB under the limit: copying every binding into each declaring child took minutes here.
@@ -223,7 +225,7 @@ describe('parseXml: hostile input', () => {
     expect(root.children[n - 1]!.ns).toBe('u7');
     expect(root.children[n - 1]!.attributes.find((a) => a.local === 'b')?.ns).toBe('urn:z');
     expect(codeOf(() => parseXml(`<r ${decls}><a xmlns:z="urn:z"/><z:b/></r>`))).toBe('XML_MALFORMED');
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('rejects invalid UTF-8 bytes', () => {
     expect(codeOf(() => parseXml(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e])))).toBe('XML_MALFORMED');

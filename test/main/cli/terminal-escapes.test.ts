@@ -76,6 +76,10 @@ describe('terminalSafe', () => {
     const { terminalSafe } = await import('../../../main/cli/terminal-text');
     expect(terminalSafe('a\tb\n\x1b[32;1m✓\x1b[0m')).toBe('a\tb\n\x1b[32;1m✓\x1b[0m');
     expect(terminalSafe('x\x1b[8my\ry\x9b2J\u202egnp.exe')).toBe('x\\u001b[8my\\u000dy\\u009b2J\\u202egnp.exe');
+    // Names in any script, emoji (surrogate pairs) and the × ✓ – … the CLI prints pass unchanged.
+    const names = 'Zoë Ångström, 張偉, Ольга, عائشة, 😀 ✓ × – …';
+    expect(terminalSafe(names)).toBe(names);
+    expect(JSON.parse(terminalSafe(JSON.stringify({ names, nested: [{ 'ключ': 'значение\n' }] })))).toEqual({ names, nested: [{ 'ключ': 'значение\n' }] });
     // In a JSON document the escape reads back as the same character.
     const doc = JSON.stringify({ s: 'a\u009bb\u2066c' });
     expect(JSON.parse(terminalSafe(doc))).toEqual({ s: 'a\u009bb\u2066c' });

@@ -13,6 +13,7 @@ import {
   welcomeCodec,
 } from '../../../native/protocol/message-schemas';
 import { connect, IDENTITY, SAMPLES, STATUS } from './fixtures';
+import { SWEEP_TIMEOUT_MS } from '../../support/hang-guard';
 
 /** A small deterministic PRNG (xorshift32), so a failure reproduces from its seed. */
 function rng(seed: number) {
@@ -123,7 +124,7 @@ describe('decoder fuzz', () => {
       expect(counts.get(c) ?? 0, c).toBeGreaterThan(100);
     }
     // The decode rate is a figure of `npm run bench` (decode), not a limit here.
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('message bodies: 40 000 random and mutated encodings decode to a canonical value or PROTOCOL_BAD_MESSAGE', () => {
     const codecs: Array<[string, Codec<unknown>, unknown]> = [];
