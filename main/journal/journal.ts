@@ -98,7 +98,7 @@ export class Journal {
       db = new sqlite.DatabaseSync(path);
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       assertKnownVersion(db);
-      const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string } | undefined;
+      const mode = await switchToWal(db, Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000)));
       if (mode?.journal_mode !== 'wal') throw new TetherError('JOURNAL_UNREADABLE', `The journal at ${path} cannot use WAL mode (got ${String(mode?.journal_mode)}).`, { detail: { path } });
       db.exec(`PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
       db.exec('PRAGMA foreign_keys = ON');
@@ -388,5 +388,23 @@ export class Journal {
         throw err;
       }
     });
+  }
+}
+
+/**
+ * PRAGMA journal_mode = WAL on a journal another process is creating at the same moment: SQLite
+ * answers "database is locked" at once here, without calling the busy handler (the switch needs
+ * the file to itself), so retry for as long as busy_timeout would have waited.
+ */
+async function switchToWal(db: DatabaseSync, waitMs: number): Promise<{ journal_mode: string } | undefined> {
+  const giveUpAt = Date.now() + waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string } | undefined;
+    } catch (err) {
+      const locked = (err as { errcode?: number }).errcode === 5 || /database is locked/.test(String((err as Error).message));
+      if (!locked || Date.now() >= giveUpAt) throw err;
+      await new Promise((resume) => setTimeout(resume, pause));
+    }
   }
 }
