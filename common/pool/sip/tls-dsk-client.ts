@@ -155,8 +155,14 @@ export class TlsDskClientAuth {
     return { qop: 'auth', ...(c.opaque !== undefined ? { opaque: c.opaque } : {}), realm: c.realm ?? '', targetname: c.targetname ?? '' };
   }
 
+  /** The challenge's `version`, echoed in every Authorization (SIPE sends it in signed ones too). */
+  private versionParam(): Record<string, string> {
+    const v = this.challenge!.params.version;
+    return v ? { version: v } : {};
+  }
+
   private withToken(token: Uint8Array): Step {
-    const params = { ...this.base(), 'gssapi-data': Buffer.from(token).toString('base64'), ...(this.challenge!.params.version ? { version: this.challenge!.params.version } : {}) };
+    const params = { ...this.base(), 'gssapi-data': Buffer.from(token).toString('base64'), ...this.versionParam() };
     const value = formatAuthChallenge({ scheme: TLS_DSK, params });
     return { authorize: (req) => withHeader(req, value) };
   }
@@ -167,7 +173,7 @@ export class TlsDskClientAuth {
     const base = this.base();
     const buffer = signatureBuffer(req, { protocol: TLS_DSK, rand: crand, num: cnum, realm: base.realm!, targetname: base.targetname! }, this.version());
     const response = signBuffer(this.keys!.algorithm, this.keys!.clientKey, buffer);
-    return withHeader(req, formatAuthChallenge({ scheme: TLS_DSK, params: { ...base, crand, cnum, response } }));
+    return withHeader(req, formatAuthChallenge({ scheme: TLS_DSK, params: { ...base, ...this.versionParam(), crand, cnum, response } }));
   }
 }
 

@@ -166,6 +166,22 @@ describe('the TLS-DSK client checks what the server says', () => {
     expect('error' in answer && String(answer.error.detail.schemes)).toContain('NTLM');
   });
 
+  it('refuses a replayed signed REGISTER (same cnum, same response) with 1007 and drops the SA', async () => {
+    const { a, client, req, step } = await established();
+    expect(step.kind).toBe('authenticated');
+    // MS-SIPAE: a server refuses a cnum it has already seen in the SA; a captured request cannot be sent again.
+    expect(await a.accept(req, STS)).toMatchObject({ kind: 'challenge', diagnostic: { id: 1007 } });
+    client.close();
+    a.close();
+  });
+
+  it('signs its REGISTER with the challenge\'s version in the Authorization, as SIPE does', async () => {
+    const { a, client, req } = await established();
+    expect(header(req, 'Authorization')).toMatch(/^TLS-DSK qop="auth", opaque="[0-9A-F]{8}", realm="SIP Communications Service", targetname="[^"]+", version=4, crand="[0-9a-f]{8}", cnum="1", response="[0-9a-f]{40}"$/);
+    client.close();
+    a.close();
+  });
+
   it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
     const { a, client, req } = await established();
     const res = buildResponse(req, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value })));
