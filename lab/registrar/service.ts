@@ -29,6 +29,13 @@ export interface RegistrarServiceOptions {
   readonly idleMs?: number;
 }
 
+/**
+ * Requests one connection may have waiting for their answers. Answers go one after another and a
+ * TLS-DSK step may wait (its hang guard is 10 s), so without a cap one client could queue requests
+ * without limit behind a stalled step; no real client pipelines more than a few.
+ */
+export const MAX_PENDING_REQUESTS = 32;
+
 export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOptions = {}): RegistrarPolicy {
   const https = new URL(ctx.httpsBase);
   const base = (path: string) => `${https.origin}${path}`;
@@ -72,6 +79,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     const acceptor = new TlsDskAcceptor({ targetname: policy.targetname, credentials });
     // Requests are answered one after another: a TLS-DSK step is asynchronous.
     let queue = Promise.resolve();
+    let pending = 0;
     // Answers go out in request order even when slowMs changes between two requests.
     let sent = Promise.resolve();
     const timers = new Set<NodeJS.Timeout>();
@@ -112,21 +120,30 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       }
       for (const msg of messages) {
         if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
+        if (++pending > MAX_PENDING_REQUESTS) {
+          ctx.log(`registrar: dropped a connection: more than ${MAX_PENDING_REQUESTS} requests waiting for an answer`);
+          socket.destroy();
+          return;
+        }
         queue = queue.then(async () => {
-          if (socket.destroyed) return;
-          let res, bytes;
           try {
-            res = await answer(msg, acceptor);
-            bytes = serializeSipMessage(res);
-          } catch (err) {
-            // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
-            // never the lab: an exception here would be unhandled.
-            ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
-            socket.destroy();
-            return;
+            if (socket.destroyed) return;
+            let res, bytes;
+            try {
+              res = await answer(msg, acceptor);
+              bytes = serializeSipMessage(res);
+            } catch (err) {
+              // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
+              // never the lab: an exception here would be unhandled.
+              ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
+              socket.destroy();
+              return;
+            }
+            ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
+            send(bytes);
+          } finally {
+            pending--;
           }
-          ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
-          send(bytes);
         });
       }
     });

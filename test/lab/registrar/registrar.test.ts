@@ -8,11 +8,13 @@ import {
   buildRegister,
   header,
   newRegisterIds,
+  parseAuthChallenge,
   parseSipMessage,
   serializeSipMessage,
   SipStreamDecoder,
   TLS_DSK_INNER_TLS,
   TlsDskClientAuth,
+  TlsDskClientHandshake,
   type SipMessage,
   type SipRequest,
   type TlsDskCredential,
@@ -21,7 +23,7 @@ import { startLab, type LabHandle } from '../../../lab';
 import { CA_FILES, openLabCa } from '../../../lab/ca/ca';
 import { buildCert, toPem } from '../../../lab/ca/forge-cert';
 import { certificateSipUris } from '../../../lab/registrar/handler';
-import { createRegistrarService } from '../../../lab/registrar/service';
+import { createRegistrarService, MAX_PENDING_REQUESTS } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
 import { fakeTimeouts, untilTimerCount } from '../../support/fake-timers';
 import { makeCsr } from '../../support/csr';
@@ -30,6 +32,7 @@ let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
 let port: number;
 let alice: { sipUri: string; certPem: string; keyPem: string };
+const labLog: string[] = [];
 
 function enrol(sipUri: string) {
   const { csrPem, keyPem } = makeCsr(sipUri);
@@ -38,7 +41,7 @@ function enrol(sipUri: string) {
 
 beforeAll(async () => {
   tmp = tempDir();
-  lab = await startLab({ stateDir: join(tmp.dir, 'lab'), services: [createRegistrarService({ minPinLength: 6, idleMs: 5000 })] });
+  lab = await startLab({ stateDir: join(tmp.dir, 'lab'), services: [createRegistrarService({ minPinLength: 6, idleMs: 5000 })], log: (m) => labLog.push(m) });
   port = Number(lab.endpoints.registrarPort);
   alice = enrol(lab.context.users.all()[0]!.sipUri);
 });
@@ -371,6 +374,36 @@ describe('lab registrar over raw TLS', () => {
     good.socket.write(serializeSipMessage(register()));
     const res = await good.next();
     expect(res.kind === 'response' && res.status).toBe(401);
+    good.socket.end();
+  });
+
+  it('drops a connection that queues more requests than a client pipelines behind a stalled TLS-DSK step, and keeps serving', async () => {
+    const c = await open();
+    const withAuth = (value: string): SipRequest => ({ ...register(), headers: [...register().headers, { name: 'Authorization', value }] });
+    const dsk = (params: string) => `TLS-DSK qop="auth", realm="SIP Communications Service", targetname="${lab.context.poolFqdn}", ${params}, version=4`;
+    const inner = new TlsDskClientHandshake(createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS }), lab.context.poolFqdn);
+    try {
+      c.socket.write(serializeSipMessage(withAuth(dsk(`gssapi-data="${(await inner.start()).toString('base64')}"`))));
+      const hello = await c.next();
+      const challenge = parseAuthChallenge(header(hello, 'WWW-Authenticate')!).params;
+      const step = await inner.next(Buffer.from(challenge['gssapi-data']!, 'base64'));
+      if (step.kind !== 'token') throw new Error('expected the client flight');
+      // Only the client's Certificate record: whole, so the registrar's engine waits for the rest (10 s guard)
+      // while everything after it queues.
+      const certificateOnly = step.token.subarray(0, 5 + step.token.readUInt16BE(3));
+      const stall = serializeSipMessage(withAuth(dsk(`opaque="${challenge.opaque!}", gssapi-data="${certificateOnly.toString('base64')}"`)));
+      const more = Array.from({ length: MAX_PENDING_REQUESTS + 1 }, () => serializeSipMessage(register()));
+      c.socket.write(Buffer.concat([stall, ...more]));
+      await c.closed;
+      expect(c.messages).toHaveLength(1);
+      // Closed for the queue, not by the idle timer.
+      expect(labLog).toContain(`registrar: dropped a connection: more than ${MAX_PENDING_REQUESTS} requests waiting for an answer`);
+    } finally {
+      inner.close();
+    }
+    const good = await open();
+    good.socket.write(serializeSipMessage(register()));
+    expect(statusOf(await good.next())).toBe(401);
     good.socket.end();
   });
 
