@@ -166,6 +166,18 @@ describe('the TLS-DSK client checks what the server says', () => {
     expect('error' in answer && String(answer.error.detail.schemes)).toContain('NTLM');
   });
 
+  it('takes an Authentication-Info of another realm or targetname as another SA (MS-SIPAE §3.2.5.2), before any HMAC', async () => {
+    const { a, client, req, step } = await established();
+    if (step.kind !== 'authenticated') throw new Error('not authenticated');
+    const ok = step.sign(buildResponse(req, 200, 'OK', [{ name: 'Expires', value: '3600' }]));
+    const edit = (from: RegExp, to: string) => ({ ...ok, headers: ok.headers.map((h) => (h.name === 'Authentication-Info' ? { ...h, value: h.value.replace(from, to) } : h)) });
+    expect(client.verify(edit(/targetname="[^"]+"/, 'targetname="fe99.elsewhere.test"'))?.detail.reason).toBe('another security association');
+    expect(client.verify(edit(/realm="[^"]+"/, 'realm="Elsewhere"'))?.detail.reason).toBe('another security association');
+    expect(client.verify(edit(/^TLS-DSK/, 'NTLM'))?.detail.reason).toBe('another security association');
+    client.close();
+    a.close();
+  });
+
   it('refuses a replayed signed REGISTER (same cnum, same response) with 1007 and drops the SA', async () => {
     const { a, client, req, step } = await established();
     expect(step.kind).toBe('authenticated');
