@@ -89,7 +89,18 @@ export class TlsDskClientAuth {
       if (data === undefined || data === '') {
         return { error: rejected('The Registrar ended the TLS-DSK handshake: it did not accept the certificate.', res, this.where) };
       }
-      this.challenge = { scheme: dsk.scheme, params: { ...this.challenge!.params, ...dsk.params } };
+      // The SA is the challenge's realm and targetname [MS-SIPAE §3.2.5.1]; the inner server
+      // certificate was checked against that targetname, so another one mid-handshake is not ours.
+      const first = this.challenge!.params;
+      if (dsk.params.realm !== first.realm || dsk.params.targetname !== first.targetname) {
+        this.handshake.close();
+        return {
+          error: new TetherError('REGISTRAR_TLS_FAILED', `The Registrar ${this.where} changed the realm or targetname in the middle of the TLS-DSK handshake.`, {
+            detail: { registrar: this.where, phase: 'tls-dsk', reason: 'another security association' },
+          }),
+        };
+      }
+      this.challenge = { scheme: dsk.scheme, params: { ...first, ...dsk.params } };
       const step = await this.handshake.next(Buffer.from(data, 'base64'));
       if (step.kind === 'token') return this.withToken(step.token);
       this.keys = step.keys;

@@ -194,6 +194,26 @@ describe('the TLS-DSK client checks what the server says', () => {
     a.close();
   });
 
+  it('refuses a handshake step whose challenge names another targetname or realm (another SA) with REGISTRAR_TLS_FAILED', async () => {
+    const a = acceptorFor();
+    for (const [from, to] of [[/targetname="[^"]+"/, 'targetname="fe99.elsewhere.test"'], [/realm="[^"]+"/, 'realm="Elsewhere"']] as const) {
+      const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+      const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab');
+      const ids = newRegisterIds();
+      const req1 = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 1 });
+      const first = await client.answer(buildResponse(req1, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value }))));
+      if ('error' in first) throw first.error;
+      const req2 = first.authorize(buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 2 }));
+      const step = await a.accept(req2, STS);
+      if (step.kind !== 'challenge') throw new Error('expected the server flight');
+      const moved = buildResponse(req2, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: step.challenges[0]!.replace(from, to) }]);
+      const answer = await client.answer(moved);
+      expect('error' in answer && [answer.error.code, answer.error.detail.reason]).toEqual(['REGISTRAR_TLS_FAILED', 'another security association']);
+      client.close();
+    }
+    a.close();
+  });
+
   it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
     const { a, client, req } = await established();
     const res = buildResponse(req, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value })));
