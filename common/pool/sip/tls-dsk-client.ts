@@ -79,10 +79,19 @@ export class TlsDskClientAuth {
           };
     }
     if (++this.rounds > MAX_HANDSHAKE_ROUNDS) return { error: rejected('The TLS-DSK handshake did not finish.', res, this.where) };
+    if (!dsk.params.realm || !dsk.params.targetname) {
+      // MS-SIPAE §3.3.5.1: a challenge names both. Without a targetname the inner server
+      // certificate would be checked against Node's default host name ('localhost').
+      return {
+        error: new TetherError('REGISTRAR_REJECTED', 'The Registrar\'s TLS-DSK challenge names no realm or targetname.', {
+          detail: { registrar: this.where, status: res.status, reason: 'challenge without realm or targetname' },
+        }),
+      };
+    }
     try {
       if (this.handshake === null) {
         this.challenge = dsk;
-        this.handshake = new TlsDskClientHandshake(this.credential.secureContext(), dsk.params.targetname ?? '', this.credential.certificateDer);
+        this.handshake = new TlsDskClientHandshake(this.credential.secureContext(), dsk.params.targetname, this.credential.certificateDer);
         return this.withToken(await this.handshake.start());
       }
       const data = dsk.params['gssapi-data'];

@@ -214,6 +214,17 @@ describe('the TLS-DSK client checks what the server says', () => {
     a.close();
   });
 
+  it('refuses a TLS-DSK challenge without realm or targetname before starting a handshake (REGISTRAR_REJECTED)', async () => {
+    const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+    const req = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids: newRegisterIds() });
+    for (const value of [`TLS-DSK realm="SIP Communications Service", version=4, sts-uri="${STS}"`, `TLS-DSK targetname="${lab.context.poolFqdn}", version=4, sts-uri="${STS}"`]) {
+      const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab');
+      const answer = await client.answer(buildResponse(req, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value }]));
+      expect('error' in answer && [answer.error.code, answer.error.detail.reason]).toEqual(['REGISTRAR_REJECTED', 'challenge without realm or targetname']);
+      client.close();
+    }
+  });
+
   it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
     const { a, client, req } = await established();
     const res = buildResponse(req, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value })));
