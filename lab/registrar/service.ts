@@ -131,6 +131,10 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
             let res, bytes;
             try {
               res = await answer(msg, acceptor);
+              if (res === null) {
+                ctx.log(`registrar: ${msg.method} discarded (not answered)`);
+                return;
+              }
               bytes = serializeSipMessage(res);
             } catch (err) {
               // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
@@ -149,11 +153,17 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     });
   }
 
-  /** TLS-DSK first (MS-SIPAE §3.3.5.2), then who may register (handler.ts). */
-  async function answer(msg: SipRequest, acceptor: TlsDskAcceptor): Promise<SipResponse> {
-    if (msg.method !== 'REGISTER') return handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
+  /**
+   * TLS-DSK first (MS-SIPAE §3.3.5.2), then who may register (handler.ts); null: no answer. An ACK
+   * is never answered (RFC 3261 §17.2.1), and an unauthenticated CANCEL is discarded
+   * (MS-SIPAE §3.3.5.1); any other request is challenged until it is signed, and signed answers
+   * are signed back (a 405 for what is not a REGISTER).
+   */
+  async function answer(msg: SipRequest, acceptor: TlsDskAcceptor): Promise<SipResponse | null> {
+    if (msg.method === 'ACK') return null;
     const step = await acceptor.accept(msg, policy.stsUri);
     if (step.kind === 'authenticated') return step.sign(handleRegister(msg, step.peer, ctx.users, policy));
+    if (msg.method === 'CANCEL') return null;
     const res = handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
     if (step.kind === 'unauthenticated' || res.status !== 401) return res;
     // A 401 for this request, whose challenge is the acceptor's (the next flight, or a fresh one).

@@ -101,7 +101,12 @@ async function signIn(
   c: Awaited<ReturnType<typeof open>>,
   credential: TlsDskCredential,
   sipUri = alice.sipUri,
-  hooks: { edit?: (req: SipRequest) => SipRequest; tamper?: (req: SipRequest) => SipRequest } = {},
+  hooks: {
+    edit?: (req: SipRequest) => SipRequest;
+    tamper?: (req: SipRequest) => SipRequest;
+    /** Handed the SA's signer and the client (its `verify`) once the handshake is done. */
+    established?: (sign: (req: SipRequest) => SipRequest, auth: TlsDskClientAuth) => void;
+  } = {},
 ): Promise<SipMessage> {
   const auth = new TlsDskClientAuth(credential, 'lab');
   const ids = newRegisterIds();
@@ -121,6 +126,7 @@ async function signIn(
     const step = await auth.answer(res);
     if ('error' in step) return res;
     authorize = step.authorize;
+    if (auth.established) hooks.established?.(step.authorize, auth);
   }
   throw new Error('no final answer');
 }
@@ -331,17 +337,26 @@ describe('lab registrar: TLS-DSK (MS-SIPAE) as built', () => {
 });
 
 describe('lab registrar over raw TLS', () => {
-  it('answers several requests on one connection, skipping keep-alive CRLFs', async () => {
+  it('answers several requests on one connection, skipping keep-alive CRLFs; challenges any unsigned request, signs its 405s, never answers an ACK', async () => {
     const c = await open();
-    const a = await signIn(c, tlsDskCredential(alice));
-    const options: SipRequest = { ...register(), method: 'OPTIONS', headers: register().headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: '1 OPTIONS' } : h)) };
-    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(options)]));
-    const b = await c.next();
+    let sa: { sign: (req: SipRequest) => SipRequest; auth: TlsDskClientAuth } | null = null;
+    const a = await signIn(c, tlsDskCredential(alice), alice.sipUri, { established: (sign, auth) => (sa = { sign, auth }) });
+    const other = (method: string, cseq: number): SipRequest => ({ ...register(), method, headers: register().headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: `${cseq} ${method}` } : h)) });
     expect(a.kind === 'response' && a.status).toBe(200);
     expect(header(a, 'To')).toMatch(/;tag=lab[0-9a-f]+$/);
     expect(new TextDecoder().decode(a.body)).toContain('<property name="ucminpinlength">6</property>');
-    expect(b.kind === 'response' && b.status).toBe(405);
-    expect(header(b, 'Allow')).toBe('REGISTER');
+    // Unsigned: an ACK gets nothing (the next answer is the OPTIONS'), an OPTIONS the challenge.
+    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(other('ACK', 1)), serializeSipMessage(other('OPTIONS', 2))]));
+    const b = await c.next();
+    expect([statusOf(b), header(b, 'CSeq')]).toEqual([401, '2 OPTIONS']);
+    expect(header(b, 'WWW-Authenticate')).toMatch(/^TLS-DSK /);
+    // Signed with the SA: 405, signed back.
+    const { sign, auth } = sa!;
+    c.socket.write(serializeSipMessage(sign(other('OPTIONS', 3))));
+    const d = await c.next();
+    if (d.kind !== 'response') throw new Error('expected an answer');
+    expect([d.status, header(d, 'Allow')]).toEqual([405, 'REGISTER']);
+    expect(auth.verify(d)).toBeNull();
     c.socket.end();
   });
 
