@@ -17,8 +17,9 @@ import type { LabUsers } from '../context';
 /**
  * The lab registrar's decisions once TLS-DSK (tls-dsk.ts) has run: a request that is not signed
  * by an established security association gets 401 with the TLS-DSK challenge naming the CertProv
- * URL [MS-SIPAE §3.3.5.1]; a signed one whose certificate names another user, or an unknown or
- * locked user, gets 403; otherwise 200 OK with the in-band provisioning values.
+ * URL [MS-SIPAE §3.3.5.1]; a signed one that is not a REGISTER gets 405; a signed REGISTER whose
+ * certificate names another user, or an unknown or locked user, gets 403; otherwise 200 OK with
+ * the in-band provisioning values.
  */
 
 /** What TLS-DSK established about the client. */
@@ -83,9 +84,6 @@ export function handleRegister(req: SipRequest, peer: PeerIdentity, users: LabUs
     buildResponse(req, status, reason, [{ name: 'Server', value: 'Tether-Lab-Registrar' }, ...extra], body, tag);
   const diag = (id: number, reason: string) => ({ name: 'ms-diagnostics', value: `${id};reason="${reason}";source="${policy.targetname}"` });
 
-  if (req.method !== 'REGISTER') {
-    return reply(405, 'Method Not Allowed', [{ name: 'Allow', value: 'REGISTER' }]);
-  }
   let addresses: { from: string; to: string };
   try {
     addresses = registerAddresses(req);
@@ -93,8 +91,13 @@ export function handleRegister(req: SipRequest, peer: PeerIdentity, users: LabUs
     if (err instanceof TetherError) return reply(400, 'Bad Request', [diag(1000, err.message.replace(/"/g, "'"))]);
     throw err;
   }
+  // Any request without an SA is challenged, whatever its method [MS-SIPAE §3.3.5.1]; only then
+  // does the registrar say it takes nothing but REGISTER.
   if (!peer.authorized || peer.certDer === null) {
     return reply(401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: tlsDskChallenge(policy.targetname, policy.stsUri) }]);
+  }
+  if (req.method !== 'REGISTER') {
+    return reply(405, 'Method Not Allowed', [{ name: 'Allow', value: 'REGISTER' }]);
   }
   if (addresses.from !== addresses.to) return reply(403, 'Forbidden', [diag(1001, 'Registering another user is not allowed')]);
   const certUris = certificateSipUris(peer.certDer).map((u) => {

@@ -29,6 +29,13 @@ export interface RegistrarServiceOptions {
   readonly idleMs?: number;
 }
 
+/**
+ * Requests one connection may have waiting for their answers. Answers go one after another and a
+ * TLS-DSK step may wait (its hang guard is 10 s), so without a cap one client could queue requests
+ * without limit behind a stalled step; no real client pipelines more than a few.
+ */
+export const MAX_PENDING_REQUESTS = 32;
+
 export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOptions = {}): RegistrarPolicy {
   const https = new URL(ctx.httpsBase);
   const base = (path: string) => `${https.origin}${path}`;
@@ -72,6 +79,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     const acceptor = new TlsDskAcceptor({ targetname: policy.targetname, credentials });
     // Requests are answered one after another: a TLS-DSK step is asynchronous.
     let queue = Promise.resolve();
+    let pending = 0;
     // Answers go out in request order even when slowMs changes between two requests.
     let sent = Promise.resolve();
     const timers = new Set<NodeJS.Timeout>();
@@ -112,31 +120,50 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       }
       for (const msg of messages) {
         if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
+        if (++pending > MAX_PENDING_REQUESTS) {
+          ctx.log(`registrar: dropped a connection: more than ${MAX_PENDING_REQUESTS} requests waiting for an answer`);
+          socket.destroy();
+          return;
+        }
         queue = queue.then(async () => {
-          if (socket.destroyed) return;
-          let res, bytes;
           try {
-            res = await answer(msg, acceptor);
-            bytes = serializeSipMessage(res);
-          } catch (err) {
-            // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
-            // never the lab: an exception here would be unhandled.
-            ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
-            socket.destroy();
-            return;
+            if (socket.destroyed) return;
+            let res, bytes;
+            try {
+              res = await answer(msg, acceptor);
+              if (res === null) {
+                ctx.log(`registrar: ${msg.method} discarded (not answered)`);
+                return;
+              }
+              bytes = serializeSipMessage(res);
+            } catch (err) {
+              // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
+              // never the lab: an exception here would be unhandled.
+              ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
+              socket.destroy();
+              return;
+            }
+            ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
+            send(bytes);
+          } finally {
+            pending--;
           }
-          ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
-          send(bytes);
         });
       }
     });
   }
 
-  /** TLS-DSK first (MS-SIPAE §3.3.5.2), then who may register (handler.ts). */
-  async function answer(msg: SipRequest, acceptor: TlsDskAcceptor): Promise<SipResponse> {
-    if (msg.method !== 'REGISTER') return handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
+  /**
+   * TLS-DSK first (MS-SIPAE §3.3.5.2), then who may register (handler.ts); null: no answer. An ACK
+   * is never answered (RFC 3261 §17.2.1), and an unauthenticated CANCEL is discarded
+   * (MS-SIPAE §3.3.5.1); any other request is challenged until it is signed, and signed answers
+   * are signed back (a 405 for what is not a REGISTER).
+   */
+  async function answer(msg: SipRequest, acceptor: TlsDskAcceptor): Promise<SipResponse | null> {
+    if (msg.method === 'ACK') return null;
     const step = await acceptor.accept(msg, policy.stsUri);
     if (step.kind === 'authenticated') return step.sign(handleRegister(msg, step.peer, ctx.users, policy));
+    if (msg.method === 'CANCEL') return null;
     const res = handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
     if (step.kind === 'unauthenticated' || res.status !== 401) return res;
     // A 401 for this request, whose challenge is the acceptor's (the next flight, or a fresh one).

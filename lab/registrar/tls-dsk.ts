@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import {
   formatAuthChallenge,
   header,
   parseAuthChallenge,
   REGISTRAR_REALM,
+  SA_MAX_LIFETIME_MS,
   signatureBuffer,
   signatureMatches,
   signBuffer,
@@ -37,6 +38,8 @@ export interface TlsDskServerOptions {
   readonly credentials: () => { readonly cert: string; readonly key: string; readonly ca: string[] };
   /** Hang guard of one handshake step (TlsDskServerHandshake; default 10 s). */
   readonly stepTimeoutMs?: number;
+  /** Clock for the SAs' lifetime (tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 interface SecurityAssociation {
@@ -45,6 +48,8 @@ interface SecurityAssociation {
   peer: TlsDskPeer | null;
   lastCnum: number;
   snum: number;
+  /** The SA ends at the sooner of its certificate's expiry and eight hours [MS-SIPAE §3.2.2]. */
+  expiresAt: number;
 }
 
 /** What the acceptor made of a request's Authorization. */
@@ -59,7 +64,11 @@ export type AcceptorStep =
 export class TlsDskAcceptor {
   private readonly sas = new Map<string, SecurityAssociation>();
 
-  constructor(private readonly options: TlsDskServerOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: TlsDskServerOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** The WWW-Authenticate values of a fresh challenge (MS-SIPAE §3.3.5.1). */
   challenges(stsUri: string): string[] {
@@ -81,7 +90,7 @@ export class TlsDskAcceptor {
       if (sa === undefined) {
         if (this.sas.size >= MAX_SAS) return fail(1009, 'Too many security associations on this connection');
         opaque = randomBytes(4).toString('hex').toUpperCase();
-        sa = { handshake: new TlsDskServerHandshake(this.options.credentials(), this.options.stepTimeoutMs), keys: null, peer: null, lastCnum: 0, snum: 0 };
+        sa = { handshake: new TlsDskServerHandshake(this.options.credentials(), this.options.stepTimeoutMs), keys: null, peer: null, lastCnum: 0, snum: 0, expiresAt: 0 };
         this.sas.set(opaque, sa);
       }
       if (sa.handshake === null) return fail(1008, 'The security association is already established', opaque);
@@ -99,12 +108,15 @@ export class TlsDskAcceptor {
         if (!peer.authorized) return fail(1006, `The client certificate is not trusted (${peer.authorizationError ?? 'unverified'})`, opaque);
         sa.keys = step.established.keys;
         sa.peer = peer;
+        sa.expiresAt = Math.min(this.now() + SA_MAX_LIFETIME_MS, Date.parse(new X509Certificate(peer.certDer).validTo));
       }
       const params = { realm: REGISTRAR_REALM, targetname: this.options.targetname, opaque: opaque!, 'gssapi-data': step.token.toString('base64'), version: TLS_DSK_VERSION };
       return { kind: 'challenge', challenges: [formatAuthChallenge({ scheme: 'TLS-DSK', params })], diagnostic: null };
     }
     const sa = p.opaque === undefined ? undefined : this.sas.get(p.opaque);
     if (sa === undefined || sa.keys === null || sa.peer === null) return fail(1008, 'Unknown security association');
+    // An expired SA is dropped and the client challenged afresh: it must run a new handshake.
+    if (this.now() >= sa.expiresAt) return fail(1011, 'The security association has expired', p.opaque);
     const cnum = /^[0-9]{1,9}$/.test(p.cnum ?? '') ? Number(p.cnum) : -1;
     const buffer = signatureBuffer(req, { protocol: auth.scheme, rand: p.crand ?? '', num: p.cnum ?? '', realm: p.realm ?? '', targetname: p.targetname ?? '' }, Number(TLS_DSK_VERSION));
     if (cnum <= sa.lastCnum || !signatureMatches(sa.keys.algorithm, sa.keys.clientKey, buffer, p.response ?? '')) {

@@ -79,17 +79,37 @@ export class TlsDskClientAuth {
           };
     }
     if (++this.rounds > MAX_HANDSHAKE_ROUNDS) return { error: rejected('The TLS-DSK handshake did not finish.', res, this.where) };
+    if (!dsk.params.realm || !dsk.params.targetname) {
+      // MS-SIPAE §3.3.5.1: a challenge names both. Without a targetname the inner server
+      // certificate would be checked against Node's default host name ('localhost').
+      return {
+        error: new TetherError('REGISTRAR_REJECTED', 'The Registrar\'s TLS-DSK challenge names no realm or targetname.', {
+          detail: { registrar: this.where, status: res.status, reason: 'challenge without realm or targetname' },
+        }),
+      };
+    }
     try {
       if (this.handshake === null) {
         this.challenge = dsk;
-        this.handshake = new TlsDskClientHandshake(this.credential.secureContext(), dsk.params.targetname ?? '', this.credential.certificateDer);
+        this.handshake = new TlsDskClientHandshake(this.credential.secureContext(), dsk.params.targetname, this.credential.certificateDer);
         return this.withToken(await this.handshake.start());
       }
       const data = dsk.params['gssapi-data'];
       if (data === undefined || data === '') {
         return { error: rejected('The Registrar ended the TLS-DSK handshake: it did not accept the certificate.', res, this.where) };
       }
-      this.challenge = { scheme: dsk.scheme, params: { ...this.challenge!.params, ...dsk.params } };
+      // The SA is the challenge's realm and targetname [MS-SIPAE §3.2.5.1]; the inner server
+      // certificate was checked against that targetname, so another one mid-handshake is not ours.
+      const first = this.challenge!.params;
+      if (dsk.params.realm !== first.realm || dsk.params.targetname !== first.targetname) {
+        this.handshake.close();
+        return {
+          error: new TetherError('REGISTRAR_TLS_FAILED', `The Registrar ${this.where} changed the realm or targetname in the middle of the TLS-DSK handshake.`, {
+            detail: { registrar: this.where, phase: 'tls-dsk', reason: 'another security association' },
+          }),
+        };
+      }
+      this.challenge = { scheme: dsk.scheme, params: { ...first, ...dsk.params } };
       const step = await this.handshake.next(Buffer.from(data, 'base64'));
       if (step.kind === 'token') return this.withToken(step.token);
       this.keys = step.keys;
@@ -155,8 +175,14 @@ export class TlsDskClientAuth {
     return { qop: 'auth', ...(c.opaque !== undefined ? { opaque: c.opaque } : {}), realm: c.realm ?? '', targetname: c.targetname ?? '' };
   }
 
+  /** The challenge's `version`, echoed in every Authorization (SIPE sends it in signed ones too). */
+  private versionParam(): Record<string, string> {
+    const v = this.challenge!.params.version;
+    return v ? { version: v } : {};
+  }
+
   private withToken(token: Uint8Array): Step {
-    const params = { ...this.base(), 'gssapi-data': Buffer.from(token).toString('base64'), ...(this.challenge!.params.version ? { version: this.challenge!.params.version } : {}) };
+    const params = { ...this.base(), 'gssapi-data': Buffer.from(token).toString('base64'), ...this.versionParam() };
     const value = formatAuthChallenge({ scheme: TLS_DSK, params });
     return { authorize: (req) => withHeader(req, value) };
   }
@@ -167,7 +193,7 @@ export class TlsDskClientAuth {
     const base = this.base();
     const buffer = signatureBuffer(req, { protocol: TLS_DSK, rand: crand, num: cnum, realm: base.realm!, targetname: base.targetname! }, this.version());
     const response = signBuffer(this.keys!.algorithm, this.keys!.clientKey, buffer);
-    return withHeader(req, formatAuthChallenge({ scheme: TLS_DSK, params: { ...base, crand, cnum, response } }));
+    return withHeader(req, formatAuthChallenge({ scheme: TLS_DSK, params: { ...base, ...this.versionParam(), crand, cnum, response } }));
   }
 }
 

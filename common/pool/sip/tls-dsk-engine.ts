@@ -247,6 +247,8 @@ export class TlsDskServerHandshake {
   }
 
   close(): void {
+    // A step still waiting (its connection went away) ends now rather than at its hang guard.
+    this.wire.fail(new Error('the security association was closed'));
     this.socket?.destroy();
     this.wire.destroy();
   }

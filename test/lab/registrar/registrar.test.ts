@@ -8,11 +8,13 @@ import {
   buildRegister,
   header,
   newRegisterIds,
+  parseAuthChallenge,
   parseSipMessage,
   serializeSipMessage,
   SipStreamDecoder,
   TLS_DSK_INNER_TLS,
   TlsDskClientAuth,
+  TlsDskClientHandshake,
   type SipMessage,
   type SipRequest,
   type TlsDskCredential,
@@ -21,7 +23,7 @@ import { startLab, type LabHandle } from '../../../lab';
 import { CA_FILES, openLabCa } from '../../../lab/ca/ca';
 import { buildCert, toPem } from '../../../lab/ca/forge-cert';
 import { certificateSipUris } from '../../../lab/registrar/handler';
-import { createRegistrarService } from '../../../lab/registrar/service';
+import { createRegistrarService, MAX_PENDING_REQUESTS } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
 import { fakeTimeouts, untilTimerCount } from '../../support/fake-timers';
 import { makeCsr } from '../../support/csr';
@@ -30,6 +32,7 @@ let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
 let port: number;
 let alice: { sipUri: string; certPem: string; keyPem: string };
+const labLog: string[] = [];
 
 function enrol(sipUri: string) {
   const { csrPem, keyPem } = makeCsr(sipUri);
@@ -38,7 +41,7 @@ function enrol(sipUri: string) {
 
 beforeAll(async () => {
   tmp = tempDir();
-  lab = await startLab({ stateDir: join(tmp.dir, 'lab'), services: [createRegistrarService({ minPinLength: 6, idleMs: 5000 })] });
+  lab = await startLab({ stateDir: join(tmp.dir, 'lab'), services: [createRegistrarService({ minPinLength: 6, idleMs: 5000 })], log: (m) => labLog.push(m) });
   port = Number(lab.endpoints.registrarPort);
   alice = enrol(lab.context.users.all()[0]!.sipUri);
 });
@@ -98,7 +101,12 @@ async function signIn(
   c: Awaited<ReturnType<typeof open>>,
   credential: TlsDskCredential,
   sipUri = alice.sipUri,
-  hooks: { edit?: (req: SipRequest) => SipRequest; tamper?: (req: SipRequest) => SipRequest } = {},
+  hooks: {
+    edit?: (req: SipRequest) => SipRequest;
+    tamper?: (req: SipRequest) => SipRequest;
+    /** Handed the SA's signer and the client (its `verify`) once the handshake is done. */
+    established?: (sign: (req: SipRequest) => SipRequest, auth: TlsDskClientAuth) => void;
+  } = {},
 ): Promise<SipMessage> {
   const auth = new TlsDskClientAuth(credential, 'lab');
   const ids = newRegisterIds();
@@ -118,6 +126,7 @@ async function signIn(
     const step = await auth.answer(res);
     if ('error' in step) return res;
     authorize = step.authorize;
+    if (auth.established) hooks.established?.(step.authorize, auth);
   }
   throw new Error('no final answer');
 }
@@ -328,17 +337,26 @@ describe('lab registrar: TLS-DSK (MS-SIPAE) as built', () => {
 });
 
 describe('lab registrar over raw TLS', () => {
-  it('answers several requests on one connection, skipping keep-alive CRLFs', async () => {
+  it('answers several requests on one connection, skipping keep-alive CRLFs; challenges any unsigned request, signs its 405s, never answers an ACK', async () => {
     const c = await open();
-    const a = await signIn(c, tlsDskCredential(alice));
-    const options: SipRequest = { ...register(), method: 'OPTIONS', headers: register().headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: '1 OPTIONS' } : h)) };
-    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(options)]));
-    const b = await c.next();
+    let sa: { sign: (req: SipRequest) => SipRequest; auth: TlsDskClientAuth } | null = null;
+    const a = await signIn(c, tlsDskCredential(alice), alice.sipUri, { established: (sign, auth) => (sa = { sign, auth }) });
+    const other = (method: string, cseq: number): SipRequest => ({ ...register(), method, headers: register().headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: `${cseq} ${method}` } : h)) });
     expect(a.kind === 'response' && a.status).toBe(200);
     expect(header(a, 'To')).toMatch(/;tag=lab[0-9a-f]+$/);
     expect(new TextDecoder().decode(a.body)).toContain('<property name="ucminpinlength">6</property>');
-    expect(b.kind === 'response' && b.status).toBe(405);
-    expect(header(b, 'Allow')).toBe('REGISTER');
+    // Unsigned: an ACK gets nothing (the next answer is the OPTIONS'), an OPTIONS the challenge.
+    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(other('ACK', 1)), serializeSipMessage(other('OPTIONS', 2))]));
+    const b = await c.next();
+    expect([statusOf(b), header(b, 'CSeq')]).toEqual([401, '2 OPTIONS']);
+    expect(header(b, 'WWW-Authenticate')).toMatch(/^TLS-DSK /);
+    // Signed with the SA: 405, signed back.
+    const { sign, auth } = sa!;
+    c.socket.write(serializeSipMessage(sign(other('OPTIONS', 3))));
+    const d = await c.next();
+    if (d.kind !== 'response') throw new Error('expected an answer');
+    expect([d.status, header(d, 'Allow')]).toEqual([405, 'REGISTER']);
+    expect(auth.verify(d)).toBeNull();
     c.socket.end();
   });
 
@@ -371,6 +389,36 @@ describe('lab registrar over raw TLS', () => {
     good.socket.write(serializeSipMessage(register()));
     const res = await good.next();
     expect(res.kind === 'response' && res.status).toBe(401);
+    good.socket.end();
+  });
+
+  it('drops a connection that queues more requests than a client pipelines behind a stalled TLS-DSK step, and keeps serving', async () => {
+    const c = await open();
+    const withAuth = (value: string): SipRequest => ({ ...register(), headers: [...register().headers, { name: 'Authorization', value }] });
+    const dsk = (params: string) => `TLS-DSK qop="auth", realm="SIP Communications Service", targetname="${lab.context.poolFqdn}", ${params}, version=4`;
+    const inner = new TlsDskClientHandshake(createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS }), lab.context.poolFqdn);
+    try {
+      c.socket.write(serializeSipMessage(withAuth(dsk(`gssapi-data="${(await inner.start()).toString('base64')}"`))));
+      const hello = await c.next();
+      const challenge = parseAuthChallenge(header(hello, 'WWW-Authenticate')!).params;
+      const step = await inner.next(Buffer.from(challenge['gssapi-data']!, 'base64'));
+      if (step.kind !== 'token') throw new Error('expected the client flight');
+      // Only the client's Certificate record: whole, so the registrar's engine waits for the rest (10 s guard)
+      // while everything after it queues.
+      const certificateOnly = step.token.subarray(0, 5 + step.token.readUInt16BE(3));
+      const stall = serializeSipMessage(withAuth(dsk(`opaque="${challenge.opaque!}", gssapi-data="${certificateOnly.toString('base64')}"`)));
+      const more = Array.from({ length: MAX_PENDING_REQUESTS + 1 }, () => serializeSipMessage(register()));
+      c.socket.write(Buffer.concat([stall, ...more]));
+      await c.closed;
+      expect(c.messages).toHaveLength(1);
+      // Closed for the queue, not by the idle timer.
+      expect(labLog).toContain(`registrar: dropped a connection: more than ${MAX_PENDING_REQUESTS} requests waiting for an answer`);
+    } finally {
+      inner.close();
+    }
+    const good = await open();
+    good.socket.write(serializeSipMessage(register()));
+    expect(statusOf(await good.next())).toBe(401);
     good.socket.end();
   });
 

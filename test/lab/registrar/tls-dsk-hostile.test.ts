@@ -21,14 +21,15 @@ import { makeCsr } from '../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
-let acceptorFor: (stepTimeoutMs?: number) => TlsDskAcceptor;
+let acceptorFor: (stepTimeoutMs?: number, now?: () => number) => TlsDskAcceptor;
 let alice: { certPem: string; keyPem: string; sipUri: string };
 
 beforeAll(async () => {
   tmp = tempDir();
   lab = await startLab({ stateDir: join(tmp.dir, 'lab'), services: [], publishEndpoints: false });
   const credentials = () => ({ ...lab.context.tls.current(), ca: lab.context.ca.chainPems() });
-  acceptorFor = (stepTimeoutMs) => new TlsDskAcceptor({ targetname: lab.context.poolFqdn, credentials, ...(stepTimeoutMs === undefined ? {} : { stepTimeoutMs }) });
+  acceptorFor = (stepTimeoutMs, now) =>
+    new TlsDskAcceptor({ targetname: lab.context.poolFqdn, credentials, ...(stepTimeoutMs === undefined ? {} : { stepTimeoutMs }), ...(now ? { now } : {}) });
   const sipUri = lab.context.users.all()[0]!.sipUri;
   const { csrPem, keyPem } = makeCsr(sipUri);
   alice = { sipUri, keyPem, certPem: lab.context.ca.issueFromCsr(csrPem, sipUri, 24) };
@@ -117,19 +118,23 @@ describe('the lab TLS-DSK acceptor on hostile input', () => {
 
 describe('the TLS-DSK client checks what the server says', () => {
   /** Runs a client and the lab acceptor in memory up to the signed REGISTER; returns both and that request. */
-  async function established() {
-    const a = acceptorFor();
-    const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
-    const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab', () => Date.parse('2026-01-01T00:00:00Z'));
+  async function established(user: { certPem: string; keyPem: string } = alice, now?: () => number) {
+    const a = acceptorFor(undefined, now);
+    const context = createSecureContext({ cert: user.certPem, key: user.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+    const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(user.certPem).raw }, 'lab', () => Date.parse('2026-01-01T00:00:00Z'));
     const ids = newRegisterIds();
     let req = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 1 });
+    let sign: (r: SipRequest) => SipRequest = (r) => r;
     for (let cseq = 2; cseq < 8; cseq++) {
       const step = await a.accept(req, STS);
-      if (step.kind === 'authenticated') return { a, client, req, step };
+      // `sign` signs the next REGISTER with the established SA (the next cnum).
+      const next = () => sign(buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: cseq + 1 }));
+      if (step.kind === 'authenticated') return { a, client, req, step, next };
       const challenges = step.kind === 'challenge' ? step.challenges : a.challenges(STS);
       const res: SipResponse = buildResponse(req, 401, 'Unauthorized', challenges.map((value) => ({ name: 'WWW-Authenticate', value })));
       const answer = await client.answer(res);
       if ('error' in answer) throw answer.error;
+      sign = answer.authorize;
       req = answer.authorize(buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq }));
     }
     throw new Error('no SA');
@@ -164,6 +169,90 @@ describe('the TLS-DSK client checks what the server says', () => {
     const answer = await client.answer(res);
     expect('error' in answer && answer.error.code).toBe('REGISTRAR_REJECTED');
     expect('error' in answer && String(answer.error.detail.schemes)).toContain('NTLM');
+  });
+
+  it('takes an Authentication-Info of another realm or targetname as another SA (MS-SIPAE §3.2.5.2), before any HMAC', async () => {
+    const { a, client, req, step } = await established();
+    if (step.kind !== 'authenticated') throw new Error('not authenticated');
+    const ok = step.sign(buildResponse(req, 200, 'OK', [{ name: 'Expires', value: '3600' }]));
+    const edit = (from: RegExp, to: string) => ({ ...ok, headers: ok.headers.map((h) => (h.name === 'Authentication-Info' ? { ...h, value: h.value.replace(from, to) } : h)) });
+    expect(client.verify(edit(/targetname="[^"]+"/, 'targetname="fe99.elsewhere.test"'))?.detail.reason).toBe('another security association');
+    expect(client.verify(edit(/realm="[^"]+"/, 'realm="Elsewhere"'))?.detail.reason).toBe('another security association');
+    expect(client.verify(edit(/^TLS-DSK/, 'NTLM'))?.detail.reason).toBe('another security association');
+    client.close();
+    a.close();
+  });
+
+  it('ends an SA at the sooner of eight hours and its certificate\'s expiry: a signed REGISTER after that gets 1011 (fake clock)', async () => {
+    let t = Date.now();
+    const clock = () => t;
+    const start = t;
+    const { a, client, next } = await established(alice, clock);
+    t = start + 8 * 3600_000 - 1;
+    expect((await a.accept(next(), STS)).kind).toBe('authenticated');
+    t = start + 8 * 3600_000;
+    expect(await a.accept(next(), STS)).toMatchObject({ kind: 'challenge', diagnostic: { id: 1011 } });
+    client.close();
+    a.close();
+    // A certificate that ends in two hours ends its SA then (the lab CA issues whole hours).
+    const { csrPem, keyPem } = makeCsr(alice.sipUri);
+    const short = { certPem: lab.context.ca.issueFromCsr(csrPem, alice.sipUri, 2), keyPem };
+    const notAfter = Date.parse(new X509Certificate(short.certPem).validTo);
+    t = start;
+    const b = await established(short, clock);
+    t = notAfter - 1;
+    expect((await b.a.accept(b.next(), STS)).kind).toBe('authenticated');
+    t = notAfter;
+    expect(await b.a.accept(b.next(), STS)).toMatchObject({ kind: 'challenge', diagnostic: { id: 1011 } });
+    b.client.close();
+    b.a.close();
+  });
+
+  it('refuses a replayed signed REGISTER (same cnum, same response) with 1007 and drops the SA', async () => {
+    const { a, client, req, step } = await established();
+    expect(step.kind).toBe('authenticated');
+    // MS-SIPAE: a server refuses a cnum it has already seen in the SA; a captured request cannot be sent again.
+    expect(await a.accept(req, STS)).toMatchObject({ kind: 'challenge', diagnostic: { id: 1007 } });
+    client.close();
+    a.close();
+  });
+
+  it('signs its REGISTER with the challenge\'s version in the Authorization, as SIPE does', async () => {
+    const { a, client, req } = await established();
+    expect(header(req, 'Authorization')).toMatch(/^TLS-DSK qop="auth", opaque="[0-9A-F]{8}", realm="SIP Communications Service", targetname="[^"]+", version=4, crand="[0-9a-f]{8}", cnum="1", response="[0-9a-f]{40}"$/);
+    client.close();
+    a.close();
+  });
+
+  it('refuses a handshake step whose challenge names another targetname or realm (another SA) with REGISTRAR_TLS_FAILED', async () => {
+    const a = acceptorFor();
+    for (const [from, to] of [[/targetname="[^"]+"/, 'targetname="fe99.elsewhere.test"'], [/realm="[^"]+"/, 'realm="Elsewhere"']] as const) {
+      const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+      const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab');
+      const ids = newRegisterIds();
+      const req1 = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 1 });
+      const first = await client.answer(buildResponse(req1, 401, 'Unauthorized', a.challenges(STS).map((value) => ({ name: 'WWW-Authenticate', value }))));
+      if ('error' in first) throw first.error;
+      const req2 = first.authorize(buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq: 2 }));
+      const step = await a.accept(req2, STS);
+      if (step.kind !== 'challenge') throw new Error('expected the server flight');
+      const moved = buildResponse(req2, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value: step.challenges[0]!.replace(from, to) }]);
+      const answer = await client.answer(moved);
+      expect('error' in answer && [answer.error.code, answer.error.detail.reason]).toEqual(['REGISTRAR_TLS_FAILED', 'another security association']);
+      client.close();
+    }
+    a.close();
+  });
+
+  it('refuses a TLS-DSK challenge without realm or targetname before starting a handshake (REGISTRAR_REJECTED)', async () => {
+    const context = createSecureContext({ cert: alice.certPem, key: alice.keyPem, ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS });
+    const req = buildRegister({ sipUri: alice.sipUri, local: { host: '127.0.0.1', port: 5555 }, ids: newRegisterIds() });
+    for (const value of [`TLS-DSK realm="SIP Communications Service", version=4, sts-uri="${STS}"`, `TLS-DSK targetname="${lab.context.poolFqdn}", version=4, sts-uri="${STS}"`]) {
+      const client = new TlsDskClientAuth({ secureContext: () => context, certificateDer: new X509Certificate(alice.certPem).raw }, 'lab');
+      const answer = await client.answer(buildResponse(req, 401, 'Unauthorized', [{ name: 'WWW-Authenticate', value }]));
+      expect('error' in answer && [answer.error.code, answer.error.detail.reason]).toEqual(['REGISTRAR_REJECTED', 'challenge without realm or targetname']);
+      client.close();
+    }
   });
 
   it('takes a 401 after its signed REGISTER as a rejection (REGISTRAR_CERT_REJECTED), not another round', async () => {
