@@ -27,7 +27,7 @@ import { PhoneBook } from '../fleet/phone-book';
 import { Slots } from '../fleet/slots';
 import { Coalescer } from './coalesce';
 import type { JobOwner, JobRecordView, JournalPort, JsonObject } from './journal-port';
-import { troubleshootingOf } from './troubleshooting';
+import { troubleshootingOf } from '../../common/errors';
 
 /** The fleet as the service sees it: phones by serial, and their comings and goings. */
 export interface FleetDevices extends PhoneProvider {

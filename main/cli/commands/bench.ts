@@ -6,7 +6,7 @@ import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { flag, parseArgs } from '../args';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -14,6 +14,8 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               (one max-size chunk, wait for the phone's acknowledgement, next chunk)
   cpu         codec-cpu: CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
               and its ratio to the high-speed link rate (goal >= 4)
+  journal     journal: the journal writes of one sign-in (count, ms per sign-in, per-write
+              p50/p99/max) with synchronous=NORMAL as Tether runs it, and FULL beside it
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
               run in a fresh process so the other benchmarks' heap cannot hide growth
 Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minute.
