@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import { startLab, type FaultName, type LabHandle } from '../../lab';
+import { createRegistrarService } from '../../lab/registrar/service';
+import { LAB_SERVICES } from '../../lab/services';
 import { importDeviceUpdateImage, testImageChunks } from '../../lab/device-update';
 import type { FaultPlan } from '../../native/virtual';
 import { BUILT_IN_CATALOGUE, findModel } from '../../native/usb/catalogue';
@@ -38,6 +40,11 @@ export interface DemoServiceOptions {
   readonly replugAfterMs?: number;
   /** Lab state (default a temporary folder, removed by stop()). */
   readonly labDir?: string;
+  /**
+   * Fixed lab ports (default free ones): a process that restarts the lab on the same state folder
+   * keeps the pool where the saved jobs found it (the kill test).
+   */
+  readonly labPorts?: { readonly http: number; readonly https: number; readonly dns: number; readonly registrar: number };
   /** Virtual phones' flash (default memory). */
   readonly phoneStoreDir?: string;
   /** Default an in-memory journal. */
@@ -82,7 +89,20 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       await rm(temp, { recursive: true, force: true });
     })());
   try {
-    lab = await startLab({ stateDir: options.labDir ?? join(temp, 'lab'), faults: options.labFaults ?? [], publishEndpoints: options.labDir !== undefined });
+    const ports = options.labPorts;
+    lab = await startLab({
+      stateDir: options.labDir ?? join(temp, 'lab'),
+      faults: options.labFaults ?? [],
+      publishEndpoints: options.labDir !== undefined,
+      ...(ports
+        ? {
+            httpPort: ports.http,
+            httpsPort: ports.https,
+            dnsPort: ports.dns,
+            services: LAB_SERVICES.map((s) => (s.name === 'registrar' ? createRegistrarService({ port: ports.registrar }) : s)),
+          }
+        : {}),
+    });
     for (const id of new Set(options.updateModels ?? [])) {
       const model = findModel(id, BUILT_IN_CATALOGUE)!;
       const version = nextVersion(model.firmwareVersion);
