@@ -16,7 +16,6 @@ import { ImageCache } from '../pool/update';
 import type { JournalPort } from '../service/journal-port';
 import { MemoryJournal } from '../service/memory-journal';
 import { createTetherService, type TetherServiceHost } from '../service/service';
-import { nextVersion } from './demo-world';
 import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
 
 /**
@@ -25,6 +24,13 @@ import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
  * service driving them. `npm start`, the bench, the tests and the browser host's demo mode use it
  * (only main/cli may import lab/, so this is where the lab and the service meet).
  */
+
+/** The next version: the last number plus one (4.0.7577.4455 → 4.0.7577.4456). */
+export function nextVersion(version: string): string {
+  const parts = version.split('.');
+  parts[parts.length - 1] = String(Number(parts[parts.length - 1]) + 1);
+  return parts.join('.');
+}
 
 export interface DemoServiceOptions {
   /** One virtual phone per entry (serials MODEL-V001, MODEL-V002 … unless `phones` is given). */

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -26,4 +26,25 @@ export async function seedCanaryLab(labDir: string): Promise<void> {
     published: [],
   };
   await writeFile(join(labDir, 'users-contoso.test.json'), JSON.stringify({ version: 1, domain: 'contoso.test', users: [user] }, null, 2), { mode: 0o600 });
+}
+
+/** Every file under `dir`, recursively. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if ((await stat(p)).isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** The files under `dir` that hold `secret` (UTF-8 or UTF-16LE). */
+export async function filesHolding(dir: string, secret: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const file of await filesUnder(dir)) {
+    const bytes = await readFile(file);
+    if (bytes.includes(Buffer.from(secret, 'utf8')) || bytes.includes(Buffer.from(secret, 'utf16le'))) hits.push(file);
+  }
+  return hits;
 }

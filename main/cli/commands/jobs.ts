@@ -72,10 +72,7 @@ export const jobsCommand: Command = {
         if (!s) secrets.set(kind, (s = readSecret(io, kind === 'pin' ? 'TETHER_PIN' : 'TETHER_PASSWORD', kind === 'pin' ? 'PIN: ' : 'Password: ', kind === 'pin' ? 'PIN' : 'password')));
         return s;
       };
-      const kinds = new Set(unfinished.map((r) => r.spec.kind));
-      // One kind per run keeps "the PIN" or "the password" unambiguous.
-      if (kinds.size > 1) throw usageError('The unfinished jobs mix PIN and Windows sign-ins; resume them from the window, or cancel one kind first.');
-      const finals = await driveJobs(world.service, io, a.json, async () => world.service.resumeUnfinished(), () => secretFor([...kinds][0]!));
+      const finals = await driveJobs(world.service, io, a.json, async () => world.service.resumeUnfinished(), secretFor);
       if (!a.json) explainFailures(finals, io);
       return finals.every((j) => j.state === 'signed-in') ? EXIT.ok : EXIT.failure;
     } finally {
