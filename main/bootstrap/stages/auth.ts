@@ -6,6 +6,7 @@ import { webTicketStage } from '../pool-stages';
 import { checkIssuedCertificate } from '../throwaway-key';
 import { progressOf, throwIfCancelled } from './common';
 import type { AuthFacts, StageContext, StageDefinition } from './types';
+import type { PoolStageDefinition } from './pool-types';
 
 /**
  * The phone's certificate from an earlier sign-in, when it still lets the phone sign in: valid now,
@@ -93,3 +94,22 @@ function splitNtlm(user: string): [string, string] {
   if (at <= 0 || at === user.length - 1) throw new TetherError('BAD_INPUT', `Windows sign-in needs DOMAIN\\user, not '${user.slice(0, 80)}'.`);
   return [user.slice(0, at), user.slice(at + 1)];
 }
+
+/** Stage 7 without a phone: a web ticket with the PIN or Windows credentials, over HTTPS trusting the stage-6 chain. */
+export const authPoolStage: PoolStageDefinition<'auth'> = {
+  id: 'auth',
+  needs: 'none',
+  key: 'auth',
+  run: (r, progress) =>
+    webTicketStage(
+      {
+        http: r.pool(),
+        webServicesUrl: r.facts.discovery!.webServices.url,
+        auth: r.options.auth,
+        ...(r.options.sipUri === undefined ? {} : { sipUri: r.options.sipUri }),
+        now: r.now,
+        keep: (t) => (r.ticket = t),
+      },
+      progress,
+    ),
+};
