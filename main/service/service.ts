@@ -379,10 +379,20 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
     }
   }
 
+  /** The journal itself failed around a job (busy, unreadable): the job ends failed, said so, never silently. */
+  const unexpected = (job: LiveJob, err: unknown): void => {
+    const e = toTetherError(err);
+    job.failure = e.toJSON();
+    live.delete(job.jobId);
+    book.setJob(job.spec.serial, null, 'failed', troubleshootingOf(e).userSees);
+    setState(job, 'failed', null);
+    phonesChanged();
+  };
+
   const enqueue = (job: LiveJob, resumed: boolean): void => {
     live.set(job.jobId, job);
     try {
-      queue.add({ jobId: job.jobId, serial: job.spec.serial, run: () => execute(job, resumed) });
+      queue.add({ jobId: job.jobId, serial: job.spec.serial, run: () => execute(job, resumed).catch((err: unknown) => unexpected(job, err)) });
     } catch (err) {
       live.delete(job.jobId);
       throw err;
