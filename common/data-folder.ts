@@ -35,18 +35,21 @@ function notPrivate(path: string, reason: string, message: string): TetherError 
   return new TetherError('FOLDER_NOT_PRIVATE', message, { detail: { path, reason } });
 }
 
+/** What assertPrivateStats needs of an fs.Stats (an lstat/stat/fstat result). */
+export interface OwnerAndMode {
+  readonly uid: number;
+  readonly mode: number;
+  isDirectory(): boolean;
+  isFile(): boolean;
+}
+
 /**
- * Refuses a path another local account controls: owned by someone else, or writable by group or
- * others (they could replace what is inside). A symbolic link is judged by its own owner too, since
- * whoever owns the link can re-point it. No-op where there are no Unix owners (Windows).
+ * Refuses what another local account controls: owned by someone else, or writable by group or
+ * others (they could replace what is inside). Judges stats already taken, e.g. an fstat of the
+ * handle about to be read, so nothing can be swapped between the check and the read.
  */
-export async function assertPrivatePath(path: string, kind: 'folder' | 'file', uid = currentUid()): Promise<void> {
+export function assertPrivateStats(path: string, st: OwnerAndMode, kind: 'folder' | 'file', uid = currentUid()): void {
   if (uid === undefined) return;
-  const link = await lstat(path);
-  if (link.isSymbolicLink() && link.uid !== uid) {
-    throw notPrivate(path, 'link-owner', `${path} is a symbolic link owned by another user (uid ${link.uid}); Tether will not follow it.`);
-  }
-  const st = link.isSymbolicLink() ? await stat(path) : link;
   if (kind === 'folder' ? !st.isDirectory() : !st.isFile()) {
     throw notPrivate(path, 'type', `${path} is not a ${kind}.`);
   }
@@ -56,6 +59,19 @@ export async function assertPrivatePath(path: string, kind: 'folder' | 'file', u
   if ((st.mode & 0o022) !== 0) {
     throw notPrivate(path, 'mode', `${path} can be written by other users (mode ${(st.mode & 0o777).toString(8)}); Tether will not trust what is in it. Run chmod go-w on it.`);
   }
+}
+
+/**
+ * assertPrivateStats for a path. A symbolic link is judged by its own owner too, since whoever
+ * owns the link can re-point it. No-op where there are no Unix owners (Windows: per-user ACLs).
+ */
+export async function assertPrivatePath(path: string, kind: 'folder' | 'file', uid = currentUid()): Promise<void> {
+  if (uid === undefined) return;
+  const link = await lstat(path);
+  if (link.isSymbolicLink() && link.uid !== uid) {
+    throw notPrivate(path, 'link-owner', `${path} is a symbolic link owned by another user (uid ${link.uid}); Tether will not follow it.`);
+  }
+  assertPrivateStats(path, link.isSymbolicLink() ? await stat(path) : link, kind, uid);
 }
 
 /**

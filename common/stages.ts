@@ -1,6 +1,6 @@
 /**
  * The phone's nine bootstrap stages, from the vendor's "Device Connection Process"
- * (see ../shared/reference/lync-protocols.md §0 and §7). Every typed error names one of these,
+ * (see docs/reference.md §0 and §7). Every typed error names one of these,
  * or `null` when it belongs to the USB tether itself rather than to a stage.
  */
 export const STAGES = [

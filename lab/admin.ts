@@ -1,6 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { FAULT_NAMES, type LabFaults, type LabRoutes, type LabUsers } from './context';
+import { FAULT_NAMES, type LabFaults, type LabRoutes, type LabUsers, type RouteInfo } from './context';
 import { isFaultName } from './faults';
 import { readBody, sendJson } from './http/routes';
 
@@ -13,6 +14,42 @@ function fromLoopback(req: IncomingMessage): boolean {
   return (isIP(v4) === 4 && v4.startsWith('127.')) || a === '::1';
 }
 
+/**
+ * Who may drive the admin endpoint. A loopback peer alone is not enough: any web page the user has
+ * open can make the browser POST to 127.0.0.1 (a text/plain form needs no CORS preflight), and DNS
+ * rebinding can make it read the answers. So every request must also carry the per-run token
+ * (`Authorization: Bearer`, which a cross-site page cannot add without a preflight the lab never
+ * grants), name the lab's own address in `Host` (a rebound name does not), and a POST must be
+ * `application/json`.
+ */
+export interface AdminAccess {
+  /** Random per start; printed with the endpoints and kept 0600 in the state folder. */
+  readonly token: string;
+  /** The `Host` values that name the listener a request came in on (`127.0.0.1:PORT`, …). */
+  readonly ownHosts: (secure: boolean) => readonly string[];
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Why `req` may not use the admin endpoint (status and message), or null when it may. */
+function refusal(req: IncomingMessage, info: RouteInfo, access: AdminAccess): { status: number; error: string } | null {
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!access.ownHosts(info.secure).includes(host)) return { status: 403, error: "The lab admin endpoint answers only requests addressed to the lab's own address." };
+  if (!fromLoopback(req)) return { status: 403, error: 'The lab admin endpoint answers loopback clients only.' };
+  const auth = /^Bearer ([0-9a-f]{1,128})$/i.exec(req.headers.authorization ?? '');
+  if (!auth || !sameSecret(auth[1]!.toLowerCase(), access.token)) {
+    return { status: 401, error: "Send the lab's admin token: Authorization: Bearer <adminToken from the lab's first line or <state>/admin-token>." };
+  }
+  if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, error: 'Send the body as Content-Type: application/json.' };
+  }
+  return null;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -23,18 +60,20 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * The lab's admin endpoints (documented in docs/lab.md):
+ * The lab's admin endpoints (documented in docs/lab.md), each behind `refusal`:
  *   GET  /lab/faults          → { faults, slowMs, known }
  *   POST /lab/faults          ← { "fault": NAME, "on": bool } | { "faults": { NAME: bool, … } } | { "slowMs": n }
  *   POST /lab/users/unlock    ← { "sipUri": "sip:alice@contoso.test" }  (the admin's fix for [S11])
  */
-export function addAdminRoutes(routes: LabRoutes, faults: LabFaults, users: LabUsers): void {
+export function addAdminRoutes(routes: LabRoutes, faults: LabFaults, users: LabUsers, access: AdminAccess): void {
   const state = () => ({ faults: faults.list(), slowMs: faults.slowMs, known: FAULT_NAMES });
   const guard =
     (inner: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void) =>
-    async (req: IncomingMessage, res: ServerResponse) => {
-      if (!fromLoopback(req)) {
-        sendJson(res, 403, { error: 'The lab admin endpoint answers loopback clients only.' });
+    async (req: IncomingMessage, res: ServerResponse, info: RouteInfo) => {
+      const refused = refusal(req, info, access);
+      if (refused) {
+        req.resume();
+        sendJson(res, refused.status, { error: refused.error });
         return;
       }
       try {

@@ -6,7 +6,7 @@ import type { SecureContext, Server as TlsServer } from 'node:tls';
  * `lab/services.ts` with it; each service module owns its wire form and its own tests.
  */
 
-/** Faults named after the troubleshooting items in ../shared/reference/lync-protocols.md §7. */
+/** Faults named after the troubleshooting items in docs/reference.md §7. */
 export const FAULT_NAMES = [
   'srv-missing', // no _sipinternaltls/_sipinternal SRV records (stage 5 falls back)
   'option43-wrong', // the DHCP option 43 the lab hands out points at a wrong Web Services FQDN
@@ -66,7 +66,7 @@ export interface LabUser {
   readonly pin: string;
   badPinCount: number;
   locked: boolean;
-  /** Certificates published to the user store (PEM), newest last. */
+  /** Certificates published to the user store (PEM): the current one per device, least recently published first. */
   published: string[];
 }
 
@@ -79,7 +79,8 @@ export interface LabUsers {
   /** Checks a PIN, counting failures and locking the account after `lockoutThreshold` bad PINs. */
   checkPin(user: LabUser, pin: string): 'ok' | 'bad-pin' | 'locked';
   readonly lockoutThreshold: number;
-  publish(user: LabUser, certPem: string): void;
+  /** Publishes `certPem` as the device's current certificate (replacing that device's previous one). */
+  publish(user: LabUser, certPem: string, deviceId?: string): void;
   unlock(user: LabUser): void;
   /** True when the user is locked, or when the 'account-locked' fault locks every account. */
   isLocked(user: LabUser): boolean;
@@ -202,6 +203,11 @@ export interface LabContext {
   readonly tls: LabTls;
   /** The DHCP responder's settings (lab/dhcp). */
   readonly dhcp: LabDhcpSettings;
+  /**
+   * The lab's external view (lab/external), when it runs: the external Web Services FQDN and
+   * `https://<fqdn>:<port>`, e.g. for the external Device Update URL handed out in-band.
+   */
+  readonly external?: { readonly fqdn: string; readonly httpsBase: string };
   /** The option 43/120 bytes the lab hands out right now ('option43-wrong' applied); fresh copies. */
   dhcpOptions(): LabDhcpOptions;
   log(message: string): void;

@@ -15,8 +15,8 @@ export const ENDPOINTS_FORMAT = 'tether-lab-endpoints/1';
 
 export type LabUserOnDisk = Omit<LabUserEndpoint, 'password' | 'pin'>;
 
-/** LabEndpoints without `users` (a key remap: Omit would lose the named keys to the index signature). */
-type LabEndpointsWithoutUsers = { [K in keyof LabEndpoints as K extends 'users' ? never : K]: LabEndpoints[K] };
+/** LabEndpoints without `users` and `adminToken` (a key remap: Omit would lose the named keys to the index signature). */
+type LabEndpointsWithoutUsers = { [K in keyof LabEndpoints as K extends 'users' | 'adminToken' ? never : K]: LabEndpoints[K] };
 
 export type LabEndpointsFile = LabEndpointsWithoutUsers & {
   format: typeof ENDPOINTS_FORMAT;
@@ -30,8 +30,10 @@ export type LabEndpointsFile = LabEndpointsWithoutUsers & {
 
 /** The document without secrets: only the listed user fields are copied, never the rest. */
 export function endpointsForDisk(endpoints: LabEndpoints, pid: number, instance: string, now: Date): LabEndpointsFile {
+  // The admin token stays out: it has its own 0600 file (ADMIN_TOKEN_FILE).
+  const { adminToken: _token, ...rest } = endpoints;
   return {
-    ...endpoints,
+    ...rest,
     format: ENDPOINTS_FORMAT,
     pid,
     instance,

@@ -67,6 +67,18 @@ export const MAX_IMAGE_SIZE = 1024 * 1024 * 1024;
 /** 16 MiB: a signature (catalog) file is kilobytes; anything far bigger is hostile. */
 export const MAX_SIGNATURE_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Caps on ONE answer: each image is bounded by MAX_IMAGE_SIZE, but a 64 KiB answer could list ~170
+ * modules. A phone runs a handful of modules; 16 and 2 GiB in all leave room and bound the disk use.
+ */
+export const MAX_OFFERED_MODULES = 16;
+export const MAX_OFFER_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Bytes an offer asks to download: every image and its signature file. */
+export function offerBytes(modules: readonly Pick<OfferedModule, 'size' | 'signatureSize'>[]): number {
+  return modules.reduce((sum, m) => sum + m.size + m.signatureSize, 0);
+}
+
 /** A decimal byte count in 0..max, or null. */
 function byteCount(text: string, max: number): number | null {
   const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;
@@ -234,7 +246,12 @@ export function decodeDeviceUpdateResponse(xml: string | Uint8Array): DeviceUpda
   const externalBaseUrl = httpUrl(text(doc, 'ExternalBaseURL', 'UPDATE_RESPONSE_MALFORMED', true), 'ExternalBaseURL');
   const list = doc.childrenNamed(DEVICE_UPDATE_NS, 'Modules');
   if (list.length > 1) throw bad('<DeviceUpdateResponse> has <Modules> twice.');
-  const modules: OfferedModule[] = (list[0]?.childrenNamed(DEVICE_UPDATE_NS, 'Module') ?? []).map((m) => {
+  const listed = list[0]?.childrenNamed(DEVICE_UPDATE_NS, 'Module') ?? [];
+  const tooLarge = (message: string, detail: Record<string, number>) => new TetherError('UPDATE_OFFER_TOO_LARGE', message, { detail });
+  if (listed.length > MAX_OFFERED_MODULES) {
+    throw tooLarge(`The answer offers ${listed.length} modules; at most ${MAX_OFFERED_MODULES} are accepted.`, { modules: listed.length, max: MAX_OFFERED_MODULES });
+  }
+  const modules: OfferedModule[] = listed.map((m) => {
     const t = (name: string) => text(m, name, 'UPDATE_RESPONSE_MALFORMED');
     const fileName = t('FileName');
     const signatureFileName = t('SignatureFileName');
@@ -257,5 +274,9 @@ export function decodeDeviceUpdateResponse(xml: string | Uint8Array): DeviceUpda
     return { fileName, signatureFileName, version, timestamp, size, sha256, signatureSize, signatureSha256 };
   });
   if (modules.length > 0 && baseUrl === null && externalBaseUrl === null) throw bad('The answer offers modules but no BaseURL to fetch them from.');
+  const total = offerBytes(modules);
+  if (total > MAX_OFFER_BYTES) {
+    throw tooLarge(`The answer offers ${total} bytes in all; at most ${MAX_OFFER_BYTES} are accepted.`, { bytes: total, max: MAX_OFFER_BYTES });
+  }
   return { baseUrl, externalBaseUrl, modules };
 }

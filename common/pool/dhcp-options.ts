@@ -101,6 +101,26 @@ export function fqdnProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Option 15 (RFC 2132 §3.17), the client's DNS domain, decoded strictly: ASCII letters, digits and
+ * inner hyphens in dot-separated labels (a single label is allowed), ≤ 253 characters; trailing
+ * NULs some servers add are dropped. Anything else (control bytes, non-ASCII) is
+ * DHCP_OPTION15_MALFORMED, so network bytes never pass as a name.
+ */
+export function decodeDomainNameOption(data: Uint8Array): string {
+  const code: ErrorCode = 'DHCP_OPTION15_MALFORMED';
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  const text = String.fromCharCode(...data.subarray(0, end));
+  const bare = text.endsWith('.') ? text.slice(0, -1) : text;
+  if (bare.length === 0) fail(code, 'Option 15 (domain name) is empty.');
+  if (bare.length > 253) fail(code, 'Option 15 (domain name) is longer than 253 characters.', { length: bare.length });
+  for (const label of bare.split('.')) {
+    if (!LABEL.test(label)) fail(code, `Option 15 (domain name) '${printable(text.slice(0, 80))}' is not a DNS name: label '${printable(label.slice(0, 63))}' is not letters, digits and inner hyphens.`);
+  }
+  return bare;
+}
+
 /** Decodes option 43 for MS-UC-Client and assembles the CertProv URL. */
 export function decodeUcClientOption43(data: Uint8Array): DecodedUcClientOption43 {
   const code: ErrorCode = 'DHCP_OPTION43_MALFORMED';

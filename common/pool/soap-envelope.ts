@@ -2,7 +2,7 @@ import { escapeXml } from '../xml/escape';
 
 /**
  * SOAP 1.1 envelopes as the Lync Web Services (WebTicket, CertProv) use them: WS-Addressing
- * To/ReplyTo/Action and a `wsse:Security` header [S29 sipe-svc.c][S28]. Builders only; parsing goes
+ * To/ReplyTo/Action and a `wsse:Security` header (SIPE: only with a token) [S28]. Builders only; parsing goes
  * through common/xml.
  */
 

@@ -34,6 +34,11 @@ export const PORT_WIN_NTLM = 'WebTicketServiceWinNtlm';
 const NS_WSDL = 'http://schemas.xmlsoap.org/wsdl/';
 const NS_WSDL_SOAP = 'http://schemas.xmlsoap.org/wsdl/soap/';
 const NS_SP = 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702';
+/**
+ * targetNamespace of the mex WSDLs, bound to `tns:` for the port bindings' QNames. OUR MODEL: WCF's
+ * default (a service that sets none publishes this); clients look ports up by name, not by it.
+ */
+const NS_TNS = 'http://tempuri.org/';
 
 /**
  * Diagnostic ids the lab's WebTicket service sends (X-Ms-diagnostics and OCSDiagnosticsFault).
@@ -344,7 +349,7 @@ export function readPresentedTicket(security: XmlElement): PresentedTicket | und
 export function buildCertProvMex(opts: { webTicketUrl: string; proofPortUrl: string }): string {
   return (
     `<?xml version="1.0" encoding="utf-8"?>\r\n` +
-    `<wsdl:definitions name="CertProvisioningService" xmlns:wsdl="${NS_WSDL}" xmlns:soap="${NS_WSDL_SOAP}"` +
+    `<wsdl:definitions name="CertProvisioningService" targetNamespace="${NS_TNS}" xmlns:tns="${NS_TNS}" xmlns:wsdl="${NS_WSDL}" xmlns:soap="${NS_WSDL_SOAP}"` +
     ` xmlns:wsp="${NS.wsp}" xmlns:wsu="${NS.wsu}" xmlns:sp="${NS_SP}" xmlns:wsa10="${NS.wsa}">` +
     `<wsp:Policy wsu:Id="${POLICY_CERTPROV_PROOF}"><wsp:ExactlyOne><wsp:All>` +
     `<sp:EndorsingSupportingTokens><wsp:Policy><sp:IssuedToken>` +
@@ -385,7 +390,7 @@ export function parseCertProvMex(root: XmlElement): CertProvMex {
 export function buildWebTicketMex(ports: readonly { name: string; location: string }[]): string {
   return (
     `<?xml version="1.0" encoding="utf-8"?>\r\n` +
-    `<wsdl:definitions name="WebTicketService" xmlns:wsdl="${NS_WSDL}" xmlns:soap="${NS_WSDL_SOAP}">` +
+    `<wsdl:definitions name="WebTicketService" targetNamespace="${NS_TNS}" xmlns:tns="${NS_TNS}" xmlns:wsdl="${NS_WSDL}" xmlns:soap="${NS_WSDL_SOAP}">` +
     `<wsdl:service name="WebTicketService">` +
     ports
       .map((p) => `<wsdl:port name="${escapeXml(p.name)}" binding="tns:${escapeXml(p.name)}"><soap:address location="${escapeXml(p.location)}"/></wsdl:port>`)

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { FaultName, LabDnsRecord, LabDnsRecordType } from '../context';
+import { externalHostNames, externalSipTarget } from '../external/names';
 
 /** Short TTLs: a fault switched on at run time shows in the next lookup. */
 export const DEFAULT_TTL = 5;
@@ -10,6 +11,11 @@ export interface ZoneOptions {
   /** Address every lab name points at (the listeners' host). */
   address: string;
   has: (fault: FaultName) => boolean;
+  /**
+   * Which view of the lab this zone answers (default internal). The external view (what DNS says
+   * outside the corporate network) has the edge names only: see lab/external/names.ts.
+   */
+  view?: 'internal' | 'external';
 }
 
 const canon = (name: string) => name.trim().replace(/\.$/, '').toLowerCase();
@@ -55,7 +61,13 @@ export class LabZone {
     this.hidden = new Set([`_sipinternaltls._tcp.${d}`, `_sipinternal._tcp.${d}`]);
     const a = (name: string) =>
       this.add(isIP(options.address) === 6 ? { name, type: 'AAAA', address: options.address } : { name, type: 'A', address: options.address });
-    for (const host of [options.poolFqdn, `ucupdates-r2.${d}`, `sipinternal.${d}`, `sip.${d}`, `sipexternal.${d}`, `ns1.${d}`]) {
+    const external = options.view === 'external';
+    // lyncdiscover(internal): the Autodiscover names every Lync 2013 pool publishes; the phone does
+    // not look them up (docs/pool/discovery.md), newer clients do first.
+    const hosts = external
+      ? externalHostNames(d)
+      : [options.poolFqdn, `ucupdates-r2.${d}`, `sipinternal.${d}`, `sip.${d}`, `sipexternal.${d}`, `lyncdiscover.${d}`, `lyncdiscoverinternal.${d}`];
+    for (const host of [...hosts, `ns1.${d}`]) {
       a(host);
     }
     this.setSipPort('tls', 5061);
@@ -78,10 +90,12 @@ export class LabZone {
 
   setSipPort(transport: 'tls' | 'tcp', port: number): void {
     const d = this.apex;
+    // Outside, only the external records exist and they name the edge [S16][S17].
+    const external = this.options.view === 'external';
     const names = transport === 'tls' ? [`_sipinternaltls._tcp.${d}`, `_sip._tls.${d}`] : [`_sipinternal._tcp.${d}`, `_sip._tcp.${d}`];
-    for (const name of names) {
+    for (const name of external ? names.slice(1) : names) {
       this.remove(name, 'SRV');
-      this.add({ name, type: 'SRV', target: this.options.poolFqdn, port, priority: 0, weight: 0 });
+      this.add({ name, type: 'SRV', target: external ? externalSipTarget(d) : this.options.poolFqdn, port, priority: 0, weight: 0 });
     }
   }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { TetherError } from '../../common/errors';
 import type { LabFaults, LabTls } from '../context';
 import { dispatch, type RouteTable } from './routes';
+import { CERT_FAULTS } from './tls';
 
 export interface LabHttpOptions {
   host: string;
@@ -24,17 +25,12 @@ export interface LabHttpListeners {
 /** Idle keep-alive connections stay open this long (Node's default of 5 s is tight for a slow lab). */
 const KEEP_ALIVE_MS = 30_000;
 
-/**
- * The lab's HTTP and HTTPS listeners on `host`. Both serve one route table; the HTTPS one presents
- * what LabTls says (certificate faults), and 'slow-responses' delays every answer by faults.slowMs.
- */
-export async function startHttpListeners(options: LabHttpOptions): Promise<LabHttpListeners> {
-  const { routes, faults, log } = options;
+/** Answers every request through the route table, delaying it while 'slow-responses' is on. */
+function requestHandler(routes: RouteTable, faults: LabFaults, host: string, log: (message: string) => void) {
   const pending = new Set<NodeJS.Timeout>();
   let closing = false;
-
   const handle = (secure: boolean) => (req: IncomingMessage, res: ServerResponse) => {
-    const hostHeader = req.headers.host ?? `${options.host}`;
+    const hostHeader = req.headers.host ?? `${host}`;
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${hostHeader}`);
@@ -57,6 +53,21 @@ export async function startHttpListeners(options: LabHttpOptions): Promise<LabHt
       go();
     }
   };
+  const stop = () => {
+    closing = true;
+    for (const t of pending) clearTimeout(t);
+    pending.clear();
+  };
+  return { handle, stop };
+}
+
+/**
+ * The lab's HTTP and HTTPS listeners on `host`. Both serve one route table; the HTTPS one presents
+ * what LabTls says (certificate faults), and 'slow-responses' delays every answer by faults.slowMs.
+ */
+export async function startHttpListeners(options: LabHttpOptions): Promise<LabHttpListeners> {
+  const { routes, faults, log } = options;
+  const { handle, stop } = requestHandler(routes, faults, options.host, log);
 
   const http = createHttpServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS }, handle(false));
   http.keepAliveTimeout = KEEP_ALIVE_MS;
@@ -78,11 +89,53 @@ export async function startHttpListeners(options: LabHttpOptions): Promise<LabHt
     httpPort: (http.address() as AddressInfo).port,
     httpsPort: (https.address() as AddressInfo).port,
     async close() {
-      closing = true;
+      stop();
       detach();
-      for (const t of pending) clearTimeout(t);
-      pending.clear();
       await Promise.all([closeServer(http), closeServer(https)]);
+    },
+  };
+}
+
+export interface LabHttpsOnlyOptions extends Omit<LabHttpOptions, 'httpPort' | 'httpsPort'> {
+  port: number;
+  /** Names the listener in logs and errors, e.g. 'external HTTPS'. */
+  what: string;
+  /**
+   * Ask clients for a certificate and verify one against these CAs (req.socket.authorized says
+   * whether it verified); a client without one still connects, so a handler can answer it.
+   */
+  clientCas?: readonly string[];
+}
+
+/**
+ * One HTTPS-only listener (the lab's external view, lab/external): no plain-HTTP twin, so a plain
+ * HTTP request on its port fails the TLS handshake and the connection is closed without an answer.
+ */
+export async function startHttpsOnlyListener(options: LabHttpsOnlyOptions): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const { handle, stop } = requestHandler(options.routes, options.faults, options.host, options.log);
+  const clientAuth = options.clientCas ? { requestCert: true, rejectUnauthorized: false, ca: [...options.clientCas] } : {};
+  const server = createHttpsServer({ ...options.tls.current(), ...clientAuth, keepAlive: true }, handle(true));
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // setSecureContext replaces the whole context: keep asking for (and trusting) client certificates.
+  const renew = () => server.setSecureContext({ ...options.tls.current(), ...(options.clientCas ? { ca: [...options.clientCas] } : {}) });
+  renew();
+  const unsubscribe = options.faults.onChange((fault) => {
+    if (CERT_FAULTS.has(fault)) renew();
+  });
+  server.on('tlsClientError', (err) => options.log(`${options.what}: TLS handshake failed: ${err.message}`));
+  try {
+    await listen(server, options.host, options.port, options.what);
+  } catch (err) {
+    unsubscribe();
+    server.close();
+    throw err;
+  }
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      stop();
+      unsubscribe();
+      await closeServer(server);
     },
   };
 }

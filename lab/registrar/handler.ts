@@ -15,22 +15,28 @@ import {
 import type { LabUsers } from '../context';
 
 /**
- * The lab registrar's decisions, apart from its socket (OUR MODEL of authentication, see
- * docs/pool/registrar.md): the client's certificate was verified by TLS against the lab CA;
- * without one, or with one TLS did not verify (expired, another CA), the answer is 401 with a
- * TLS-DSK challenge naming the CertProv URL [S31][S33];
- * a certificate for another user, or an unknown/locked user, gets 403; otherwise 200 OK with the
- * in-band provisioning values.
+ * The lab registrar's decisions once TLS-DSK (tls-dsk.ts) has run: a request that is not signed
+ * by an established security association gets 401 with the TLS-DSK challenge naming the CertProv
+ * URL [MS-SIPAE §3.3.5.1]; a signed one whose certificate names another user, or an unknown or
+ * locked user, gets 403; otherwise 200 OK with the in-band provisioning values.
  */
 
-/** What the TLS layer established about the client. */
+/** What TLS-DSK established about the client. */
 export interface PeerIdentity {
-  /** True only when the client presented a certificate that chains to the lab CA. */
+  /** True only for a request signed by an SA whose inner certificate chains to the lab CA. */
   readonly authorized: boolean;
   /** The presented certificate (DER), verified or not. */
   readonly certDer: Buffer | null;
   /** OpenSSL's reason when not authorized. */
   readonly authorizationError: string | null;
+}
+
+/** A request no security association signed. */
+export const UNAUTHENTICATED: PeerIdentity = { authorized: false, certDer: null, authorizationError: null };
+
+/** `res` with an ms-diagnostics header (id and reason are ours: OUR MODEL, see docs/pool/registrar.md). */
+export function withDiagnostic(res: SipResponse, id: number, reason: string, policy: RegistrarPolicy): SipResponse {
+  return { ...res, headers: [...res.headers, { name: 'ms-diagnostics', value: `${id};reason="${reason.replace(/["\\\r\n]/g, "'")}";source="${policy.targetname}"` }] };
 }
 
 export interface RegistrarPolicy {

@@ -2,14 +2,16 @@ import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../common/errors';
 import { CHAIN_PATH } from '../../common/pool/chain/wire';
-import { serializeSipMessage, SipStreamDecoder, type RegistrarProvisioning } from '../../common/pool/sip';
+import { serializeSipMessage, SipStreamDecoder, type RegistrarProvisioning, type SipRequest, type SipResponse } from '../../common/pool/sip';
 import type { FaultName, LabContext, LabService, LabServiceHandle } from '../context';
 import { CERT_FAULTS } from '../http/tls';
-import { handleRegister, type RegistrarPolicy } from './handler';
+import { handleRegister, UNAUTHENTICATED, withDiagnostic, type RegistrarPolicy } from './handler';
+import { TlsDskAcceptor } from './tls-dsk';
 
 /**
- * The lab's registrar (stage 9): SIP over TLS on the pool FQDN, with mutual TLS against the lab CA
- * as OUR simplification of TLS-DSK (docs/pool/registrar.md). It publishes its port in the lab's
+ * The lab's registrar (stage 9): SIP over server-authenticated TLS on the pool FQDN; users
+ * authenticate inside SIP with TLS-DSK [MS-SIPAE] (tls-dsk.ts, docs/pool/registrar.md). It
+ * publishes its port in the lab's
  * SIP SRV records, presents the lab's server certificate (certificate faults included), and
  * resets every connection while 'registrar-unreachable' is on (the port stays bound), and delays every
  * answer by faults.slowMs while 'slow-responses' is on (as the HTTP listeners do).
@@ -33,7 +35,8 @@ export function registrarPolicy(ctx: LabContext, options: RegistrarServiceOption
   const provisioning: RegistrarProvisioning = {
     registrarFqdn: ctx.poolFqdn,
     deviceUpdateInternalUrl: base('/RequestHandler/ucdevice.upx'),
-    deviceUpdateExternalUrl: base('/RequestHandlerExt/ucdevice.upx'),
+    // The external view's Web Services when it runs (lab/external), else the pool's own origin.
+    deviceUpdateExternalUrl: `${ctx.external?.httpsBase ?? https.origin}/RequestHandlerExt/ucdevice.upx`,
     enforcePinLock: options.enforcePinLock ?? true,
     minPinLength: options.minPinLength ?? 5,
     phoneTimeoutSeconds: options.phoneTimeoutSeconds ?? 600,
@@ -50,26 +53,14 @@ export function createRegistrarService(options: RegistrarServiceOptions = {}): L
 
 async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions): Promise<LabServiceHandle> {
   const policy = registrarPolicy(ctx, options);
-  const clientCas = ctx.ca.chainPems();
   const sockets = new Set<Socket>();
   const idleMs = options.idleMs ?? 120_000;
+  // The inner TLS presents the pool certificate as it is now (faults included) and verifies users'
+  // certificates against the lab's root and intermediate (expiry included).
+  const credentials = () => ({ ...ctx.tls.current(), ca: ctx.ca.chainPems() });
 
-  const server: Server = createServer(
-    {
-      ...ctx.tls.current(),
-      ca: clientCas,
-      requestCert: true,
-      // Client authentication is OPTIONAL at the TLS layer on purpose: OpenSSL still verifies any
-      // certificate presented against `ca` (the lab's root and intermediate only; expiry included),
-      // and sets socket.authorized. The registrar answers a missing or unverified certificate
-      // (expired, or from another CA such as a recreated state folder) with a SIP 401 challenge,
-      // as a real registrar does, instead of failing the handshake; 200 also needs the
-      // certificate's SIP URI to be the From/To user and that user to be unlocked (handler.ts).
-      // This is the server side; clients always verify the server.
-      rejectUnauthorized: false,
-    },
-    (socket) => serve(socket),
-  );
+  // Outer TLS: server-authenticated only, as with real pools; no client certificate is asked for.
+  const server: Server = createServer({ ...ctx.tls.current() }, (socket) => serve(socket));
   server.on('tlsClientError', (err) => ctx.log(`registrar: TLS handshake failed: ${err.message}`));
   server.on('connection', (raw: Socket) => {
     sockets.add(raw);
@@ -78,12 +69,9 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
 
   function serve(socket: TLSSocket): void {
     const decoder = new SipStreamDecoder();
-    const der = socket.getPeerX509Certificate()?.raw ?? null;
-    const peer = {
-      authorized: socket.authorized,
-      certDer: der === null ? null : Buffer.from(der),
-      authorizationError: socket.authorizationError === undefined ? null : String(socket.authorizationError),
-    };
+    const acceptor = new TlsDskAcceptor({ targetname: policy.targetname, credentials });
+    // Requests are answered one after another: a TLS-DSK step is asynchronous.
+    let queue = Promise.resolve();
     // Answers go out in request order even when slowMs changes between two requests.
     let sent = Promise.resolve();
     const timers = new Set<NodeJS.Timeout>();
@@ -108,6 +96,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     socket.setTimeout(idleMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
+      acceptor.close();
       // A timer that never fires leaves its promise pending; nothing else waits on it.
       for (const t of timers) clearTimeout(t);
       timers.clear();
@@ -123,21 +112,36 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
       }
       for (const msg of messages) {
         if (msg.kind !== 'request') continue; // responses to nothing we sent are ignored
-        let res, bytes;
-        try {
-          res = handleRegister(msg, peer, ctx.users, policy);
-          bytes = serializeSipMessage(res);
-        } catch (err) {
-          // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
-          // never the lab: an exception here would be uncaught.
-          ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
-          socket.destroy();
-          return;
-        }
-        ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
-        send(bytes);
+        queue = queue.then(async () => {
+          if (socket.destroyed) return;
+          let res, bytes;
+          try {
+            res = await answer(msg, acceptor);
+            bytes = serializeSipMessage(res);
+          } catch (err) {
+            // A request we cannot answer (e.g. a header we cannot echo back) costs its connection,
+            // never the lab: an exception here would be unhandled.
+            ctx.log(`registrar: dropped a connection: cannot answer ${msg.method}: ${(err as Error).message}`);
+            socket.destroy();
+            return;
+          }
+          ctx.log(`registrar: ${msg.method} → ${res.status} ${res.reason}`);
+          send(bytes);
+        });
       }
     });
+  }
+
+  /** TLS-DSK first (MS-SIPAE §3.3.5.2), then who may register (handler.ts). */
+  async function answer(msg: SipRequest, acceptor: TlsDskAcceptor): Promise<SipResponse> {
+    if (msg.method !== 'REGISTER') return handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
+    const step = await acceptor.accept(msg, policy.stsUri);
+    if (step.kind === 'authenticated') return step.sign(handleRegister(msg, step.peer, ctx.users, policy));
+    const res = handleRegister(msg, UNAUTHENTICATED, ctx.users, policy);
+    if (step.kind === 'unauthenticated' || res.status !== 401) return res;
+    // A 401 for this request, whose challenge is the acceptor's (the next flight, or a fresh one).
+    const challenged = { ...res, headers: [...res.headers.filter((h) => h.name.toLowerCase() !== 'www-authenticate'), ...step.challenges.map((value) => ({ name: 'WWW-Authenticate', value }))] };
+    return step.diagnostic === null ? challenged : withDiagnostic(challenged, step.diagnostic.id, step.diagnostic.reason, policy);
   }
 
   const listen = (port: number) =>
@@ -164,7 +168,7 @@ async function startRegistrar(ctx: LabContext, options: RegistrarServiceOptions)
     if (ctx.faults.has('registrar-unreachable')) raw.resetAndDestroy();
   });
   const onFault = (fault: FaultName | 'slowMs') => {
-    if (CERT_FAULTS.has(fault)) server.setSecureContext({ ...ctx.tls.current(), ca: clientCas });
+    if (CERT_FAULTS.has(fault)) server.setSecureContext({ ...ctx.tls.current() });
     if (fault === 'registrar-unreachable' && ctx.faults.has(fault)) for (const s of sockets) s.destroy();
   };
   const unsubscribe = ctx.faults.onChange(onFault);

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import type { LabUser, LabUsers } from '../context';
 import { SaveQueue, parseStateJson, readStateFile, writeFileAtomic } from '../state';
+import { openPublishedStore } from './published-store';
 import { DEMO_USERS, netbiosName, type SeedUser } from './seed';
+
+export { MAX_DEVICES_PER_USER } from './published-store';
 
 /** Bad PINs in a row before an account locks (the lab's PIN policy; Lync's is admin-set). */
 export const DEFAULT_LOCKOUT_THRESHOLD = 5;
@@ -60,7 +63,8 @@ function readUser(v: unknown, file: string): LabUserRecord {
     if (typeof x !== 'string') throw bad();
     return x;
   };
-  const published = v.published;
+  // Files before the published store held every certificate here; they are read once and moved.
+  const published = v.published ?? [];
   if (!Array.isArray(published) || !published.every((p) => typeof p === 'string')) throw bad();
   const badPinCount = v.badPinCount;
   if (typeof badPinCount !== 'number' || !Number.isInteger(badPinCount) || badPinCount < 0) throw bad();
@@ -114,9 +118,16 @@ export async function openUserDirectory(options: UserDirectoryOptions): Promise<
     }
     users = doc.users.map((u) => readUser(u, file));
   }
+  // Certificates live in their own bounded store; the user file keeps only small account state.
+  const store = await openPublishedStore(options.dir, domain, users.map((u) => u.sipUri));
+  const legacy = users.filter((u) => u.published.length > 0 && store.list(u.sipUri).length === 0);
+  for (const u of legacy) store.publish(u.sipUri, '', u.published.at(-1)!);
+  for (const u of users) u.published = store.list(u.sipUri);
   const queue = new SaveQueue();
   const save = () =>
-    queue.run(() => writeFileAtomic(file, JSON.stringify({ version: 1, domain, users }, null, 2) + '\n', 0o600));
+    queue.run(() =>
+      writeFileAtomic(file, JSON.stringify({ version: 1, domain, users: users.map(({ published: _p, ...account }) => account) }, null, 2) + '\n', 0o600),
+    );
   // State changes persist on their own; a failed background write is reported by the next save().
   let lastError: unknown;
   const persist = () => {
@@ -180,11 +191,11 @@ export async function openUserDirectory(options: UserDirectoryOptions): Promise<
       // The attempt that reaches the threshold already reports the lock, as the phone shows it.
       return u.locked ? 'locked' : 'bad-pin';
     },
-    publish(user, certPem) {
+    publish(user, certPem, deviceId = '') {
       const u = find(user);
       if (!u) throw new TetherError('BAD_INPUT', `No lab user ${user.sipUri}.`);
-      u.published.push(certPem);
-      persist();
+      store.publish(u.sipUri, deviceId, certPem);
+      u.published = store.list(u.sipUri);
     },
     unlock(user) {
       const u = find(user);
@@ -195,6 +206,9 @@ export async function openUserDirectory(options: UserDirectoryOptions): Promise<
     },
     async save() {
       await save();
+      await store.flush().catch((err: unknown) => {
+        lastError ??= err;
+      });
       if (lastError !== undefined) {
         const err = lastError;
         lastError = undefined;
@@ -202,7 +216,7 @@ export async function openUserDirectory(options: UserDirectoryOptions): Promise<
       }
     },
   };
-  if (text === undefined) await directory.save();
+  if (text === undefined || legacy.length > 0) await directory.save();
   return directory;
 }
 

@@ -87,7 +87,7 @@ export function getAndPublishCertHandler(cfg: CertProvServiceConfig) {
       sendSoap(res, 200, buildGetAndPublishCertError({ code: ERROR_INFO_CODES.publishFailed, message: 'Unable to publish the certificate: data store unavailable' }));
       return;
     }
-    ctx.users.publish(user, certificatePem);
+    ctx.users.publish(user, certificatePem, request.deviceId);
     ctx.log(`certprov: issued and published a certificate for ${user.sipUri} (device ${request.deviceId})`);
     sendSoap(
       res,

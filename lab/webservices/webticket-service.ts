@@ -57,6 +57,14 @@ export async function readRst(req: IncomingMessage, res: ServerResponse): Promis
   }
 }
 
+/**
+ * The Issuer a ticket names: the service endpoint on the pool's name and the lab's HTTPS port,
+ * never the Host header (with or without a port, a name or an address, it is the client's choice).
+ */
+export function issuerUrl(ctx: LabContext, requestUrl: URL): string {
+  return `${ctx.httpsBase}${requestUrl.pathname}`;
+}
+
 /** Issues a ticket for `user` and answers the RSTR; or a fault when the request asks for a foreign service. */
 export function answerWithTicket(cfg: WebTicketServiceConfig, res: ServerResponse, rst: ParsedWebTicketRequest, user: LabUser, issuerUrl: string): void {
   let audience: string;
@@ -120,7 +128,7 @@ export function pinHandler(cfg: WebTicketServiceConfig) {
       sendDiagnosticFault(res, ctx.poolFqdn, DIAG.badPin);
       return;
     }
-    answerWithTicket(cfg, res, rst, user, info.url.href);
+    answerWithTicket(cfg, res, rst, user, issuerUrl(cfg.ctx, info.url));
   };
 }
 
@@ -166,6 +174,6 @@ export function ntlmHandler(cfg: WebTicketServiceConfig & { useWindowsAuth: () =
       sendDiagnosticFault(res, ctx.poolFqdn, DIAG.unknownUser);
       return;
     }
-    answerWithTicket(cfg, res, rst, user, info.url.href);
+    answerWithTicket(cfg, res, rst, user, issuerUrl(cfg.ctx, info.url));
   };
 }

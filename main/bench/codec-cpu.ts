@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TetherError } from '../../common/errors';
-import { memoryLinkPair, openDeviceSession, openHostSession, type DeviceIdentity } from '../../native/protocol';
+import { memoryLinkPair, openDeviceSession, openHostSession, type DeviceIdentity, type SessionOptions } from '../../native/protocol';
 
 export interface CodecCpuResult {
   readonly bytes: number;
@@ -26,12 +26,13 @@ const IDENTITY: DeviceIdentity = {
  * this process, so the figure counts the host's and the phone's work together (conservative: the
  * host alone does about half).
  */
-export async function measureCodecCpu(bytes: number, chunkBytes = 1 << 20): Promise<CodecCpuResult> {
+export async function measureCodecCpu(bytes: number, chunkBytes = 1 << 20, session: SessionOptions = {}): Promise<CodecCpuResult> {
   const [hostLink, phoneLink] = memoryLinkPair();
   let received = 0;
   const [host, phone] = await Promise.all([
-    openHostSession(hostLink),
+    openHostSession(hostLink, session),
     openDeviceSession(phoneLink, {
+      ...session,
       identity: IDENTITY,
       handlers: { firmwareBegin: async () => ({ transferId: 1, slot: 'b', have: 0 }) },
       onBulk: async (chunk) => {

@@ -114,6 +114,8 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
   const acquirePhone = async (hint?: 'start' | 'after-reboot'): Promise<AttachedPhone> => {
     const had = memory.phone;
     if (had && had.session.state === 'open' && had.session.paired) return had;
+    // A phone that remembers this PC pairs by its key at attach (docs/tether-protocol.md §5.7):
+    // session.paired is then already true below, and nobody is asked for a code.
     events.phase(hint === 'after-reboot' ? 'rebooting' : 'waiting-for-phone');
     const phone = await raceAbort(services.phones.waitForSerial(options.spec.serial, { timeoutMs: policy.reattachTimeoutMs, ...(had ? { after: had } : {}) }), signal);
     memory.phone = phone;
@@ -124,7 +126,7 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
       // A phone that cannot answer its status (garbage on the wire, a stall) fails here, typed.
       const display = (await raceAbort(phone.session.call('status', {}), signal)).displayText;
       const yes = await raceAbort(
-        options.interaction.confirmPairing({ serial: phone.identity.serial, modelId: phone.identity.modelId, code, phoneDisplay: display, reason }, signal),
+        options.interaction.confirmPairing({ serial: phone.identity.serial, modelId: phone.identity.modelId, code, phoneDisplay: display, reason, source: phone.source }, signal),
         signal,
       );
       if (!yes) throw new TetherError('PAIRING_REFUSED', undefined, { detail: { serial: phone.identity.serial } });

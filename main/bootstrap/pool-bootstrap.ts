@@ -13,7 +13,7 @@ import { DEVICE_UPDATE_PATH } from '../pool/update';
 import type { AuthDone, ChainFound, DeviceUpdateFound, RegistrarFound, UpdateCheck } from './pool-stages';
 import { POOL_STAGES, type PoolRun } from './stages';
 import { StageRunner, type StageListener } from './stage-events';
-import type { IssuedCheck } from './throwaway-key';
+import type { IssuedCheck, ThrowawayKey } from './throwaway-key';
 
 /**
  * Stages 3–8 (and optionally 9) against a pool, with no phone: what `tether test-bootstrap` runs,
@@ -68,6 +68,11 @@ export interface PoolBootstrapOptions {
   /** Stage 9: SIP REGISTER over TLS with the issued certificate. */
   readonly register?: boolean;
   readonly deviceId?: string;
+  /**
+   * The throw-away key of stage 8; default one made (and disposed) by the run. A caller that
+   * passes one keeps it and disposes it itself (e.g. to sign in from outside with the certificate).
+   */
+  readonly key?: ThrowawayKey;
   /** Clock for events and certificate dates. */
   readonly now?: () => Date;
   readonly random?: RandomSource;
@@ -106,7 +111,7 @@ export interface PoolBootstrapResult {
 
 export { STAND_IN_MAC, STAND_IN_SERIAL } from './stages/pool-types';
 
-function modelFor(id: string): PhoneModel {
+export function modelFor(id: string): PhoneModel {
   const model = findModel(id);
   if (!model) {
     throw new TetherError('BAD_INPUT', `Unknown phone model '${id.slice(0, 40)}'; known: ${BUILT_IN_CATALOGUE.models.map((m) => m.id).join(', ')}.`);
@@ -192,7 +197,7 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
     return { deviceUpdate: deviceUpdate!, update: update!, discovery: discovery!, chain: chain!, auth: auth!, certificate: certificate!, logon: facts.logon ?? null };
   } finally {
     run.ticket?.dispose();
-    run.key?.dispose();
+    if (run.key !== options.key) run.key?.dispose();
     anonymous.close();
     pool?.close();
   }

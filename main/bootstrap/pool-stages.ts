@@ -9,7 +9,7 @@ import { getAndPublishCert, type IssuedCertificate } from '../pool/certprov';
 import { chainPems, obtainPoolChain, type PoolChain } from '../pool/chain';
 import type { DhcpPoolAnswer } from '../pool/discovery/dhcp-answer';
 import { CERTPROV_PATH, DEVICE_UPDATE_PREFIX } from '../pool/discovery/discover';
-import { dnsReason, findRegistrar, type RegistrarCandidate, type RegistrarChoice } from '../pool/discovery/registrar';
+import { dnsReason, findRegistrar, type RegistrarCandidate, type RegistrarChoice, type RegistrarStep } from '../pool/discovery/registrar';
 import type { RandomSource } from '../pool/discovery/srv-order';
 import type { PoolHttpClient } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
@@ -48,7 +48,7 @@ export interface DownloadedImage extends VerifiedFile {
 export interface RegistrarFound {
   readonly candidates: RegistrarCandidate[];
   readonly registrar: RegistrarChoice;
-  readonly webServices: { readonly url: string; readonly source: 'dhcp-option-43' | 'explicit' | 'derived-from-registrar' };
+  readonly webServices: { readonly url: string; readonly source: 'dhcp-option-43' | 'explicit' | 'derived-from-registrar' | 'internal-sign-in' };
   /** What DHCP said (options 43 and 120), or null with the reason in `dhcpProblem`. */
   readonly dhcp: { readonly server: string; readonly certProvUrl: string | null; readonly sipServers: string[] | null } | null;
   readonly dhcpProblem: string | null;
@@ -171,8 +171,12 @@ export interface FindRegistrarInput {
   /** Asks DHCP now when `dhcp` is null; a failure is shown on the DHCP steps and DNS carries on. */
   readonly askDhcp?: () => Promise<DhcpPoolAnswer>;
   readonly webServicesUrl?: string;
+  /** Where `webServicesUrl` came from (default 'explicit'); outside, the internal sign-in's facts. */
+  readonly webServicesSource?: 'explicit' | 'internal-sign-in';
   readonly httpsPort?: number;
   readonly random?: RandomSource;
+  /** The Registrar steps to walk (default the vendor's nine); outside, EXTERNAL_REGISTRAR_STEPS. */
+  readonly steps?: readonly RegistrarStep[];
 }
 
 /** Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL. */
@@ -190,7 +194,7 @@ export async function findRegistrarStage(input: FindRegistrarInput, progress: St
     }
   }
   progress('asking DNS for the SIP SRV records');
-  const outcome = await findRegistrar({ domain, resolver, dhcp, dhcpProblem, ...(input.random ? { random: input.random } : {}) });
+  const outcome = await findRegistrar({ domain, resolver, dhcp, dhcpProblem, ...(input.random ? { random: input.random } : {}), ...(input.steps ? { steps: input.steps } : {}) });
   const skipped = outcome.candidates.filter((c) => c.status === 'skipped').length;
   if (!outcome.chosen) {
     throw outcome.dnsDown
@@ -203,7 +207,7 @@ export async function findRegistrarStage(input: FindRegistrarInput, progress: St
   const fromDhcp = dhcp?.option43?.decoded?.certProvUrl;
   const webServices: RegistrarFound['webServices'] =
     input.webServicesUrl !== undefined
-      ? { url: input.webServicesUrl, source: 'explicit' }
+      ? { url: input.webServicesUrl, source: input.webServicesSource ?? 'explicit' }
       : fromDhcp
         ? { url: fromDhcp, source: 'dhcp-option-43' }
         : { url: `${withPort(chosen.host, input.httpsPort, 'https')}${CERTPROV_PATH}`, source: 'derived-from-registrar' };

@@ -4,7 +4,7 @@ import { TetherError } from '../../common/errors';
 
 /**
  * The stand-in for a phone's key pair in `test-bootstrap`: an RSA-2048 key made in memory, a
- * PKCS#10 request signed with it (subject CN=<SIP URI>, as SIPE makes it [S29]), and the checks a
+ * PKCS#10 request signed with it (subject CN=<SIP URI>; SIPE uses CN=user@domain [S29]), and the checks a
  * phone makes on what CertProv returns. The key never touches disk and is dropped after the run.
  */
 

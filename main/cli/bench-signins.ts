@@ -17,6 +17,7 @@ import { createTetherService } from '../service';
 import type { JournalPort } from '../service/journal-port';
 import { readLabEndpoints } from './lab-endpoints';
 import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
+import { virtualPhonePairing } from '../bootstrap/pairing-auto';
 
 /**
  * `tether bench --only signins`: 32 virtual phones sign in at once. The lab runs as `tether lab`
@@ -103,7 +104,7 @@ export async function runSignInBench(phones: number, onFigure: (f: BenchFigure) 
       catalogue: fleet.catalogue,
       osRoots: [],
       policy: { rootFingerprints: [target.rootFingerprint], trustOsStore: false, httpPort: target.httpPort, httpsPort: target.httpsPort, registrationTimeoutMs: 60_000 },
-      autoConfirmPairing: (q) => (q.phoneDisplay ?? '').replace(/\D/g, '').includes(q.code),
+      autoConfirmPairing: virtualPhonePairing,
       maxJobs: phones,
     });
     const started = new Map<string, number>();

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import { startLab, type FaultName, type LabHandle } from '../../lab';
@@ -16,7 +15,9 @@ import { ImageCache } from '../pool/update';
 import type { JournalPort } from '../service/journal-port';
 import { MemoryJournal } from '../service/memory-journal';
 import { createTetherService, type TetherServiceHost } from '../service/service';
+import { makeTempFolder, sweepStaleTempFolders } from '../temp-folders';
 import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
+import { virtualPhonePairing } from '../bootstrap/pairing-auto';
 
 /**
  * The whole product in one process, for a front end with no phone and no pool: the lab pool, newer
@@ -82,7 +83,9 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
   for (const s of specs) {
     if (!findModel(s.model, BUILT_IN_CATALOGUE)) throw new TetherError('BAD_INPUT', `Unknown phone model '${s.model.slice(0, 40)}'; known: ${BUILT_IN_CATALOGUE.models.map((m) => m.id).join(', ')}.`);
   }
-  const temp = await mkdtemp(join(tmpdir(), 'tether-demo-service-'));
+  // A demo killed with SIGKILL left its folder (a lab with a CA key) behind: remove those first.
+  await sweepStaleTempFolders('demo');
+  const temp = await makeTempFolder('demo');
   let lab: LabHandle | undefined;
   let fleet: Fleet | undefined;
   let service: TetherServiceHost | undefined;
@@ -154,7 +157,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}),
       ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
       // A virtual phone shows the code on its display; comparing the two is what the person would do.
-      ...(options.autoConfirmPairing === false ? {} : { autoConfirmPairing: (q) => (q.phoneDisplay ?? '').replace(/\D/g, '').includes(q.code) }),
+      ...(options.autoConfirmPairing === false ? {} : { autoConfirmPairing: virtualPhonePairing }),
     });
     return { service, lab, fleet, serials: specs.map((s) => s.serial!), users: lab.endpoints.users, policy, stop };
   } catch (err) {

@@ -2,6 +2,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { COMMANDS } from './commands';
 import { EXIT, reportError, reraiseInterrupt, untilSignal, type CliIO } from './io';
+import { terminalSafe, terminalSafeIO } from './terminal-text';
+import { disableCoreDumps, takeSecretsFromEnv } from '../process-hardening';
 
 const HELP_HEADER = 'tether: signs a USB-tethered Lync Phone Edition phone in on its user\'s behalf.\n\nUsage: tether COMMAND [options]\n\nCommands:\n';
 
@@ -19,7 +21,8 @@ function promptSecret(question: string): Promise<string> {
       return;
     }
     const muted = new Writable({ write: (_chunk, _enc, done) => done() });
-    process.stderr.write(question);
+    // The question names the account from argv; it passes the same filter as every command's output.
+    process.stderr.write(terminalSafe(question));
     const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
     // In raw mode Ctrl-C reaches readline, not the process: without this the prompt would only pause.
     rl.once('SIGINT', reraiseInterrupt(rl));
@@ -31,16 +34,35 @@ function promptSecret(question: string): Promise<string> {
   });
 }
 
-export const processIO: CliIO = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  promptSecret,
-  untilStopped: untilSignal,
-};
+let coreDumpsOff = false;
+const secrets: Record<string, string> = {};
+
+/**
+ * The real process's IO. Every call moves TETHER_PASSWORD and TETHER_PIN out of process.env into
+ * this IO's own env, so child processes and diagnostic reports never see them; the first call then
+ * switches core dumps off as far as the OS lets pure Node (main/process-hardening.ts).
+ */
+export function processIO(): CliIO {
+  // Secrets first: switching core dumps off starts a child (prlimit, found on PATH), which must not
+  // inherit them.
+  Object.assign(secrets, takeSecretsFromEnv(process.env));
+  if (!coreDumpsOff) {
+    disableCoreDumps();
+    coreDumpsOff = true;
+  }
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: { ...process.env, ...secrets },
+    promptSecret,
+    untilStopped: untilSignal,
+  };
+}
 
 /** Runs one CLI invocation and returns its exit code. */
-export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  // Every command's output, human or JSON, passes the one terminal-escaping filter.
+  io = terminalSafeIO(io);
   const [name, ...rest] = argv;
   const isHelp = (word: string | undefined) => word === undefined || word === 'help' || word === '--help' || word === '-h';
   // `tether help COMMAND` and `tether COMMAND --help` both show the command's usage.

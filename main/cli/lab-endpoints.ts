@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { assertPrivatePath, assertPrivateStats } from '../../common/data-folder';
 import { TetherError } from '../../common/errors';
 import { processAlive } from '../../common/process-alive';
 import { PORT_WIN_NTLM } from '../../common/pool/webticket-wire';
+import { defaultLabStateDir } from '../../lab';
 import { ENDPOINTS_FILE, ENDPOINTS_FORMAT } from '../../lab/endpoints-file';
 import { flag } from './args';
 import { usageError } from './io';
@@ -19,7 +22,8 @@ import { usageError } from './io';
  * process is gone) or malformed file is a usage error that says to start the lab first.
  */
 
-export const DEFAULT_LAB_DIR = '.tether-lab';
+/** The lab's default state folder (private, under the user's data folder): what `tether lab` uses. */
+export const DEFAULT_LAB_DIR = defaultLabStateDir();
 
 /** The flag table entry the four commands share. */
 export const LAB_FLAG = flag.optional(DEFAULT_LAB_DIR);
@@ -56,8 +60,16 @@ export interface LabTarget {
   readonly registrarPort: number | null;
   /** The WebTicket service URL (its NTLM port is `${webTicketUrl}/WebTicketServiceWinNtlm`). */
   readonly webTicketUrl: string;
+  /** The lab's external view (`tether lab --view external|both`), when it runs. */
+  readonly external: LabExternalTarget | null;
 }
 
+export interface LabExternalTarget {
+  /** `host:port` of the external DNS server. */
+  readonly dns: string;
+  /** `https://<external Web Services FQDN>:<port>` */
+  readonly https: string;
+}
 
 const START_THE_LAB = 'Start it first with `npx tether lab`';
 
@@ -74,11 +86,28 @@ export interface ReadLabOptions {
 export async function readLabEndpoints(dir: string, options: ReadLabOptions = {}): Promise<LabTarget> {
   const file = join(resolve(dir), ENDPOINTS_FILE);
   const hint = dir === DEFAULT_LAB_DIR ? '' : ` --state ${dir}`;
+  const missing = (cause: unknown) =>
+    labUsage(`No running lab: cannot read ${file}. ${START_THE_LAB}${hint} (in another terminal), or give --lab the lab's state folder.`, 'missing', file, cause);
+  // The file says where the PIN or password goes: trust it only if no other account could have
+  // written it (the folder, then the very handle read), else FOLDER_NOT_PRIVATE (exit 1).
+  try {
+    await lstat(resolve(dir));
+  } catch (cause) {
+    throw missing(cause);
+  }
+  await assertPrivatePath(resolve(dir), 'folder');
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    try {
+      assertPrivateStats(file, await handle.stat(), 'file');
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (cause) {
-    throw labUsage(`No running lab: cannot read ${file}. ${START_THE_LAB}${hint} (in another terminal), or give --lab the lab's state folder.`, 'missing', file, cause);
+    if (TetherError.is(cause)) throw cause;
+    throw missing(cause);
   }
   const bad = (what: string) => labUsage(`${file} is not a lab endpoints file (${what}). ${START_THE_LAB}${hint}; it rewrites the file.`, 'malformed', file);
   let doc: unknown;
@@ -140,6 +169,15 @@ export async function readLabEndpoints(dir: string, options: ReadLabOptions = {}
     if (typeof o.registrarPort !== 'number' || !Number.isInteger(o.registrarPort) || o.registrarPort < 1 || o.registrarPort > 65535) throw bad('registrarPort is not a port');
     registrarPort = o.registrarPort;
   }
+  let external: LabExternalTarget | null = null;
+  if (o.external !== undefined) {
+    if (typeof o.external !== 'object' || o.external === null) throw bad('external is not an object');
+    const e = o.external as Record<string, unknown>;
+    const edns = str(e.dns, 'external.dns');
+    portOf(edns, 'external.dns');
+    urlPort(e.https, 'https:', 'external.https');
+    external = { dns: edns, https: str(e.https, 'external.https') };
+  }
   const httpsBase = `https://${poolFqdn}:${httpsPort}`;
   return {
     file,
@@ -156,6 +194,7 @@ export async function readLabEndpoints(dir: string, options: ReadLabOptions = {}
     dhcp,
     registrarPort,
     webTicketUrl: o.webticket === undefined ? `${httpsBase}/WebTicket/WebTicketService.svc` : str(o.webticket, 'webticket'),
+    external,
   };
 }
 

@@ -8,6 +8,7 @@ import { createTetherService, type TetherServiceHost } from '../service';
 import { resolverFor } from './inputs';
 import { readLabEndpoints, type LabTarget } from './lab-endpoints';
 import { openVirtualLabFleet } from './virtual-lab';
+import { virtualPhonePairing } from '../bootstrap/pairing-auto';
 
 /**
  * What `tether provision` and `tether jobs --resume` run on: the journal in the data folder, the
@@ -49,9 +50,11 @@ export async function openProvisionWorld(options: ProvisionWorldOptions): Promis
         phones: virtual,
         // The virtual phones' flash lives beside the journal, so a restarted process finds the same phones.
         storeDir: join(dataDir, 'virtual-phones'),
+        pairingFolder: join(dataDir, 'pairing'),
       });
     } else {
-      fleet = await openFleet({ real: true, ...(virtual.length > 0 ? { virtual } : {}) });
+      // Pair once per PC: this PC's key and the phones it paired with live in the data folder.
+      fleet = await openFleet({ real: true, pairingFolder: join(dataDir, 'pairing'), ...(virtual.length > 0 ? { virtual } : {}) });
     }
     // The command line has one secret per run (TETHER_PIN or one prompt): asking again would only
     // send the same refused PIN towards the account's lockout.
@@ -68,7 +71,7 @@ export async function openProvisionWorld(options: ProvisionWorldOptions): Promis
       ...(lab ? { osRoots: [] } : {}),
       policy,
       // A virtual phone shows the code on its display: compare as a person would. Real phones: ask.
-      autoConfirmPairing: (q) => (fleet!.virtualPhones.some((p) => p.host?.serial === q.serial) ? (q.phoneDisplay ?? '').replace(/\D/g, '').includes(q.code) : undefined),
+      autoConfirmPairing: virtualPhonePairing,
     });
     const f = fleet;
     return {

@@ -59,6 +59,8 @@ export interface VirtualLabFleetOptions {
   readonly faults?: Readonly<Record<string, FaultPlan>>;
   /** Plug a phone back this long after a fault pulled its cable. */
   readonly replugAfterMs?: number;
+  /** This PC's pairing key and remembered phones (phones pair by code once per PC); default once per run. */
+  readonly pairingFolder?: string;
 }
 
 /** A fleet (virtual phones only) on the lab's network. */
@@ -67,6 +69,7 @@ export async function openVirtualLabFleet(options: VirtualLabFleetOptions): Prom
   const { network, registrar } = phoneNetworkOf(options.lab, options.optionBytes);
   return openFleet({
     real: false,
+    ...(options.pairingFolder ? { pairingFolder: options.pairingFolder } : {}),
     virtual: options.phones.map((p) => (p.serial && options.faults?.[p.serial] ? { ...p, faults: options.faults[p.serial] } : p)),
     virtualPhone: {
       network,

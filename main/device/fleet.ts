@@ -6,6 +6,7 @@ import { guessModel } from '../../native/usb/models';
 import { openNodeUsbSource, type NodeUsbOptions, type NodeUsbSource } from '../../native/usb/node-usb-source';
 import { ManualSource, type DeviceSource, type SourceKind } from '../../native/usb/source';
 import { createVirtualPhone, type CreateVirtualPhoneOptions, type FaultPlan, type LinkSpeed, type VirtualUsbDevice } from '../../native/virtual';
+import { HostPairingStore } from './host-pairing';
 import { DeviceManager } from './manager';
 
 /** A virtual phone to plug in: `CX600`, `CX600:full`, `HP4120:high:HP4120-0001`. */
@@ -55,6 +56,11 @@ export interface FleetOptions {
   readonly catalogue?: Catalogue | string;
   readonly usb?: NodeUsbOptions;
   readonly session?: HostSessionOptions;
+  /**
+   * A private folder for this PC's pairing key and remembered phones (e.g. `<data folder>/pairing`):
+   * phones then pair by code once per PC. Without it (and without session.pairingKeys), once per run.
+   */
+  readonly pairingFolder?: string;
   readonly timers?: SessionTimers;
   /** Extra options for every virtual phone (clock, store, faults …). */
   readonly virtualPhone?: Omit<CreateVirtualPhoneOptions, 'model' | 'serial' | 'speed' | 'bus' | 'catalogue'>;
@@ -93,7 +99,9 @@ export async function openFleet(options: FleetOptions = {}): Promise<Fleet> {
   }
   const virtualSource = new ManualSource('virtual');
   sources.push(virtualSource);
-  const manager = new DeviceManager({ sources, catalogue, session: options.session, timers: options.timers });
+  const pairingKeys = options.session?.pairingKeys ?? (options.pairingFolder === undefined ? undefined : await HostPairingStore.open(options.pairingFolder));
+  const session = pairingKeys === undefined ? options.session : { ...options.session, pairingKeys };
+  const manager = new DeviceManager({ sources, catalogue, session, timers: options.timers });
   const failures: FleetFailure[] = [];
   manager.on((e) => {
     if (e.type !== 'error') return;

@@ -1,9 +1,10 @@
 import { TetherError, toTetherError } from '../../common/errors';
-import { realTimers, type HostSessionOptions, type SessionTimers } from '../../native/protocol';
+import { realTimers, type HostPairingKeys, type HostSessionOptions, type SessionTimers } from '../../native/protocol';
 import { BUILT_IN_CATALOGUE, type Catalogue } from '../../native/usb/catalogue';
 import { hasTetherInterface } from '../../native/usb/endpoints';
 import type { DeviceSource, SourceKind } from '../../native/usb/source';
 import { attachPhone, type AttachedPhone } from './attach';
+import { HostPairingStore } from './host-pairing';
 
 /** What the fleet tells its listeners. */
 export type FleetEvent =
@@ -22,6 +23,11 @@ export type FleetEvent =
 export interface DeviceManagerOptions {
   readonly sources: readonly DeviceSource[];
   readonly catalogue?: Catalogue;
+  /**
+   * Options for every session. `session.pairingKeys` is this PC's pairing store (HostPairingStore
+   * .open(folder): pair once per PC); without it the manager keeps one in memory, so a phone pairs
+   * by code once per run and its reboots and replugs pair by the remembered key.
+   */
   readonly session?: HostSessionOptions;
   readonly timers?: SessionTimers;
   /** Delay before re-attaching a phone still on the bus whose session ended (ms, default 200). */
@@ -68,10 +74,13 @@ export class DeviceManager implements PhoneProvider {
   private readonly timers: SessionTimers;
   private readonly catalogue: Catalogue;
   private stopped = false;
+  /** This PC's long-term pairing key and the phones it remembers (§5.7 of docs/tether-protocol.md). */
+  readonly pairing: HostPairingKeys;
 
   constructor(private readonly options: DeviceManagerOptions) {
     this.timers = options.timers ?? realTimers;
     this.catalogue = options.catalogue ?? BUILT_IN_CATALOGUE;
+    this.pairing = options.session?.pairingKeys ?? HostPairingStore.memory();
   }
 
   /** Attaches every phone present now and follows hotplug. Resolves when the present ones are tried. */
@@ -168,7 +177,7 @@ export class DeviceManager implements PhoneProvider {
       const phone = await attachPhone(device, {
         source: t.source.kind,
         triple: this.catalogue.tetherInterface,
-        session: { ...this.options.session, timers: this.options.session?.timers ?? this.timers },
+        session: { ...this.options.session, timers: this.options.session?.timers ?? this.timers, pairingKeys: this.pairing },
         reset: t.needsReset,
       });
       t.needsReset = false;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { assertPrivatePath, ensurePrivateFolder, tetherDataFolder } from '../../common/data-folder';
 import { TetherError, type SerializedTetherError } from '../../common/errors';
-import { FINAL_JOB_STATES, JOB_ID, JOB_STATES, SERIAL, type HistoryEntry, type JobState, type NetworkPath, type SignInSpec } from '../../common/service/contract';
+import { CALL_VALIDATORS, FINAL_JOB_STATES, JOB_ID, JOB_STATES, SERIAL, type HistoryEntry, type JobState, type NetworkPath, type SignInSpec } from '../../common/service/contract';
 import { isStageId } from '../../common/stages';
 import { journalFailure } from './errors';
 import { pidAlive } from './owner';
@@ -86,7 +86,12 @@ export class Journal {
     const path = join(dir, JOURNAL_FILE);
     // Created by us, readable by us only, before SQLite makes it with the umask's mode; SQLite gives
     // the -wal and -shm files the same mode.
-    closeSync(openSync(path, 'a', 0o600));
+    try {
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (cause) {
+      const errno = (cause as NodeJS.ErrnoException).code ?? 'error';
+      throw new TetherError('FOLDER_UNWRITABLE', `Cannot create the journal ${path} (${errno}).`, { detail: { path, errno }, cause });
+    }
     await assertPrivatePath(path, 'file');
     let db: DatabaseSync | undefined;
     try {
@@ -171,9 +176,14 @@ export class Journal {
   /** A new job in state `queued`. The spec and policy are plain JSON with no secret. */
   createJob(j: { readonly jobId: string; readonly spec: SignInSpec; readonly policy: JsonObject }): JobRecord {
     checkPattern(j.jobId, JOB_ID, 'jobId', 'a job id');
-    checkPattern(j.spec?.serial, SERIAL, 'spec.serial', 'a phone serial');
     const spec = secretFreeJson(`the spec of job ${j.jobId}`, j.spec);
     const policy = secretFreeJson(`the policy of job ${j.jobId}`, j.policy);
+    // The same check as where a sign-in enters the service, so a resumed job's spec is one the service accepts.
+    try {
+      CALL_VALIDATORS.startSignIn(j.spec, 'spec');
+    } catch (err) {
+      throw new TetherError('BAD_INPUT', `Journal: ${(err as Error).message}.`, { detail: { field: 'spec' }, cause: err });
+    }
     const at = this.now();
     return this.tx(() => {
       if (this.sql('SELECT 1 FROM jobs WHERE job_id = ?').get(j.jobId) !== undefined) {

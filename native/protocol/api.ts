@@ -19,6 +19,7 @@ import type {
   OperationReply,
   OperationRequest,
 } from './messages';
+import type { HostPairingKeys, PhonePairingKeys } from './known-peers';
 
 /** Timer seam so tests never sleep (see manualTimers()). */
 export interface SessionTimers {
@@ -27,7 +28,7 @@ export interface SessionTimers {
 }
 
 /** Feature names a side may announce in its handshake; the session uses the intersection. */
-export type Feature = 'bulk-firmware' | 'events';
+export type Feature = 'bulk-firmware' | 'events' | 'known-host';
 
 /** Limits and timings both sides can tune. Defaults in parentheses. */
 export interface SessionOptions {
@@ -62,11 +63,26 @@ export interface NegotiatedParameters {
   readonly heartbeatIntervalMs: number;
 }
 
+/**
+ * How a session got (or will get) paired. `code`: the user must compare the six-digit codes and the
+ * host calls confirmPairing(). `known-host`: both sides proved the long-term keys they remembered
+ * at an earlier confirmed pairing (§5.7); the session is paired from open() on, nobody is asked.
+ */
+export type PairingMethod = 'code' | 'known-host';
+
 export interface PairingInfo {
-  /** Six-digit short authentication string, e.g. "042917"; the phone shows the same on its display. */
+  /** Six-digit short authentication string, e.g. "042917"; the phone shows it only for `code` pairing. */
   readonly sas: string;
-  /** True once the host confirmed (confirmPairing) and the phone acknowledged. */
+  /** True once paired: by the phone's remembered key at open(), or after confirmPairing(). */
   readonly confirmed: boolean;
+  /** `known-host`: paired at open(), do not ask the user; `code`: show `sas`, then confirmPairing(). */
+  readonly method: PairingMethod;
+  /**
+   * Host: true once this phone's long-term key is in the host's pairing store (after a confirmed
+   * code pairing, or already at open() for `known-host`), so the next session needs no code.
+   * False when either side lacks `known-host`, or the store could not save it.
+   */
+  readonly remembered: boolean;
 }
 
 export type SessionState = 'handshake' | 'open' | 'closed';
@@ -124,7 +140,14 @@ export interface HostSession extends SessionBase {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 }
 
-export type HostSessionOptions = SessionOptions;
+export interface HostSessionOptions extends SessionOptions {
+  /**
+   * This PC's long-term key and the phones it paired with (main/device/host-pairing.ts keeps them
+   * in the user's data folder). With it the host announces `known-host`; without it every session
+   * pairs by code.
+   */
+  readonly pairingKeys?: HostPairingKeys;
+}
 
 /** Context passed to each device handler. */
 export interface HandlerContext {
@@ -148,14 +171,21 @@ export interface DeviceSessionOptions extends SessionOptions {
   readonly onBulk?: (chunk: BulkChunk) => Promise<void>;
   /** Called once the SAS is known, before the host can confirm: show it on the display. */
   readonly showSas?: (sas: string) => void;
-  /** Called when the host confirmed the pairing. */
-  readonly onPaired?: () => void;
+  /** Called when the session is paired: the host confirmed the code, or proved a remembered key. */
+  readonly onPaired?: (method: PairingMethod) => void;
+  /**
+   * The phone's long-term key and the hosts it remembers. With it the phone announces
+   * `known-host` and a remembered PC pairs without a code (§5.7).
+   */
+  readonly pairingKeys?: PhonePairingKeys;
 }
 
 export interface DeviceSession extends SessionBase {
   readonly identity: DeviceIdentity;
-  /** The six-digit pairing code (also given to showSas). */
+  /** The six-digit pairing code (given to showSas only for `code` pairing). */
   readonly sas: string;
+  /** How this session is paired (or will be, once the host confirms). */
+  readonly pairingMethod: PairingMethod;
   /** Sends an event to the host. Resolves when handed to the link (events wait for credit like any DATA). */
   emit<E extends EventName>(event: E, payload: Events[E]): Promise<void>;
 }

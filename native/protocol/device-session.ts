@@ -9,13 +9,14 @@ import { CORE, SessionCore } from './session';
  * violation or timeout; the link is closed then. The phone opens a new session for each new link.
  */
 export async function openDeviceSession(link: FrameLink, options: DeviceSessionOptions): Promise<DeviceSession> {
-  const { identity, handlers, onBulk, showSas, onPaired, ...sessionOptions } = options;
-  const core = new SessionCore('device', link, sessionOptions, { identity, handlers, onBulk, showSas, onPaired });
+  const { identity, handlers, onBulk, showSas, onPaired, pairingKeys, ...sessionOptions } = options;
+  const core = new SessionCore('device', link, sessionOptions, { identity, handlers, onBulk, showSas, onPaired, pairingKeys });
   await core.open();
   const session: DeviceSession & { [CORE]: SessionCore } = {
     [CORE]: core,
     identity,
     sas: core.sas,
+    pairingMethod: core.pairingMethod,
     negotiated: core.negotiated!,
     get state() {
       return core.state;

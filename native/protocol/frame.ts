@@ -4,7 +4,8 @@
  *   0  magic "TETH"   4  version   5  type   6  flags   7  channel
  *   8  seq (u32 LE)   12 ack (u32 LE)   16 length (u32 LE)   20 crc32c (u32 LE)   24 payload
  *
- * The CRC covers bytes 0–19 and then the payload. decodeFrame fails closed: every check that does
+ * The CRC covers bytes 0–19, and then the payload of an unsealed frame (handshake, RESET); a sealed
+ * frame's payload is authenticated by its AES-GCM tag instead (§2.5). decodeFrame fails closed: every check that does
  * not hold throws a TetherError with a PROTOCOL_* code, and nothing is returned half-checked.
  */
 import { TetherError } from '../../common/errors';
@@ -23,6 +24,10 @@ export const FrameType = {
   KEY: 0x03,
   READY: 0x04,
   CONFIRM: 0x05,
+  /** Host → phone, first frame after READY when both announced `known-host` (§5.7). */
+  PAIR: 0x06,
+  /** Phone → host, the answer to PAIR (§5.7). */
+  PAIR_ANSWER: 0x07,
   DATA: 0x10,
   ACK: 0x11,
   PING: 0x12,
@@ -47,6 +52,28 @@ export const Channel = {
 export type Channel = (typeof Channel)[keyof typeof Channel];
 
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
+
+/**
+ * Types whose payload is sealed (AES-256-GCM, §5.4). Their CRC covers the header only (§2.5): the
+ * tag already authenticates every payload byte, and a second pass over the payload on each side
+ * was a third of the codec's CPU.
+ */
+export const SEALED_TYPES: ReadonlySet<number> = new Set([
+  FrameType.READY,
+  FrameType.CONFIRM,
+  FrameType.PAIR,
+  FrameType.PAIR_ANSWER,
+  FrameType.DATA,
+  FrameType.ACK,
+  FrameType.PING,
+  FrameType.PONG,
+]);
+
+/** The CRC of a frame as §2.5 defines it (header bytes 0–19, then the payload unless the type is sealed). */
+function frameCrc(frame: Uint8Array): number {
+  const header = crc32c(frame.subarray(0, FRAME_AAD_SIZE));
+  return SEALED_TYPES.has(frame[5]!) ? header : crc32c(frame.subarray(FRAME_HEADER_SIZE), header);
+}
 
 /** Flags allowed per type; any other bit set is a violation. */
 function allowedFlags(type: number, channel: number): number {
@@ -92,7 +119,7 @@ export function writeHeader(into: Uint8Array, h: FrameHeaderFields): void {
 
 /** Computes the CRC of a complete frame (header + payload already in place) into bytes 20–23. */
 export function sealCrc(frame: Uint8Array): void {
-  const crc = crc32c(frame.subarray(FRAME_HEADER_SIZE), crc32c(frame.subarray(0, FRAME_AAD_SIZE)));
+  const crc = frameCrc(frame);
   new DataView(frame.buffer, frame.byteOffset + FRAME_AAD_SIZE, 4).setUint32(0, crc, true);
 }
 
@@ -127,8 +154,7 @@ export function decodeFrame(bytes: Uint8Array, maxPayload: number): Frame {
   }
   if (length > maxPayload) throw violation('PROTOCOL_OVERSIZE', { length, maxPayload });
   const payload = bytes.subarray(FRAME_HEADER_SIZE);
-  const crc = crc32c(payload, crc32c(bytes.subarray(0, FRAME_AAD_SIZE)));
-  if (crc !== v.getUint32(20, true)) throw violation('PROTOCOL_BAD_CRC', {});
+  if (frameCrc(bytes) !== v.getUint32(20, true)) throw violation('PROTOCOL_BAD_CRC', {});
   const type = bytes[5]!;
   const flags = bytes[6]!;
   const channel = bytes[7]!;

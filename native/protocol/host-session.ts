@@ -26,7 +26,7 @@ export async function openHostSession(link: FrameLink, options: HostSessionOptio
     },
     closed: core.closed,
     close: () => core.close(),
-    pairing: (): PairingInfo => ({ sas: core.sas, confirmed: core.paired }),
+    pairing: (): PairingInfo => ({ sas: core.sas, confirmed: core.paired, method: core.pairingMethod, remembered: core.remembered }),
     confirmPairing: () => core.confirmPairing(),
     call: (op, request, callOptions) => core.call(op, request, callOptions?.timeoutMs),
     bulkWriter: (transferId: number): BulkWriter => ({

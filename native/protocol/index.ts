@@ -24,6 +24,7 @@ export type {
   HostSessionOptions,
   NegotiatedParameters,
   PairingInfo,
+  PairingMethod,
   SessionBase,
   SessionOptions,
   SessionState,
@@ -35,6 +36,16 @@ export { openDeviceSession } from './device-session';
 export { memoryLinkPair } from './memory-link';
 export type { MemoryDirection, MemoryLinkOptions } from './memory-link';
 export { manualTimers, realTimers } from './timers';
+export {
+  ed25519FromPem,
+  ed25519KeyPair,
+  memoryHostPairing,
+  memoryPhonePairing,
+  rawEd25519PublicKey,
+  signEd25519,
+  verifyEd25519,
+} from './known-peers';
+export type { Ed25519KeyPair, HostPairingKeys, PhonePairingKeys } from './known-peers';
 export type { ManualTimers } from './timers';
 export { crc32c } from './crc32c';
 export {

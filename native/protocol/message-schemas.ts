@@ -262,6 +262,10 @@ export const welcomeCodec = struct({
   nonce: bytes(32, 32),
 });
 export const keyCodec = struct({ publicKey: bytes(32, 32), nonce: bytes(32, 32) });
+/** §5.7: the host's long-term key, and its proof over this session's transcript when it believes the phone knows it. */
+export const pairCodec = struct({ hostKey: bytes(32, 32), proof: nullable(bytes(64, 64)) });
+/** §5.7: the phone's long-term key, and its proof when it accepted the host's. */
+export const pairAnswerCodec = struct({ phoneKey: bytes(32, 32), proof: nullable(bytes(64, 64)) });
 export const resetCodec = struct({
   code: string({ min: 1, max: 64, pattern: /^[A-Z0-9_]+$/, patternName: '[A-Z0-9_]' }),
 });

@@ -1,7 +1,7 @@
 /**
  * Every message of the tether protocol: the phone's identity, each operation's typed request and
  * reply, each event, and the typed errors each operation may return. This is OUR MODEL (the real
- * phones' USB protocol was never published, lync-protocols.md [U]); the wire form of every type here
+ * phones' USB protocol was never published, docs/reference.md §6 [U]); the wire form of every type here
  * is specified in docs/tether-protocol.md §6–§8 and validated at the boundary (message-schemas.ts).
  *
  * Conventions: binary fields are `Uint8Array` (sent as blobs, never as JSON arrays); absent values
@@ -122,7 +122,7 @@ export interface CredentialsReply {
 }
 
 export interface MakeKeyPairRequest {
-  /** Subject common name, SIP URI as SIPE does (CN=sip:alice@contoso.com). */
+  /** Subject common name: the SIP URI (CN=sip:alice@contoso.com; SIPE uses the bare alice@contoso.com). */
   readonly subject: string;
   /** RSA modulus bits. */
   readonly keyBits: 1024 | 2048 | 4096;

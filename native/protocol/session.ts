@@ -11,6 +11,7 @@ import type {
   DeviceHandlers,
   Feature,
   NegotiatedParameters,
+  PairingMethod,
   SessionOptions,
   SessionState,
   SessionTimers,
@@ -28,6 +29,7 @@ import {
   transcriptHash,
   type DirectionKeys,
 } from './handshake';
+import { proofMessage, verifyEd25519, type HostPairingKeys, type PhonePairingKeys } from './known-peers';
 import type { FrameLink } from './link';
 import {
   BULK_HEADER_SIZE,
@@ -36,6 +38,8 @@ import {
   errorReplyCodec,
   helloCodec,
   keyCodec,
+  pairAnswerCodec,
+  pairCodec,
   resetCodec,
   welcomeCodec,
 } from './message-schemas';
@@ -59,6 +63,14 @@ export const ALL_FEATURES: readonly Feature[] = ['bulk-firmware', 'events'];
 export const HANDSHAKE_MAX_PAYLOAD = 4096;
 export const MIN_MAX_PAYLOAD = 1024;
 export const MAX_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * Defaults (§5.2, §12): frames of up to 1 MiB and a window of 16 of them (16 MiB of credit), so a
+ * firmware push is a few large USB transfers with megabytes queued on the bus: per-frame costs (a
+ * cipher set-up, a transfer, a promise) shrink 16-fold against 64 KiB frames, and a sender that
+ * the OS deschedules for tens of milliseconds finds the bus still busy when it runs again.
+ */
+export const DEFAULT_MAX_PAYLOAD = MAX_MAX_PAYLOAD;
+export const DEFAULT_WINDOW = 16;
 /** Frames of an earlier session a host skips while it awaits WELCOME before it gives up (§4.4). */
 export const STALE_FRAME_LIMIT = 64;
 export const MAX_WINDOW = 4096;
@@ -114,7 +126,8 @@ export interface DeviceRoleOptions {
   readonly handlers: Partial<DeviceHandlers>;
   readonly onBulk?: (chunk: BulkChunk) => Promise<void>;
   readonly showSas?: (sas: string) => void;
-  readonly onPaired?: () => void;
+  readonly onPaired?: (method: PairingMethod) => void;
+  readonly pairingKeys?: PhonePairingKeys;
 }
 
 function checkRange(name: string, value: number, min: number, max: number): number {
@@ -142,13 +155,22 @@ const ACCEPTED_BEFORE_OPEN: Readonly<Record<string, readonly FrameType[]>> = {
   'host:ready': [FrameType.READY],
   'device:hello': [FrameType.HELLO],
   'device:key': [FrameType.KEY],
+  'host:pair-answer': [FrameType.PAIR_ANSWER],
+  'device:pair': [FrameType.PAIR],
 };
+
+/** Handshake frames that are sealed: their ack is authenticated and taken by applyAck. */
+const SEALED_HANDSHAKE: ReadonlySet<number> = new Set([FrameType.READY, FrameType.PAIR, FrameType.PAIR_ANSWER]);
 
 export class SessionCore {
   state: SessionState = 'handshake';
   paired = false;
   identity: DeviceIdentity | undefined;
   sas = '';
+  /** §5.7: `known-host` once both sides proved their remembered keys at open(). */
+  pairingMethod: PairingMethod = 'code';
+  /** Host: the phone's key is in the host's pairing store (§5.7). */
+  remembered = false;
   negotiated: NegotiatedParameters | undefined;
   /** Frames of an earlier session skipped while awaiting WELCOME (§4.4). */
   staleFramesSkipped = 0;
@@ -176,6 +198,11 @@ export class SessionCore {
   private recvMaxPayload = HANDSHAKE_MAX_PAYLOAD;
   private maxPayload = HANDSHAKE_MAX_PAYLOAD;
   private sendWindow = 1;
+  /** T of §5.3, kept for the known-host proofs of §5.7. */
+  private transcript: Uint8Array | undefined;
+  /** §5.7: the peer's long-term key from PAIR / PAIR_ANSWER, remembered once the code is confirmed. */
+  private peerPairingKey: Uint8Array | null = null;
+  private readonly hostPairing: HostPairingKeys | undefined;
 
   // credit (unwrapped counters; the wire carries them mod 2^32)
   private dataSent = 0;
@@ -221,16 +248,20 @@ export class SessionCore {
   constructor(
     private readonly role: Role,
     private readonly link: FrameLink,
-    options: SessionOptions,
+    options: SessionOptions & { readonly pairingKeys?: HostPairingKeys },
     private readonly device?: DeviceRoleOptions,
   ) {
+    this.hostPairing = role === 'host' ? options.pairingKeys : undefined;
     this.timers = options.timers ?? realTimers;
-    this.ownMaxPayload = checkRange('maxPayload', options.maxPayload ?? 65536, MIN_MAX_PAYLOAD, MAX_MAX_PAYLOAD);
-    this.ownWindow = checkRange('window', options.window ?? 32, 1, MAX_WINDOW);
+    this.ownMaxPayload = checkRange('maxPayload', options.maxPayload ?? DEFAULT_MAX_PAYLOAD, MIN_MAX_PAYLOAD, MAX_MAX_PAYLOAD);
+    this.ownWindow = checkRange('window', options.window ?? DEFAULT_WINDOW, 1, MAX_WINDOW);
     this.versions = options.versions ?? PROTOCOL_VERSIONS;
     if (this.versions.length === 0 || this.versions.length > 16) throw new TetherError('BAD_INPUT', 'versions must list 1–16 versions.');
     this.versions.forEach((v) => checkRange('versions[]', v, 1, 255));
-    this.features = options.features ?? ALL_FEATURES;
+    // `known-host` is announced only by a side that holds long-term keys (§5.7).
+    const pairing = role === 'host' ? this.hostPairing : device?.pairingKeys;
+    const features = options.features ?? (pairing ? [...ALL_FEATURES, 'known-host' as const] : ALL_FEATURES);
+    this.features = pairing ? features : features.filter((f) => f !== 'known-host');
     this.handshakeTimeoutMs = checkRange('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 1, 3_600_000);
     this.heartbeatIntervalMs = checkRange('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 2000, 100, 600_000);
     this.heartbeatTimeoutMs =
@@ -291,7 +322,8 @@ export class SessionCore {
     this.applyLimits(welcome.maxPayload, welcome.window, welcome.features, welcome.version);
     this.identity = welcome.identity;
     const key = encodeBody(keyCodec, { publicKey: eph.publicKey, nonce: eph.nonce });
-    const keys = deriveSessionKeys(eph, welcome.publicKey, transcriptHash(hello, welcomeFrame.payload, key));
+    this.transcript = transcriptHash(hello, welcomeFrame.payload, key);
+    const keys = deriveSessionKeys(eph, welcome.publicKey, this.transcript);
     this.sendKeys = keys.hostToPhone;
     this.recvKeys = keys.phoneToHost;
     this.sas = keys.sas;
@@ -301,6 +333,36 @@ export class SessionCore {
       throw violation('PROTOCOL_BAD_MESSAGE', 'READY frames carry no payload.');
     }
     this.applyAck(ready.ack);
+    if (this.hostPairing && this.negotiated?.features.includes('known-host')) await this.hostPair(this.hostPairing, welcome.identity.serial);
+  }
+
+  /**
+   * §5.7, host: PAIR with this PC's key (and a proof over T when it remembers this phone), then
+   * the phone's PAIR_ANSWER. Only a valid proof by the very key remembered for this serial pairs
+   * the session; no proof means code pairing; anything else is a violation.
+   */
+  private async hostPair(store: HostPairingKeys, serial: string): Promise<void> {
+    const transcript = this.transcript!;
+    const remembered = store.phoneKey(serial);
+    const proof = remembered === null ? null : store.sign(proofMessage('host', transcript));
+    await this.link.send(this.seal({ type: FrameType.PAIR, flags: 0, channel: Channel.CONTROL, parts: [encodeBody(pairCodec, { hostKey: store.publicKey, proof })] }));
+    const frame = await this.receiveHandshake('host:pair-answer');
+    const answer = decodeBody(pairAnswerCodec, openFrame(this.recvKeys!, frame.raw, frame.seq));
+    this.applyAck(frame.ack);
+    if (answer.proof === null) {
+      this.peerPairingKey = answer.phoneKey;
+      return;
+    }
+    if (remembered === null) throw violation('PROTOCOL_PAIRING_PROOF_INVALID', 'The phone answered with a proof Tether did not ask for.');
+    if (!sameBytes(answer.phoneKey, remembered)) {
+      throw violation('PROTOCOL_PAIRING_PROOF_INVALID', 'The phone’s long-term key is not the one remembered for its serial.');
+    }
+    if (!verifyEd25519(answer.phoneKey, proofMessage('phone', transcript), answer.proof)) {
+      throw violation('PROTOCOL_PAIRING_PROOF_INVALID', 'The phone’s proof does not verify for this session.');
+    }
+    this.paired = true;
+    this.pairingMethod = 'known-host';
+    this.remembered = true;
   }
 
   private async deviceHandshake(): Promise<void> {
@@ -335,13 +397,49 @@ export class SessionCore {
     if (!sameBytes(commitment(key.publicKey, key.nonce), hello.commitment)) {
       throw violation('PROTOCOL_HANDSHAKE_FAILED', 'The host’s key does not match its commitment.');
     }
-    const keys = deriveSessionKeys(eph, key.publicKey, transcriptHash(helloFrame.payload, welcome, keyFrame.payload));
+    this.transcript = transcriptHash(helloFrame.payload, welcome, keyFrame.payload);
+    const keys = deriveSessionKeys(eph, key.publicKey, this.transcript);
     this.sendKeys = keys.phoneToHost;
     this.recvKeys = keys.hostToPhone;
     this.sas = keys.sas;
     this.identity = device.identity;
-    device.showSas?.(keys.sas);
+    const knownHost = device.pairingKeys !== undefined && this.negotiated?.features.includes('known-host') === true;
+    // With `known-host` the code is shown only once PAIR says the host is not recognised (§5.7).
+    if (!knownHost) device.showSas?.(keys.sas);
     await this.link.send(this.seal({ type: FrameType.READY, flags: 0, channel: Channel.CONTROL, parts: [] }));
+    if (knownHost) await this.devicePair(device.pairingKeys!, device);
+  }
+
+  /**
+   * §5.7, phone: a proof from a remembered host key pairs the session (the phone answers with its
+   * own proof); a host key it does not know, or no proof, means code pairing; a remembered key
+   * whose proof fails (forged, replayed from another session) is a violation.
+   */
+  private async devicePair(store: PhonePairingKeys, device: DeviceRoleOptions): Promise<void> {
+    const transcript = this.transcript!;
+    const frame = await this.receiveHandshake('device:pair');
+    const request = decodeBody(pairCodec, openFrame(this.recvKeys!, frame.raw, frame.seq));
+    this.applyAck(frame.ack);
+    let proof: Uint8Array | null = null;
+    if (request.proof !== null && store.knows(request.hostKey)) {
+      if (!verifyEd25519(request.hostKey, proofMessage('host', transcript), request.proof)) {
+        throw violation('PROTOCOL_PAIRING_PROOF_INVALID', 'The PC’s proof does not verify for this session.');
+      }
+      proof = store.sign(proofMessage('phone', transcript));
+    } else {
+      this.peerPairingKey = request.hostKey;
+      device.showSas?.(this.sas);
+    }
+    await this.link.send(this.seal({ type: FrameType.PAIR_ANSWER, flags: 0, channel: Channel.CONTROL, parts: [encodeBody(pairAnswerCodec, { phoneKey: store.publicKey, proof })] }));
+    if (proof === null) return;
+    this.paired = true;
+    this.pairingMethod = 'known-host';
+    store.used?.(request.hostKey);
+    try {
+      device.onPaired?.('known-host');
+    } catch {
+      // The phone's UI callback must not break the session.
+    }
   }
 
   /** Takes the peer's announced limits; the negotiated payload limit is the smaller of both. */
@@ -388,8 +486,8 @@ export class SessionCore {
     if (!ACCEPTED_BEFORE_OPEN[expect]!.includes(frame.type)) {
       throw violation('PROTOCOL_UNEXPECTED_FRAME', undefined, { type: frame.type, state: expect });
     }
-    // Unsealed handshake frames carry ack 0 (§2.1); READY's ack is authenticated and checked by applyAck.
-    if (frame.type !== FrameType.READY && frame.ack !== 0) throw violation('PROTOCOL_BAD_ACK', undefined, { ack: frame.ack, sent: 0 });
+    // Unsealed handshake frames carry ack 0 (§2.1); a sealed one's ack is authenticated and checked by applyAck.
+    if (!SEALED_HANDSHAKE.has(frame.type) && frame.ack !== 0) throw violation('PROTOCOL_BAD_ACK', undefined, { ack: frame.ack, sent: 0 });
     return frame;
   }
 
@@ -508,13 +606,15 @@ export class SessionCore {
         this.paired = true;
         if (this.role === 'device') {
           this.enqueue(this.urgent, { type: FrameType.CONFIRM, flags: 0, channel: Channel.CONTROL, parts: [] });
+          // §5.7: the user compared the codes, so the host key of PAIR is this session's peer.
+          if (this.peerPairingKey) this.device?.pairingKeys?.remember(this.peerPairingKey);
           try {
-            this.device?.onPaired?.();
+            this.device?.onPaired?.('code');
           } catch {
             // The phone's UI callback must not break the session.
           }
         } else {
-          this.confirmWaiter?.resolve();
+          void this.rememberPhone().then(() => this.confirmWaiter?.resolve());
         }
         break;
       default:
@@ -674,6 +774,17 @@ export class SessionCore {
     if (set === undefined) this.listeners.set(event, (set = new Set()));
     set.add(listener as (payload: never) => void);
     return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /** §5.7: after a confirmed code pairing the host keeps the phone's key; a failed save only costs a code next time. */
+  private async rememberPhone(): Promise<void> {
+    if (!this.hostPairing || !this.peerPairingKey || !this.identity) return;
+    try {
+      await this.hostPairing.remember(this.identity.serial, this.peerPairingKey);
+      this.remembered = true;
+    } catch {
+      this.remembered = false;
+    }
   }
 
   confirmPairing(): Promise<void> {

@@ -18,8 +18,14 @@ function unknownStatus(op: 'transfer-in' | 'transfer-out', endpoint: number, sta
 export interface UsbFrameLinkOptions {
   /** Releases the interface and the device (called once, by close()). */
   readonly onClose?: () => Promise<void>;
-  /** Transfers queued at once before send() waits (16: about 20 ms of high-speed bus with 64 KiB frames). */
+  /** Transfers queued at once before send() waits (16). */
   readonly queueDepth?: number;
+  /**
+   * Bytes queued at once before send() waits (8 MiB: about 160 ms of high-speed bus, which a
+   * descheduled process finds still busy; half the session's default credit window, so the RSS of
+   * a push stays bounded: 16 MiB measured no better under load).
+   */
+  readonly queueBytes?: number;
   /** How long close() lets in-flight sends finish before releasing the interface (250 ms). */
   readonly closeGraceMs?: number;
 }
@@ -35,6 +41,7 @@ export interface UsbFrameLinkOptions {
  */
 export class UsbFrameLink implements FrameLink {
   private readonly sending = new Set<Promise<void>>();
+  private queuedBytes = 0;
   private readonly slotWaiters: (() => void)[] = [];
   private halted = false;
   private failure: TetherError | null = null;
@@ -44,6 +51,7 @@ export class UsbFrameLink implements FrameLink {
 
   private readonly onClose: () => Promise<void>;
   private readonly queueDepth: number;
+  private readonly queueBytes: number;
   private readonly closeGraceMs: number;
 
   constructor(
@@ -53,6 +61,7 @@ export class UsbFrameLink implements FrameLink {
   ) {
     this.onClose = options.onClose ?? (async () => {});
     this.queueDepth = options.queueDepth ?? 16;
+    this.queueBytes = options.queueBytes ?? 8 * 1024 * 1024;
     this.closeGraceMs = options.closeGraceMs ?? 250;
   }
 
@@ -74,8 +83,8 @@ export class UsbFrameLink implements FrameLink {
   }
 
   /**
-   * Submits the frame (and its ZLP) at once and resolves as soon as it is queued, while fewer than
-   * `queueDepth` transfers are outstanding; otherwise once one completes. A USB host stack works
+   * Submits the frame (and its ZLP) at once and resolves as soon as it is queued, while no more
+   * than `queueDepth` transfers and `queueBytes` bytes are outstanding; otherwise once one completes. A USB host stack works
    * this way (many transfers queued per endpoint) and it keeps the bus busy when the event loop is
    * late: completions are then handled in batches without the bus idling. Transfers go out in
    * call order. A transfer that fails fails the whole link (a lost frame cannot be told apart
@@ -93,11 +102,13 @@ export class UsbFrameLink implements FrameLink {
       },
     );
     this.sending.add(done);
+    this.queuedBytes += frame.byteLength;
     void done.then(() => {
       this.sending.delete(done);
+      this.queuedBytes -= frame.byteLength;
       this.slotWaiters.shift()?.();
     });
-    if (this.sending.size <= this.queueDepth) return Promise.resolve();
+    if (this.sending.size <= this.queueDepth && this.queuedBytes <= this.queueBytes) return Promise.resolve();
     return this.race(new Promise<void>((resolve) => this.slotWaiters.push(resolve))).then(() => {
       if (this.failure) throw this.failure;
     });

@@ -9,7 +9,7 @@ import { VirtualFaults, type FaultPlan } from './faults';
 import { linkModel, type LinkSpeed } from './link-model';
 import { phoneHandlers, REPLY_GRACE_MS } from './phone/handlers';
 import { randomSerial } from './phone/identity';
-import { VirtualPhone, type PhoneNetworkConfig, type RegistrarConnector } from './phone/phone';
+import { VirtualPhone, type PhoneNetworkConfig, type RegistrarConnector, type RenewalTimer } from './phone/phone';
 import { checkSerial, MemoryPhoneStore, type PhoneStore } from './phone/store';
 import { VirtualUsbDevice } from './usb-device';
 import type { UsbWire } from './wire';
@@ -35,6 +35,8 @@ export interface CreateVirtualPhoneOptions {
   readonly network?: PhoneNetworkConfig;
   /** Stage 9 seam; without it the phone never tries to sign in. */
   readonly registrar?: RegistrarConnector;
+  /** Timer for the phone's re-sign-in (VirtualPhoneOptions.renewalTimer). */
+  readonly renewalTimer?: RenewalTimer;
   /** Wall-clock time for certificate dates and logs. */
   readonly now?: () => Date;
   /** Announces attach/detach (H3's ManualSource). */
@@ -177,6 +179,7 @@ export class VirtualPhoneHost {
           registrar: this.options.registrar,
           now: this.options.now,
           maxImageBytes: this.options.maxImageBytes,
+          renewalTimer: this.options.renewalTimer,
         },
         { newImageFails: () => this.faults.takeFailNextBoot() },
       );
@@ -318,7 +321,8 @@ export class VirtualPhoneHost {
             handlers: this.handlers.handlers,
             onBulk: this.handlers.onBulk,
             showSas: (sas) => phone.showPairingCode(sas),
-            onPaired: () => phone.paired(),
+            onPaired: (method) => phone.paired(method),
+            pairingKeys: phone.pairingKeys,
           });
         } catch {
           await link.close();

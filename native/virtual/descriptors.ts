@@ -3,7 +3,7 @@ import type { LinkSpeed } from './link-model';
 
 /**
  * What a virtual phone says about itself on the bus. OUR MODEL (docs/virtual-phone.md): the
- * phones' real descriptors were never published (lync-protocols.md §6 [U]); only Polycom's vendor
+ * phones' real descriptors were never published (docs/reference.md §6 [U]); only Polycom's vendor
  * ID 0x095d is public [S39].
  *
  * Layout: configuration 1 with two interfaces, as a composite phone would have:

@@ -5,8 +5,13 @@ import type { Direction, VirtualFaults } from './faults';
 import { BusTimeline, type BusReservation, type LinkModel } from './link-model';
 import { usbErrors } from './usb-errors';
 
-/** Bytes a phone buffers per direction before it NAKs (OUT) or blocks its sender (IN). */
-const DEFAULT_BUFFER_BYTES = 1 << 20;
+/**
+ * Bytes a phone buffers per direction before it NAKs (OUT) or blocks its sender (IN): as much as
+ * its protocol session lets the host have in flight (16 frames of 1 MiB, §5.2 of
+ * docs/tether-protocol.md). A phone that NAKed inside the window it announced would throw away
+ * what the window is for: transfers queued on the bus while the PC's process is descheduled.
+ */
+const DEFAULT_BUFFER_BYTES = 16 << 20;
 
 interface Pending<T> {
   settled: boolean;
@@ -57,8 +62,9 @@ export interface WireOptions {
   readonly bufferBytes?: number;
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!.slice();
+/** One buffer of `chunks`; `owned`: the chunks are the wire's own copies, so a single one is returned as it is. */
+function concat(chunks: Uint8Array[], total: number, owned = false): Uint8Array {
+  if (chunks.length === 1) return owned ? chunks[0]! : chunks[0]!.slice();
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
@@ -382,7 +388,9 @@ export class UsbWire {
     this.assemblyBytes = 0;
     if (total === 0) return; // a lone ZLP carries no frame (frames are never empty)
     const index = this.counters.outFramesAssembled++;
-    const bytes = this.faults.transformFrame('out', index, concat(chunks, total));
+    // The chunks are copies transferOut took of the host's data (the host may reuse its buffer), so
+    // a frame of one transfer needs no second copy.
+    const bytes = this.faults.transformFrame('out', index, concat(chunks, total, true));
     this.rxFrames.push({ bytes, accounted: total });
     if (this.faults.stallAfterFrame('out', this.counters.outFramesAssembled)) this.halt('out');
     this.serveRx();

@@ -53,8 +53,12 @@ describe.skipIf(process.platform === 'win32')('ensurePrivateFolder', () => {
   });
 
   it('refuses a shared temp folder such as /tmp itself', async () => {
-    // /tmp is world-writable (sticky): exactly where another account can plant files.
-    expect(await code(ensurePrivateFolder(tmpdir()))).toBe('FOLDER_NOT_PRIVATE');
+    // /tmp is world-writable (sticky): exactly where another account can plant files. Made here
+    // with /tmp's mode, since the OS temporary folder (TMPDIR) may well be a private one.
+    const shared = join(dir, 'shared-tmp');
+    await mkdir(shared);
+    await chmod(shared, 0o1777);
+    expect(await code(ensurePrivateFolder(shared))).toBe('FOLDER_NOT_PRIVATE');
   });
 
   it('judges a symbolic link by its owner and its target', async () => {

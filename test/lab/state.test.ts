@@ -91,7 +91,8 @@ describe('stale temporary files of writeFileAtomic', () => {
 describe('unreadable state files', () => {
   it('a corrupt Device Update store.json stops the lab with LAB_STATE_CORRUPT naming the file, and is left in place', async () => {
     const stateDir = join(tmp.dir, 'corrupt-store');
-    mkdirSync(join(stateDir, 'device-update'), { recursive: true });
+    // 0700 whatever the umask: the lab starts only on a folder nobody else can write.
+    mkdirSync(join(stateDir, 'device-update'), { recursive: true, mode: 0o700 });
     const file = join(stateDir, 'device-update', 'store.json');
     writeFileSync(file, '{"version":1,"images":');
     const err = await startLab({ stateDir, publishEndpoints: false }).then(

@@ -43,3 +43,26 @@ export function makeChain(csrPem: string): { rootPem: string; intermediatePem: s
     leafPem: mk('sip:alice@contoso.test', 'Test Intermediate', csr.publicKey as forge.pki.PublicKey, inter.priv, false, '03'),
   };
 }
+
+/**
+ * A PKCS#10 request whose public key an attacker chose: the modulus of a real key (or a random one of
+ * `modulusBits`) with the exponent `exponent`. Signed with the real key, so only the key is hostile.
+ */
+export function makeHostileCsr(options: { exponent?: bigint; modulusBits?: number }): string {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const real = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey;
+  let n = real.n;
+  if (options.modulusBits !== undefined) {
+    const bytes = Buffer.from(forge.random.getBytesSync(options.modulusBits / 8), 'binary');
+    // Top bit set (exact size), odd (as a modulus is).
+    bytes[0]! |= 0x80;
+    bytes[bytes.length - 1]! |= 0x01;
+    n = new forge.jsbn.BigInteger(bytes.toString('hex'), 16);
+  }
+  const e = new forge.jsbn.BigInteger((options.exponent ?? 65537n).toString(16), 16);
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(n, e);
+  csr.setSubject([{ name: 'commonName', value: 'sip:mallory@contoso.test' }]);
+  csr.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}

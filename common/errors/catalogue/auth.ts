@@ -55,6 +55,13 @@ export const authErrors = {
     cmdlet: 'Get-CsService -WebServer',
   },
   // NTLM over HTTP (common/pool/ntlm, main/pool/auth/ntlm-http.ts), MS-NLMP and RFC 4559.
+  NTLM_NOT_HTTPS: {
+    stage: 'auth',
+    summary: 'The address for the Windows (NTLM) sign-in is not https, so Tether will not sign in there.',
+    fix: 'Use the https:// address of the Web Services. Over plain http anyone on the network path gets a response they can crack offline for the password, and a hostile server can relay it. Only for a lab on this PC: test-auth --insecure-plain-http-loopback with a 127.0.0.1 or [::1] URL.',
+    userAction: 'Do not type your Windows password for this address; tell your IT support the address is not secure.',
+    cmdlet: 'Get-CsService -WebServer',
+  },
   NTLM_NOT_OFFERED: {
     stage: 'auth',
     summary: 'The server did not offer Windows (NTLM) authentication.',

@@ -4,7 +4,7 @@ import { ASK_IT } from './user-actions';
 /**
  * Typed errors of the chain area (stage 6: download the pool's root CA chain and decide whether to
  * trust it). Texts follow the "Connect to Web Service / Download Root CA chain" topic [S10] and the
- * known USB-tethering failure with an intermediate CA [S36] (../shared/reference/lync-protocols.md).
+ * known USB-tethering failure with an intermediate CA [S36] (docs/reference.md).
  */
 export const chainErrors = {
   CHAIN_SERVICE_UNREACHABLE: {

@@ -43,6 +43,12 @@ export const discoveryErrors = {
     userAction: ASK_IT,
     cmdlet: 'Test-CsPhoneBootstrap -PhoneOrExt <number> -PIN <pin> -Verbose',
   },
+  DHCP_OPTION15_MALFORMED: {
+    stage: 'ip',
+    summary: 'DHCP option 15 (DNS domain name) is not a DNS name.',
+    fix: 'Ask the DHCP admin to set option 15 to the DNS domain (letters, digits, hyphens and dots only); control characters or other bytes there are a misconfigured or hostile DHCP server.',
+    userAction: 'Tell your IT support that the network hands out a broken domain name.',
+  },
   DHCP_PACKET_MALFORMED: {
     stage: 'ip',
     summary: 'A DHCP answer could not be read (truncated or malformed packet).',

@@ -3,6 +3,7 @@ import { authErrors } from './auth';
 import { certprovErrors } from './certprov';
 import { chainErrors } from './chain';
 import { discoveryErrors } from './discovery';
+import { externalErrors } from './external';
 import { generalErrors } from './general';
 import { jobErrors } from './job';
 import { journalErrors } from './journal';
@@ -32,6 +33,7 @@ export const CATALOGUE = {
   ...labErrors,
   ...transportErrors,
   ...jobErrors,
+  ...externalErrors,
   ...journalErrors,
 } as const;
 
@@ -51,6 +53,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   lab: labErrors,
   transport: transportErrors,
   job: jobErrors,
+  external: externalErrors,
   journal: journalErrors,
 };
 

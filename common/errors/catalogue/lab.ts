@@ -5,7 +5,7 @@ export const labErrors = {
   LAB_STATE_CORRUPT: {
     stage: null,
     summary: "The lab's state folder holds a file it cannot read.",
-    fix: 'Move the state folder (default .tether-lab/) aside and start the lab again; it makes a new CA and users.',
+    fix: 'Move the state folder (by default lab/ under your Tether data folder, e.g. ~/.local/share/tether/lab) aside and start the lab again; it makes a new CA and users.',
     userAction: 'Start the test lab again with a new state folder.',
   },
   LAB_STATE_UNWRITABLE: {
@@ -35,7 +35,7 @@ export const labErrors = {
   LAB_CSR_INVALID: {
     stage: 'certificate',
     summary: 'The certificate request is not a well-formed PKCS#10 request with an RSA key.',
-    fix: 'Send a PEM or DER PKCS#10 request with an RSA key of 1024 bits or more.',
+    fix: 'Send a PEM or DER PKCS#10 request with an RSA key of 1024–16384 bits and a public exponent of at most 2^32 (65537 is usual), signed with SHA-1 or SHA-2.',
     userAction: 'Start the sign-in again so the phone makes a new certificate request.',
     cmdlet: 'Test-CsPhoneBootstrap -PhoneOrExt <number> -PIN <pin> -UserSipAddress <sip> -Verbose',
   },

@@ -133,6 +133,12 @@ export const protocolErrors = {
     fix: ROGUE_FIX,
     userAction: ROGUE_PHONE,
   },
+  PROTOCOL_PAIRING_PROOF_INVALID: {
+    stage: null,
+    summary: 'The phone or the PC claimed to remember the other, but could not prove it for this session (a forged or replayed proof, or a different phone with the same serial).',
+    fix: 'Tether reset the USB session and will not skip the pairing code with this phone. Re-plug the phone and compare the pairing code on both screens; if this keeps happening with one phone, have it checked — something may be impersonating it.',
+    userAction: 'Unplug the phone and plug it back in, then check that the code on the phone matches the code on the PC before you accept.',
+  },
   PROTOCOL_HANDSHAKE_TIMEOUT: {
     stage: null,
     summary: 'The phone did not complete the tether handshake in time.',

@@ -4,7 +4,7 @@ import { ASK_IT, POOL_LATER } from './user-actions';
 /**
  * Typed errors of the registrar area (stage 9: SIP REGISTER over TLS) and of the SIP message codec
  * the client and the lab share. Texts follow the "Log on to the Lync Server" topic [S13]
- * (../shared/reference/lync-protocols.md §5, §7).
+ * (docs/reference.md §5, §7).
  */
 export const registrarErrors = {
   SIP_MESSAGE_MALFORMED: {
@@ -40,12 +40,31 @@ export const registrarErrors = {
     userAction: ASK_IT,
     cmdlet: 'Get-CsCertificate',
   },
+  REGISTRAR_KEY_TOO_SMALL: {
+    stage: 'logon',
+    summary: 'The phone\'s key or certificate chain is too weak for TLS (an RSA key under 2048 bits), so the phone could not offer it to the Registrar.',
+    fix: 'Run the sign-in again with a 2048-bit phone key (the default; do not pass keyBits 1024). Tether does not lower TLS security to accept RSA-1024; if the pool\'s CA itself uses a 1024-bit key, reissue it with 2048 bits.',
+    userAction: 'Sign in again. If the same message comes back, tell IT the phone\'s key is too small.',
+  },
   REGISTRAR_CERT_REQUIRED: {
     stage: 'logon',
     summary: 'The Registrar asked for a user certificate (TLS-DSK), and none it accepts was presented.',
     fix: 'Sign in again so the phone obtains its certificate from the Certificate Provisioning service named in the challenge (stages 7 and 8).',
     userAction: 'Start the sign-in again.',
     cmdlet: 'Test-CsClientAuth -UserSipAddress <sip> -UserCredential <cred>',
+  },
+  REGISTRAR_CERT_REJECTED: {
+    stage: 'logon',
+    summary: 'The Registrar did not accept the certificate the phone presented in the TLS-DSK sign-in (missing, from another CA, expired, or the handshake was refused).',
+    fix: 'Sign in again so the phone gets a new certificate from the pool\'s Certificate Provisioning service (stages 7 and 8); if the pool\'s CA changed, update the phone\'s CA chain first (stage 6). The ms-diagnostics in the detail names the reason.',
+    userAction: 'Sign out on the phone and sign in again with your extension and PIN; if it fails again, tell the helpdesk.',
+    cmdlet: 'Test-CsClientAuth -UserSipAddress <sip> -UserCredential <cred>',
+  },
+  REGISTRAR_SIGNATURE_INVALID: {
+    stage: 'logon',
+    summary: 'The Registrar\'s answer was not signed by the TLS-DSK security association just established (rspauth missing or wrong).',
+    fix: 'Something between the phone and the pool changed the answer, or it did not come from the pool: check for proxies or SIP-aware firewalls on the path, then sign in again.',
+    userAction: 'Try signing in again; if it keeps failing, tell the helpdesk that the sign-in answer could not be verified.',
   },
   REGISTRAR_FORBIDDEN: {
     stage: 'logon',

@@ -71,4 +71,17 @@ export const updateErrors = {
     fix: 'Check free disk space and that Tether may write to its cache folder.',
     userAction: 'Free some disk space on this computer, then try again.',
   },
+  UPDATE_OFFER_TOO_LARGE: {
+    stage: 'check-update',
+    summary: 'The Device Update Web service offered more modules or more bytes than any phone update needs, so nothing was downloaded.',
+    fix: 'Check which images are approved for this model on the pool (a real update is a few modules of tens of MB); a pool offering more is misconfigured or hostile.',
+    userAction: 'Leave the phone as it is and tell your IT support; it keeps its current software.',
+    cmdlet: 'Get-CsDeviceUpdateRule',
+  },
+  UPDATE_NO_SPACE: {
+    stage: 'check-update',
+    summary: 'There is not enough free disk space for the update image.',
+    fix: 'Free disk space in the folder named in the message (the update cache or the temporary folder) and try again.',
+    userAction: 'Free some disk space on this PC (empty the recycle bin, remove large files) and try again.',
+  },
 } as const satisfies ErrorTable;

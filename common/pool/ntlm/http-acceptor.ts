@@ -16,10 +16,7 @@ export type NtlmHttpStep =
   /** Answer 401 with `WWW-Authenticate: <header>` (a fresh start); the reason is for the lab's log. */
   | { readonly kind: 'rejected'; readonly header: string; readonly reason: NtlmRejectReason | 'malformed' | 'no-challenge'; readonly domain: string; readonly user: string };
 
-export interface NtlmHttpAcceptorOptions extends NtlmServerOptions {
-  /** Refuse an AUTHENTICATE without a MIC (default true: Tether's client always sends one). */
-  readonly requireMic?: boolean;
-}
+export type NtlmHttpAcceptorOptions = NtlmServerOptions;
 
 const TOKEN = /^\s*(NTLM|Negotiate)\s+([A-Za-z0-9+/]+={0,2})\s*$/i;
 const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
@@ -57,7 +54,7 @@ export class NtlmHttpAcceptor {
         const pending = this.pending.get(connection);
         this.pending.delete(connection);
         if (!pending) return { kind: 'rejected', header: scheme, reason: 'no-challenge', domain: '', user: '' };
-        const result = verifyAuthenticate(pending.state, token, this.lookup, { requireMic: this.options.requireMic ?? true });
+        const result = verifyAuthenticate(pending.state, token, this.lookup);
         if (!result.ok) return { kind: 'rejected', header: scheme, reason: result.reason, domain: result.domain, user: result.user };
         this.authenticated.set(connection, { domain: result.domain, user: result.user });
         return { kind: 'authenticated', domain: result.domain, user: result.user };

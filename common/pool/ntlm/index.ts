@@ -18,6 +18,6 @@ export { ntHash, ntowfV2, ntowfV2FromHash, computeNtlmV2, ntlmV2ClientBlob, hmac
 export { NtlmClient, buildAuthenticate, DEFAULT_CLIENT_FLAGS } from './client';
 export type { NtlmCredentials, NtlmClientOptions, AuthenticateInputs } from './client';
 export { createChallenge, verifyAuthenticate } from './server';
-export type { NtlmServerIdentity, NtlmServerOptions, NtlmChallengeState, NtlmSecret, NtlmVerification, NtlmRejectReason, VerifyOptions } from './server';
+export type { NtlmServerIdentity, NtlmServerOptions, NtlmChallengeState, NtlmSecret, NtlmVerification, NtlmRejectReason } from './server';
 export { NtlmHttpAcceptor } from './http-acceptor';
 export type { NtlmHttpStep, NtlmHttpAcceptorOptions } from './http-acceptor';

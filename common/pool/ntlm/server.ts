@@ -17,7 +17,8 @@ import {
 /**
  * The server side of NTLMv2 (MS-NLMP §3.2), for the lab pool: it issues a CHALLENGE with target
  * information and a timestamp, and verifies an AUTHENTICATE against a stored password by
- * recomputing NTProofStr and the MIC, so the lab checks NTLM for real rather than trusting it.
+ * recomputing NTProofStr and, when the client says it sent one, the MIC — so the lab checks NTLM
+ * for real rather than trusting it, and accepts what MS-NLMP allows (the MIC is a client SHOULD).
  */
 
 export interface NtlmServerIdentity {
@@ -40,7 +41,7 @@ export interface NtlmChallengeState {
   readonly negotiate: Buffer;
   readonly challenge: Buffer;
   readonly serverChallenge: Buffer;
-  /** The MsvAvTimestamp sent, or null when the CHALLENGE had none (then no MIC is required). */
+  /** The MsvAvTimestamp sent, or null when the CHALLENGE had none. */
   readonly timestamp: Buffer | null;
 }
 
@@ -76,24 +77,20 @@ export type NtlmVerification =
 
 export type NtlmRejectReason = 'anonymous' | 'ntlmv1' | 'unknown-user' | 'bad-proof' | 'timestamp-mismatch' | 'mic-missing' | 'bad-mic';
 
-export interface VerifyOptions {
-  /** Refuse an AUTHENTICATE without a MIC although the CHALLENGE had a timestamp (default true). */
-  readonly requireMic?: boolean;
-}
-
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
  * Verifies an AUTHENTICATE (§3.2.5.1.2). Malformed input throws NTLM_MALFORMED; a wrong password
- * or a bad MIC is a normal `{ ok: false }` answer (the lab turns it into a 401).
+ * or a bad MIC is a normal `{ ok: false }` answer (the lab turns it into a 401). The MIC is checked
+ * exactly when the NTLMv2 response's MsvAvFlags has bit 0x2 ("MIC present"): a client SHOULD send
+ * one after a timestamp (§3.1.5.1.2) but need not, and a server checks only what the flag announces.
  */
 export function verifyAuthenticate(
   state: NtlmChallengeState,
   authenticateBytes: Uint8Array,
   lookup: (domain: string, user: string) => NtlmSecret | undefined,
-  options: VerifyOptions = {},
 ): NtlmVerification {
   const auth = decodeAuthenticate(authenticateBytes);
   const who = { domain: auth.domain, user: auth.user };
@@ -119,10 +116,9 @@ export function verifyAuthenticate(
     }
     const avFlags = pairs.find((p) => p.id === AV_ID.FLAGS)?.value;
     const claimsMic = avFlags !== undefined && avFlags.length === 4 && (avFlags.readUInt32LE(0) & MSV_AV_FLAG_MIC_PRESENT) !== 0;
-    if (!claimsMic || auth.mic === null || auth.micOffset === null) {
-      if (claimsMic || (state.timestamp !== null && (options.requireMic ?? true))) return { ok: false, reason: 'mic-missing', ...who };
-      return { ok: true, ...who, workstation: auth.workstation };
-    }
+    if (!claimsMic) return { ok: true, ...who, workstation: auth.workstation };
+    // Flag set but no room for the field (payload starts before offset 88): the claim is false.
+    if (auth.mic === null || auth.micOffset === null) return { ok: false, reason: 'mic-missing', ...who };
     sessionBaseKey = hmacMd5(key, proof);
     const keyExch = hasFlag(auth.flags, NTLM_FLAGS.NEGOTIATE_KEY_EXCH) && auth.encryptedRandomSessionKey.length === 16;
     exported = keyExch ? rc4(sessionBaseKey, auth.encryptedRandomSessionKey) : Buffer.from(sessionBaseKey);

@@ -27,6 +27,16 @@ export {
 } from './register';
 export type { RegisterIds, RegisterOutcome, RegisterRequestOptions } from './register';
 export { registrarSocketError, runRegisterExchange } from './exchange';
+export { clientKeyTooSmall, MIN_CLIENT_RSA_BITS, weakClientKeyError } from './client-key';
 export type { RegisterExchangeOptions, RegisterSocket } from './exchange';
 export { RegisterTransaction } from './transaction';
 export type { Registration, TransactionStep } from './transaction';
+export { securityAssociationRefreshMs, nextRegistrationMs, SA_MAX_LIFETIME_MS, SA_REFRESH_MARGIN_MS, REGISTRATION_REFRESH_MARGIN_S } from './sa-timer';
+export { signatureBuffer, signatureMatches, signBuffer } from './signature';
+export type { SignatureParams } from './signature';
+export { TLS_DSK, TlsDskClientAuth } from './tls-dsk-client';
+export type { SecurityAssociation, TlsDskCredential } from './tls-dsk-client';
+export { TLS_DSK_INNER_TLS, TLS_DSK_KEY_LABEL, TlsDskClientHandshake, TlsDskServerHandshake, tlsDskKeys } from './tls-dsk-engine';
+export type { ClientStep, ServerStep, TlsDskKeys, TlsDskPeer } from './tls-dsk-engine';
+export { TlsFlightCollector } from './tls-dsk-flight';
+export type { TlsFlight } from './tls-dsk-flight';

@@ -8,9 +8,9 @@ import { parseProvisioningBody, PROVISIONING_CONTENT_TYPE, type RegistrarProvisi
  * Tether helpdesk probe (main/pool/sip) and the virtual phone (native/) each add only a socket.
  *
  * Header set: modelled on SIPE's REGISTER [S29 sip-transport.c]; the phone's exact set is not
- * published [I]. Authentication is OUR simplification of TLS-DSK (docs/pool/registrar.md): the
- * client proves itself with a certificate in the TLS handshake, and a registrar that does not
- * accept it answers 401 with a `TLS-DSK` challenge naming the CertProv URL in `sts-uri` [S31][S33].
+ * published [I]. Authentication is TLS-DSK inside SIP (tls-dsk-client.ts, docs/pool/registrar.md):
+ * a registrar answers an unauthenticated REGISTER with 401 and a `TLS-DSK` challenge naming the
+ * CertProv URL in `sts-uri` [MS-SIPAE §3.3.5.1][S33].
  */
 
 export const REGISTRAR_REALM = 'SIP Communications Service';
@@ -226,7 +226,7 @@ export function buildResponse(
   };
 }
 
-/** The TLS-DSK challenge of our model (realm and version as MS-SIPAE shows them [S31]). */
+/** A fresh TLS-DSK challenge: realm, targetname, version 4 and sts-uri [MS-SIPAE §3.3.5.1]. */
 export function tlsDskChallenge(targetname: string, stsUri: string): string {
   return formatAuthChallenge({
     scheme: 'TLS-DSK',

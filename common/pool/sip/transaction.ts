@@ -3,6 +3,7 @@ import { DEFAULT_SIP_LIMITS, serializeSipMessage, SipStreamDecoder, type SipLimi
 import type { SipRequest, SipResponse } from './message';
 import { buildRegister, interpretRegisterResponse, matchesRequest, outcomeError, type RegisterOutcome, type RegisterRequestOptions } from './register';
 import type { RegistrarProvisioning } from './provisioning';
+import type { SecurityAssociation } from './tls-dsk-client';
 
 /**
  * One REGISTER transaction with no socket in it: it hands out the bytes to send and eats the bytes
@@ -16,6 +17,8 @@ export interface Registration {
   readonly expires: number | null;
   readonly gruu: string | null;
   readonly provisioning: RegistrarProvisioning;
+  /** The TLS-DSK security association the sign-in established; null when none was asked for. */
+  readonly securityAssociation: SecurityAssociation | null;
 }
 
 export type TransactionStep =
@@ -69,7 +72,7 @@ export class RegisterTransaction {
     if (error || outcome.kind !== 'registered') return { done: true, error: error ?? new TetherError('INTERNAL', 'Unexpected REGISTER outcome.') };
     return {
       done: true,
-      registration: { sipUri, registrar: this.registrar, expires: outcome.expires, gruu: outcome.gruu, provisioning: outcome.provisioning },
+      registration: { sipUri, registrar: this.registrar, expires: outcome.expires, gruu: outcome.gruu, provisioning: outcome.provisioning, securityAssociation: null },
     };
   }
 }

@@ -64,7 +64,7 @@ export const certificatePoolStage: PoolStageDefinition<'certificate'> = {
   async run(r, progress) {
     const auth = r.facts.auth!;
     progress('making a throw-away RSA-2048 key and request in memory');
-    const key = (r.key = makeThrowawayKey());
+    const key = (r.key = r.options.key ?? makeThrowawayKey());
     const csrPem = key.csrFor(auth.sipUri);
     const issued = await issueCertificate({ http: r.pool(), auth, ticket: r.ticket!, csrPem, ...(r.options.deviceId === undefined ? {} : { deviceId: r.options.deviceId }), now: r.now }, progress);
     r.ticket?.dispose();

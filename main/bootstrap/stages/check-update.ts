@@ -6,9 +6,10 @@ import { LPE_IMAGE_FILE } from '../../pool/update';
 import { askDeviceUpdate, offeredBaseUrl, plural } from '../pool-stages';
 import { progressOf } from './common';
 import type { StageContext, StageDefinition, UpdateFacts } from './types';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { offerBytes } from '../../../common/pool/device-update-wire';
+import { ensureFreeSpace } from '../../pool/update/download';
+import { makeTempFolder, sweepStaleTempFolders } from '../../temp-folders';
 import { ImageCache } from '../../pool/update';
 import type { DownloadedImage, UpdateCheck } from '../pool-stages';
 import { STAND_IN_MAC, STAND_IN_SERIAL, type PoolStageDefinition } from './pool-types';
@@ -140,8 +141,12 @@ export const checkUpdatePoolStage: PoolStageDefinition<'update'> = {
     const downloaded: DownloadedImage[] = [];
     if (options.download && answer.modules.length > 0) {
       const base = offeredBaseUrl(answer);
-      const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
+      // Removed below whatever happens; a run killed mid-download leaves it to the next run's sweep.
+      await sweepStaleTempFolders('test-bootstrap');
+      const dir = await makeTempFolder('test-bootstrap');
       try {
+        // The whole offer before the first byte (each download checks its own file again).
+        await ensureFreeSpace(dir, offerBytes(answer.modules), {});
         const cache = new ImageCache(dir);
         for (const [i, m] of answer.modules.entries()) {
           progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);

@@ -70,7 +70,7 @@ export const logonPoolStage: PoolStageDefinition<'logon'> = {
     const discovery = r.facts.discovery!;
     const tls = tlsRegistrarOf(discovery);
     if (!tls) throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
-    progress(`REGISTER to ${tls.host}:${tls.port} with the issued certificate`);
+    progress(`REGISTER to ${tls.host}:${tls.port}, authenticating with TLS-DSK and the issued certificate`);
     const result = await registerWithRegistrar({
       registrar: { host: tls.host, port: tls.port },
       sipUri: r.facts.auth!.sipUri,
@@ -80,6 +80,8 @@ export const logonPoolStage: PoolStageDefinition<'logon'> = {
       ...(r.options.registerTimeoutMs === undefined ? {} : { timeoutMs: r.options.registerTimeoutMs }),
     });
     const { elapsedMs: _elapsed, ...value } = result;
-    return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}, expires ${result.expires ?? '?'} s)` };
+    const sa = result.securityAssociation;
+    const how = sa ? `, TLS-DSK inner ${sa.innerTls} ${sa.cipher}` : ', no authentication asked';
+    return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}${how}, expires ${result.expires ?? '?'} s)` };
   },
 };

@@ -174,7 +174,13 @@ export interface PairingQuestion {
   readonly modelId: string;
   readonly code: string;
   readonly phoneDisplay: string | null;
+  /**
+   * 'start', or 'after-reboot' when the phone restarted into new firmware and did not recognise
+   * this PC (normally it pairs by the key it remembered, and nobody is asked).
+   */
   readonly reason: 'start' | 'after-reboot';
+  /** Where the phone is attached: only a 'virtual' phone's reported display may be trusted (pairing-auto.ts). */
+  readonly source: AttachedPhone['source'];
 }
 
 /** The person behind the job: asked only when a stage needs them. */

@@ -7,18 +7,28 @@ import { flag, parseArgs } from '../args';
 import { runSignInBench } from '../bench-signins';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss|signins[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml|signins[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
               fraction of the link's capacity (goal >= 0.95), next to a stop-and-wait baseline
-              (one max-size chunk, wait for the phone's acknowledgement, next chunk)
-  cpu         codec-cpu: CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
-              and its ratio to the high-speed link rate (goal >= 4)
+              (one max-size chunk, wait for the phone's acknowledgement, next chunk), and the
+              CPU per MB it cost (Tether and the virtual phone together)
+  high-loaded firmware-push-high-loaded: the same push with a busy-loop process competing on
+              every core (goal >= 0.95 of capacity there too)
+  cpu         codec-cpu: CPU per MB of framing + header CRC-32C + AES-256-GCM (both ends,
+              in-process) and its ratio to the high-speed link rate (goal >= 10)
   journal     journal: the journal writes of one sign-in (count, ms per sign-in, per-write
               p50/p99/max) with synchronous=NORMAL as Tether runs it, and FULL beside it
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
               run in a fresh process so the other benchmarks' heap cannot hide growth
+  pacing      link-pacing-real-clock: stop-and-wait transfers on the real clock, elapsed over
+              the bus time the link model charges, and the timer lateness per transfer (<= 1 ms)
+  decode      frame-decode: tether frames decoded per second (half corrupt); sip-trickle: a
+              maximal SIP message fed one byte at a time, and the time ratio to one 8x smaller
+              (linear ~8, quadratic ~64; goal <= 22.6)
+  xml         xml-parse-soap-1mb, xml-parse-many-elements: parseXml (saxes) and the hand-written
+              parser it replaced on the same document, and their ratio (docs/xml.md)
   signins     32 virtual phones sign in at once (the lab in a child process): all signed in,
               per-phone wall p50/p95, event-loop delay p99 (goal <= 20 ms), Tether's CPU per
               sign-in (the process's, minus the phones' RSA key generation; goal <= 50 ms), pool

@@ -7,7 +7,7 @@ import { discoverPool, type DiscoveryResult } from '../../pool/discovery/discove
 import type { ReachabilityProbe } from '../../pool/discovery/registrar';
 import { flag, parseArgs } from '../args';
 import { dhcpInformTarget, dhcpServerAddress, resolverFor } from '../inputs';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { errorReport, errorText, EXIT, exitCodeFor, usageError, type CliIO, type Command } from '../io';
 import { LAB_FLAG, labFlagHelp, readLabEndpoints } from '../lab-endpoints';
 
 const USAGE = `Usage: tether discover (--domain DOMAIN [--dns HOST:PORT] | --lab [DIR])
@@ -104,7 +104,8 @@ function describe(r: DiscoveryResult, dhcp: DhcpInformResult | null, vlan: VlanP
     }
     const o120 = dhcp.option120;
     lines.push(`  option 120: ${o120 === null ? 'absent' : o120.names ? o120.names.join(', ') : `unusable: ${o120.error?.message} (hex ${o120.hex})`}`);
-    if (dhcp.domainName) lines.push(`  option 15:  ${dhcp.domainName}`);
+    const o15 = dhcp.option15;
+    if (o15) lines.push(`  option 15:  ${o15.name ?? `unusable: ${o15.error?.message} (hex ${o15.hex})`}`);
   } else if (r.dhcpError) {
     lines.push(`DHCP: ${r.dhcpError.code}: ${r.dhcpError.message}`);
   }
@@ -167,11 +168,17 @@ export const discoverCommand: Command = {
       dhcpError,
       ...(args.connect ? { probe: tcpProbe(resolver) } : {}),
     });
-    const ok = result.registrar !== null;
-    const warned = result.webServicesCheck?.warning != null;
+    const warning = result.webServicesCheck?.warning ?? null;
+    // A failure is the Registrar error, or with --strict the warning: reported like every command's.
+    const failure = result.registrarError ?? (args.strict ? warning : null);
     const vlanJson = vlan === null ? null : { vlanId: vlan.answer?.vlan?.id ?? null, answer: vlan.answer, error: vlan.error };
-    if (args.json) io.stdout.write(JSON.stringify({ ok, ...result, dhcp, vlan: vlanJson }) + '\n');
-    else io.stdout.write(describe(result, dhcp, vlan));
-    return ok && !(args.strict && warned) ? EXIT.ok : EXIT.failure;
+    if (args.json) {
+      const error = failure === null ? null : errorReport(failure);
+      io.stdout.write(JSON.stringify({ ok: failure === null, ...result, dhcp, vlan: vlanJson, error }) + '\n');
+    } else {
+      io.stdout.write(describe(result, dhcp, vlan));
+      if (failure !== null) io.stderr.write(errorText(failure));
+    }
+    return failure === null ? EXIT.ok : exitCodeFor(failure);
   },
 };

@@ -1,4 +1,5 @@
 import { startLab, type LabOptions } from '../../../lab';
+import { LAB_VIEWS, type LabView } from '../../../lab/external/view';
 import { parseFaultName } from '../../../lab/faults';
 import { definedOnly, flag, parseArgs } from '../args';
 import { EXIT, untilSignal, usageError, type CliIO, type Command } from '../io';
@@ -6,6 +7,7 @@ import { DEFAULT_LAB_DIR, refuseRunningLab } from '../lab-endpoints';
 
 const USAGE = `Usage: tether lab [--state DIR] [--fault NAME]… [--http-port N] [--https-port N] [--dns-port N]
                  [--dhcp-port N] [--dhcp-vlan N|none]
+                 [--view internal|external|both] [--external-dns-port N] [--external-https-port N]
                  [--domain D] [--pool FQDN] [--slow-ms N] [--lockout N] [--quiet] [--json]
 
 Runs the emulated Lync pool on 127.0.0.1 (DNS, HTTP, HTTPS and every lab service) until Ctrl-C.
@@ -15,11 +17,17 @@ with their LAB-ONLY credentials, the faults on, and the state folder. Logs go to
 While it runs, the same document WITHOUT the passwords and PINs (and with the lab's pid) is in
 <state>/endpoints.json, so other commands can use --lab [DIR]; a clean stop removes it.
 
-  --state DIR      state folder (CA, users, stores); default .tether-lab in this folder
+  --state DIR      state folder (CA, users, stores); default: private, under your data folder
+                   (${DEFAULT_LAB_DIR}); one another user owns or can write is refused
   --fault NAME     switch a fault on from the start (repeatable); see docs/lab.md
   --http-port N    --https-port N    --dns-port N     fixed ports (default: free ones)
   --dhcp-port N    UDP port of the DHCPINFORM responder (default: a free one; 67 needs root)
   --dhcp-vlan N    voice VLAN answered to CPE-OCPHONE informs (default 20; 'none' answers none)
+  --view V         internal (default): the corporate network's view; external: the view from
+                   outside (external DNS zone with the edge names sip, sipexternal, lyncext;
+                   the external Web Services over HTTPS only); both: the two at once. With
+                   'external' alone, 'dns' is the external DNS server. See docs/lab.md
+  --external-dns-port N  --external-https-port N   the external view's ports (default: free ones)
   --domain D       SIP domain (default contoso.test)
   --pool FQDN      Front End pool FQDN (default pool01.<domain>)
   --slow-ms N      delay of the slow-responses fault (default 2000)
@@ -27,7 +35,9 @@ While it runs, the same document WITHOUT the passwords and PINs (and with the la
   --quiet          no log lines on stderr
   --json           accepted for symmetry: the first line is JSON anyway
 One lab per state folder: a second one on the folder of a running lab is refused (exit 2).
-Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>.
+Faults can also be switched while it runs: POST {"fault":"srv-missing","on":true} to <admin>
+with Content-Type: application/json and Authorization: Bearer <adminToken> (also in
+<state>/admin-token), addressed to 127.0.0.1:PORT: a web page cannot forge that.
 `;
 
 const FLAGS = {
@@ -41,6 +51,12 @@ const FLAGS = {
     if (v !== 'none' && !(/^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 4094)) throw usageError(`--dhcp-vlan must be a VLAN ID 1–4094 or 'none', not '${v}'.`);
     return v === 'none' ? null : Number(v);
   }),
+  view: flag.value((v) => {
+    if (!(LAB_VIEWS as readonly string[]).includes(v)) throw usageError(`--view must be ${LAB_VIEWS.join(', ')}, not '${v}'.`);
+    return v as LabView;
+  }),
+  'external-dns-port': flag.port(0),
+  'external-https-port': flag.port(0),
   domain: flag.string(),
   pool: flag.string(),
   'slow-ms': flag.number({ max: 600_000, message: '--slow-ms must be 0–600000 milliseconds.' }),
@@ -61,6 +77,9 @@ export function parseLabArgs(args: string[]): LabOptions & { quiet: boolean } {
     dnsPort: f['dns-port'],
     dhcpPort: f['dhcp-port'],
     dhcpVlan: f['dhcp-vlan'],
+    view: f.view,
+    externalDnsPort: f['external-dns-port'],
+    externalHttpsPort: f['external-https-port'],
     domain: f.domain,
     poolFqdn: f.pool,
     slowMs: f['slow-ms'],

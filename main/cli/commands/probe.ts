@@ -24,12 +24,13 @@ Helpdesk checks of two bootstrap stages, from this PC:
     --pin SHA256         trust a root with this SHA-256 fingerprint (repeatable)
     --out FILE           write the whole chain (intermediates, then root) as PEM
 
-  register  stage 9: one SIP REGISTER over TLS, in the spirit of Test-CsClientAuth.
+  register  stage 9: sign in with SIP REGISTER over TLS, in the spirit of Test-CsClientAuth;
+            with a certificate it authenticates with TLS-DSK inside SIP (MS-SIPAE).
     --registrar HOST:PORT  the Registrar (FQDN, usually port 5061)
     --sip URI              the user's SIP address
     --ca FILE              the pool's CA chain (PEM, e.g. from 'probe chain --out'); the only trust
-    --cert FILE --key FILE the user's certificate and key (PEM); without them the Registrar's
-                           401 tells where to get one
+    --cert FILE --key FILE the user's certificate and key (PEM), presented in the TLS-DSK
+                           handshake; without them the Registrar's 401 tells where to get one
     --timeout MS           give up after this long (default 15000)
 
   --dns HOST:PORT  resolve names through this DNS server instead of the system's
@@ -77,8 +78,12 @@ function describeChain(c: PoolChain): string {
 
 function describeRegistration(r: RegistrationResult): string {
   const p = r.provisioning;
+  const sa = r.securityAssociation;
   return [
     `Registered ${r.sipUri} at ${r.registrar} (${r.tlsProtocol ?? 'TLS'}, ${r.elapsedMs} ms, expires ${r.expires ?? '?'} s)`,
+    sa
+      ? `  authenticated:           TLS-DSK (inner ${sa.innerTls}, ${sa.cipher}); authenticate again within ${Math.round(sa.refreshAfterMs / 60_000)} min`
+      : '  authenticated:           not asked (the Registrar did not challenge)',
     `  Registrar FQDN:          ${p.registrarFqdn}`,
     `  Device Update internal:  ${p.deviceUpdateInternalUrl}`,
     `  Device Update external:  ${p.deviceUpdateExternalUrl}`,

@@ -1,5 +1,6 @@
 import { TetherError } from '../../../common/errors';
 import { ntlmHttpRequest } from '../../pool/auth/ntlm-http';
+import { requireHttps } from '../../pool/auth/require-https';
 import { PoolHttpClient } from '../../pool/net/http';
 import { flag, parseArgs } from '../args';
 import { NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
@@ -22,6 +23,10 @@ without echo; it is never taken from the command line.
 ${labFlagHelp(21)}
                      (--url defaults to the lab's NTLM WebTicket port; its root is trusted
                      only when its fingerprint is the published one)
+  --insecure-plain-http-loopback
+                     allow an http:// URL whose host is 127.x.x.x or [::1] (a lab on this PC).
+                     Anywhere else NTLM goes only over https: over plain http anyone on the path
+                     gets a response they can crack offline for the password, and can relay it
   --method GET|POST  the request to authenticate (default GET; a 405 answer to GET switches to an
                      empty POST, as .svc endpoints take only POST)
   --timeout MS       give up after this many milliseconds (default 20000)
@@ -42,6 +47,7 @@ const FLAGS = {
   }),
   timeout: flag.number({ min: 1, message: `--timeout needs a positive number of milliseconds.\n\n${USAGE}` }),
   lab: LAB_FLAG,
+  'insecure-plain-http-loopback': flag.boolean(),
   json: flag.boolean(),
 };
 
@@ -52,8 +58,11 @@ async function parseTestAuthArgs(args: string[]) {
   // --lab: the running lab's DNS server, NTLM URL and root (checked against its fingerprint); flags win.
   const lab = flags.lab === undefined ? null : await readLabEndpoints(flags.lab);
   const url = flags.url ?? labNtlmUrl(lab!);
+  const allowPlainHttpOnLoopback = flags['insecure-plain-http-loopback'] === true;
+  // Refused before the password is asked for; ntlmHttpRequest checks it again where it sends.
+  requireHttps(url, 'NTLM_NOT_HTTPS', 'NTLM sign-in', { allowPlainHttpOnLoopback });
   const labCaPems = lab && flags.ca === undefined ? await labTrustPems(lab) : [];
-  return { ...flags, url, account, dns: flags.dns ?? lab?.dns, labCaPems, timeoutMs: flags.timeout ?? 20_000 };
+  return { ...flags, url, allowPlainHttpOnLoopback, account, dns: flags.dns ?? lab?.dns, labCaPems, timeoutMs: flags.timeout ?? 20_000 };
 }
 
 /** `DOMAIN\user` → (DOMAIN, user); `user@domain` is passed whole with an empty domain, as Windows does. */
@@ -75,6 +84,9 @@ export const testAuthCommand: Command = {
     const { domain, user } = parseAccount(a.account);
     const resolver = resolverFor(a.dns);
     const extraCaPems = a.ca === undefined ? a.labCaPems : [await readCertificatePem(a.ca, 'the CA file')];
+    if (a.allowPlainHttpOnLoopback && new URL(a.url).protocol === 'http:') {
+      io.stderr.write('WARNING: NTLM over plain http (--insecure-plain-http-loopback): the response to the challenge is not protected by TLS. Use it only with a lab on this PC.\n');
+    }
     const password = Buffer.from(await readSecret(io, 'TETHER_PASSWORD', `Password for ${a.account}: `, 'password'), 'utf8');
     const http = new PoolHttpClient({ resolver, extraCaPems, timeouts: { connectMs: Math.min(10_000, a.timeoutMs), totalMs: a.timeoutMs } });
     try {
@@ -85,6 +97,7 @@ export const testAuthCommand: Command = {
           url: a.url,
           stage: 'auth',
           method,
+          allowPlainHttpOnLoopback: a.allowPlainHttpOnLoopback,
           acceptStatus: () => true,
           ...(method === 'POST' ? { body: '', headers: { 'content-type': 'text/xml; charset=utf-8' } } : {}),
         });

@@ -1,4 +1,4 @@
-import { TetherError, toTetherError, type SerializedTetherError } from '../../../common/errors';
+import { toTetherError, type TetherError } from '../../../common/errors';
 import { STAGES, type StageId } from '../../../common/stages';
 import { runPoolBootstrap, type PartialBootstrapResult, type PoolBootstrapOptions, type PoolBootstrapResult } from '../../bootstrap/pool-bootstrap';
 import type { StageEvent } from '../../bootstrap/stage-events';
@@ -6,9 +6,11 @@ import type { WebTicketAuth } from '../../pool/auth/webticket';
 import { dhcpInform } from '../../pool/discovery/dhcp-inform';
 import { flag, parseArgs } from '../args';
 import { dhcpInformTarget, dhcpServerAddress, NO_PASSWORD_ON_ARGV, readCertificatePem, readSecret, resolverFor } from '../inputs';
-import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { errorReport, EXIT, usageError, type CliIO, type Command, type ErrorReport } from '../io';
 import { LAB_FLAG, labFlagHelp, readLabEndpoints } from '../lab-endpoints';
+import { makeThrowawayKey, type ThrowawayKey } from '../../bootstrap/throwaway-key';
 import { parseAccount } from './test-auth';
+import { runOutside } from './test-bootstrap-external';
 
 const USAGE = `Usage: tether test-bootstrap (--domain DOMAIN [--dns HOST:PORT] | --lab [DIR])
                               (--pin 'NUMBER:PIN' | --pin NUMBER | --ntlm 'DOMAIN\\user' --sip sip:user@domain)
@@ -16,7 +18,8 @@ const USAGE = `Usage: tether test-bootstrap (--domain DOMAIN [--dns HOST:PORT] |
                               [--model CX600] [--mac MAC] [--serial S] [--firmware VERSION]
                               [--http-port N] [--https-port N] [--web-services URL] [--device-update URL]
                               [--dhcp-inform IFACE [--dhcp-server IP[:PORT]] [--dhcp-client-port N]]
-                              [--device-id GUID] [--json]
+                              [--device-id GUID] [--external [--external-dns HOST:PORT] [--facts FILE]]
+                              [--json]
 
 Runs bootstrap stages 3 to 8 against the pool with a throw-away key and no phone, in the spirit
 of Lync's Test-CsPhoneBootstrap: finds the Device Update service (3) and asks it for updates as
@@ -56,6 +59,15 @@ ${labFlagHelp(26)}
                           responder) means only there, not broadcast
   --dhcp-client-port N    send from UDP port N instead of 68 (0: a free port, no admin rights)
   --device-id GUID        DeviceId to send to CertProv (default: a random GUID)
+  --external              then sign in from OUTSIDE the corporate network, as a phone does at home
+                          after one internal sign-in: the internal run registers (stage 9) and
+                          its facts (external Device Update URL, external Web Services, chain,
+                          certificate) drive stages 3-9 through the external DNS only, TLS only
+                          (docs/pool/external.md)
+  --external-dns HOST:PORT  the DNS server outside (with --lab: the lab's external view)
+  --facts FILE            with --external: skip the internal run and use these internal sign-in
+                          facts (JSON, as the journal keeps them); a file holding null shows what
+                          a phone that never signed in internally gets
   --json                  print one JSON document with every stage's outcome
 
 Exit status: 0 every stage passed, 1 a stage failed (its typed error and fix are shown),
@@ -85,6 +97,9 @@ const FLAGS = {
   'dhcp-server': flag.value(dhcpServerAddress),
   'dhcp-client-port': flag.port(0),
   lab: LAB_FLAG,
+  external: flag.boolean(),
+  'external-dns': flag.string(),
+  facts: flag.string(),
   json: flag.boolean(),
 };
 
@@ -96,6 +111,7 @@ export function parseTestBootstrapArgs(args: string[]) {
   if ((f['dhcp-server'] !== undefined || f['dhcp-client-port'] !== undefined) && f['dhcp-inform'] === undefined) {
     throw usageError('--dhcp-server and --dhcp-client-port need --dhcp-inform IFACE.');
   }
+  if (!f.external && (f['external-dns'] !== undefined || f.facts !== undefined)) throw usageError('--external-dns and --facts need --external.');
   return {
     domain: f.domain,
     dns: f.dns,
@@ -119,11 +135,14 @@ export function parseTestBootstrapArgs(args: string[]) {
     dhcpServer: f['dhcp-server'],
     dhcpClientPort: f['dhcp-client-port'],
     lab: f.lab,
+    external: f.external,
+    externalDns: f['external-dns'],
+    facts: f.facts,
     json: f.json,
   };
 }
 
-type TestBootstrapArgs = ReturnType<typeof parseTestBootstrapArgs>;
+export type TestBootstrapArgs = ReturnType<typeof parseTestBootstrapArgs>;
 
 /**
  * `--lab DIR`: the running lab's DNS server, domain, ports, root fingerprint (a pin, as a first-use
@@ -142,6 +161,7 @@ export async function withLabDefaults(a: TestBootstrapArgs): Promise<TestBootstr
     httpsPort: a.httpsPort ?? lab.httpsPort,
     fingerprints: ownTrust ? a.fingerprints : [lab.rootFingerprint],
     dhcpServer: a.dhcpServer ?? (a.dhcpIface !== undefined && lab.dhcp ? lab.dhcp : undefined),
+    externalDns: a.externalDns ?? lab.external?.dns,
   };
 }
 
@@ -169,7 +189,7 @@ export interface StageRow {
   readonly title: string;
   readonly outcome: Outcome;
   readonly summary: string | null;
-  readonly error: (SerializedTetherError & { fix: string; cmdlet: string | null }) | null;
+  readonly error: ErrorReport | null;
 }
 
 const NO_PHONE = 'not applicable without a phone';
@@ -180,10 +200,7 @@ export function stageRows(events: readonly StageEvent[], register: boolean): Sta
     const base = { n: s.n, id: s.id, title: s.title };
     const end = events.find((e) => e.stage === s.id && (e.type === 'stage-end' || e.type === 'stage-failed'));
     if (end?.type === 'stage-end') return { ...base, outcome: end.outcome, summary: end.summary, error: null };
-    if (end?.type === 'stage-failed') {
-      const typed = TetherError.fromJSON(end.error);
-      return { ...base, outcome: 'failed', summary: null, error: { ...end.error, fix: typed.fix, cmdlet: typed.cmdlet ?? null } };
-    }
+    if (end?.type === 'stage-failed') return { ...base, outcome: 'failed', summary: null, error: errorReport(end.error) };
     if (s.id === 'vlan' || s.id === 'ip') return { ...base, outcome: 'not-applicable', summary: NO_PHONE, error: null };
     if (s.id === 'logon' && !register) return { ...base, outcome: 'not-applicable', summary: 'not run without --register', error: null };
     return { ...base, outcome: 'not-run', summary: 'not run (an earlier stage failed)', error: null };
@@ -196,7 +213,7 @@ const TITLE_WIDTH = Math.max(...STAGES.map((s) => s.title.length));
 const INDENT = ' '.repeat(8);
 
 /** One stage row for people, with the fix under a failure and stage 5's candidates under it. */
-function rowLines(r: StageRow, found: PartialBootstrapResult): string[] {
+function rowLines(r: StageRow, found: Pick<PartialBootstrapResult, 'discovery'>): string[] {
   const lines = [`${String(r.n).padStart(2)}  ${r.title.padEnd(TITLE_WIDTH)}  ${LABEL[r.outcome].padEnd(7)} ${r.error ? `${r.error.code}: ${r.error.message}` : (r.summary ?? '')}`];
   if (r.error) {
     lines.push(`${INDENT}fix: ${r.error.fix}`);
@@ -221,21 +238,23 @@ function rowLines(r: StageRow, found: PartialBootstrapResult): string[] {
  * People's output, written as the run goes (a slow pool shows where it is): the header and rows 1–2
  * at the first stage, each stage's row when it ends, the rest and the verdict at the end.
  */
-class RowPrinter {
+export class RowPrinter {
   private readonly printed = new Set<StageId>();
   private started = false;
 
   constructor(
     private readonly io: CliIO,
-    private readonly domain: string,
+    private readonly header: string,
     private readonly register: boolean,
-    private readonly found: PartialBootstrapResult,
+    private readonly found: Pick<PartialBootstrapResult, 'discovery'>,
+    /** The verdict when every stage passed. */
+    private readonly passed = 'Result: every stage that can run without a phone passed.',
   ) {}
 
   onEvent(events: readonly StageEvent[], e: StageEvent): void {
     if (!this.started) {
       this.started = true;
-      this.io.stdout.write(`Test bootstrap for ${this.domain}, with a throw-away key and no phone\n\n`);
+      this.io.stdout.write(`${this.header}\n\n`);
     }
     if (e.type === 'stage-start') this.flushUpTo(events, STAGES.find((s) => s.id === e.stage)!.n - 1);
     if (e.type === 'stage-end' || e.type === 'stage-failed') this.flushUpTo(events, STAGES.find((s) => s.id === e.stage)!.n);
@@ -244,7 +263,7 @@ class RowPrinter {
   finish(events: readonly StageEvent[]): void {
     this.flushUpTo(events, STAGES.length);
     const failed = stageRows(events, this.register).find((r) => r.outcome === 'failed');
-    this.io.stdout.write(`\n${failed ? `Result: stage ${failed.n} failed (${failed.error!.code}).` : 'Result: every stage that can run without a phone passed.'}\n`);
+    this.io.stdout.write(`\n${failed ? `Result: stage ${failed.n} failed (${failed.error!.code}).` : this.passed}\n`);
   }
 
   private flushUpTo(events: readonly StageEvent[], n: number): void {
@@ -257,7 +276,7 @@ class RowPrinter {
 }
 
 /** What --json carries of the stages that passed (certificates are public; nothing secret is in it). */
-function resultJson(r: PartialBootstrapResult) {
+export function resultJson(r: PartialBootstrapResult) {
   return {
     deviceUpdate: r.deviceUpdate ?? null,
     update: r.update ?? null,
@@ -312,17 +331,32 @@ export const testBootstrapCommand: Command = {
       },
       trust: { rootFingerprints: a.fingerprints, rootPems },
       download: a.download,
-      register: a.register,
+      register: a.register || a.external,
     };
 
+    if (a.external && a.externalDns === undefined) {
+      throw usageError('--external needs the DNS server outside: --external-dns HOST:PORT, or --lab with a lab running --view external or both.');
+    }
+    // The internal run's key outlives it, so the external run can use its certificate (stage 4).
+    const key = a.external && a.facts === undefined ? makeThrowawayKey() : undefined;
+    try {
+      return await testBootstrap(a, options, io, key);
+    } finally {
+      key?.dispose();
+    }
+  },
+};
+
+async function testBootstrap(a: TestBootstrapArgs & { domain: string }, options: PoolBootstrapOptions, io: CliIO, key: ThrowawayKey | undefined): Promise<number> {
     const events: StageEvent[] = [];
     const partial: PartialBootstrapResult = {};
     let result: PoolBootstrapResult | null = null;
     let failure: TetherError | null = null;
+    const skipInternal = a.external && a.facts !== undefined;
     try {
-      const printer = a.json ? null : new RowPrinter(io, a.domain, a.register, partial);
+      const printer = a.json || skipInternal ? null : new RowPrinter(io, `Test bootstrap for ${a.domain}, with a throw-away key and no phone`, options.register ?? false, partial);
       try {
-        result = await runPoolBootstrap({ ...options, partial }, (e) => {
+        if (!skipInternal) result = await runPoolBootstrap({ ...options, partial, ...(key ? { key } : {}) }, (e) => {
           events.push(e);
           printer?.onEvent(events, e);
         });
@@ -334,11 +368,13 @@ export const testBootstrapCommand: Command = {
       // Refused before any stage ran (bad domain, model, fingerprint): a usage error.
       if (!events.some((e) => e.type === 'stage-failed')) throw failure;
     }
+    const outside = a.external && failure === null ? await runOutside(a, options, io, result, key) : null;
     if (a.json) {
-      const rows = stageRows(events, a.register);
-      const error = failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null;
-      io.stdout.write(JSON.stringify({ ok: failure === null, domain: a.domain, stages: rows, result: resultJson(result ?? partial), error }) + '\n');
+      const rows = skipInternal ? null : stageRows(events, options.register ?? false);
+      const error = failure ? errorReport(failure) : null;
+      const ok = failure === null && (outside === null || outside.failure === null);
+      io.stdout.write(JSON.stringify({ ok, domain: a.domain, stages: rows, result: skipInternal ? null : resultJson(result ?? partial), error, ...(a.external ? { external: outside?.json ?? null } : {}) }) + '\n');
     }
-    return failure === null ? EXIT.ok : EXIT.failure;
-  },
-};
+    return failure === null && (outside === null || outside.failure === null) ? EXIT.ok : EXIT.failure;
+}
+

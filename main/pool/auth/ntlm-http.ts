@@ -3,6 +3,7 @@ import { TetherError } from '../../../common/errors';
 import { describeMsDiagnostics, parseMsDiagnosticsHeader } from '../../../common/pool/ms-diagnostics';
 import { NtlmClient, type NtlmClientOptions, type NtlmCredentials } from '../../../common/pool/ntlm';
 import type { StageId } from '../../../common/stages';
+import { requireHttps } from './require-https';
 import { headerValue, type PoolHttpClient, type PoolRequest, type PoolResponse } from '../net/http';
 
 /**
@@ -16,6 +17,8 @@ export interface NtlmHttpRequest extends Omit<PoolRequest, 'stage' | 'headers' |
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly stage?: StageId;
+  /** See RequireHttpsOptions: plain http to an IP-literal loopback address (a lab), for a loud flag only. */
+  readonly allowPlainHttpOnLoopback?: boolean;
 }
 
 export interface NtlmHttpResult {
@@ -65,11 +68,19 @@ export async function ntlmHttpRequest(
   } catch (cause) {
     throw new TetherError('HTTP_BAD_URL', `Not a valid URL: ${req.url}`, { stage, cause });
   }
+  // The NTLMv2 response can be cracked offline and relayed: it goes over TLS only (the rule every
+  // credential follows, require-https.ts), checked here so no caller can forget it.
+  try {
+    requireHttps(req.url, 'NTLM_NOT_HTTPS', 'NTLM sign-in', { allowPlainHttpOnLoopback: req.allowPlainHttpOnLoopback });
+  } catch (err) {
+    throw err instanceof TetherError ? err.withStage(stage) : err;
+  }
+  const { allowPlainHttpOnLoopback: _allow, ...request } = req;
   const session = http.session(url);
   const where = { url: `${url.origin}${url.pathname}` };
   const send = (authorization: string | null, final: boolean): Promise<PoolResponse> =>
     session.request({
-      ...req,
+      ...request,
       url: req.url,
       stage,
       noRetry: true,

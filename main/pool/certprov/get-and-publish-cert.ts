@@ -1,5 +1,4 @@
-import { X509Certificate, createPublicKey, randomUUID } from 'node:crypto';
-import forge from 'node-forge';
+import { X509Certificate, randomUUID } from 'node:crypto';
 import { TetherError } from '../../../common/errors';
 import {
   ERROR_INFO_CODES,
@@ -7,6 +6,7 @@ import {
   buildGetAndPublishCertRequest,
   parseGetAndPublishCertResponse,
 } from '../../../common/pool/certprov-wire';
+import { checkCsrDer, csrDerFromText } from '../../../common/pool/csr-check';
 import type { IssuedWebTicket } from '../auth/webticket';
 import { answerDetail, readSoapAnswer, type SoapAnswer } from '../auth/soap-answer';
 import type { PoolHttpClient } from '../net/http';
@@ -95,16 +95,18 @@ export async function getAndPublishCert(opts: GetAndPublishCertOptions): Promise
   return { certificatePem: result.certificatePem, chainPems: result.chainPems };
 }
 
-/** Parses and verifies the CSR's self-signature; returns its public key (SPKI DER). */
+/**
+ * Checks the phone's CSR with the shared bounded check (key size and exponent before the
+ * signature, common/pool/csr-check.ts); returns its public key (SPKI DER).
+ */
 function checkCsr(csrPem: string): Buffer {
-  try {
-    const csr = forge.pki.certificationRequestFromPem(csrPem);
-    if (!csr.verify()) throw new Error('signature');
-    const pem = forge.pki.publicKeyToPem(csr.publicKey as forge.pki.PublicKey);
-    return createPublicKey(pem).export({ type: 'spki', format: 'der' });
-  } catch (cause) {
-    throw new TetherError('BAD_INPUT', 'The phone\'s certificate request (PKCS#10) is not valid.', { stage: 'certificate', cause });
-  }
+  const der = csrDerFromText(csrPem);
+  const check = der === null ? null : checkCsrDer(der);
+  if (check?.ok) return check.spkiDer;
+  throw new TetherError('BAD_INPUT', `The phone's certificate request (PKCS#10) is not valid: ${check?.message ?? 'it is not PEM.'}`, {
+    stage: 'certificate',
+    detail: { problem: check?.problem ?? 'malformed' },
+  });
 }
 
 /** Maps a CertProv failure (status, SOAP fault, diagnostics) to its typed error (stage 8). */

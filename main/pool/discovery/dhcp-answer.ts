@@ -1,6 +1,7 @@
 import { toTetherError } from '../../../common/errors';
 import type { SerializedTetherError } from '../../../common/errors';
 import {
+  decodeDomainNameOption,
   decodeOption120,
   decodeUcClientOption43,
   decodeVlanOption43,
@@ -30,8 +31,14 @@ export interface DhcpPoolAnswer {
     readonly id: number | null;
     readonly error: SerializedTetherError | null;
   } | null;
-  /** Option 15, the DNS domain the DHCP server hands out. */
+  /** Option 15, the DNS domain the DHCP server hands out, when it is a valid DNS name. */
   readonly domainName: string | null;
+  /** Option 15 as sent, decoded strictly (decodeDomainNameOption) or its typed error kept. */
+  readonly option15: {
+    readonly hex: string;
+    readonly name: string | null;
+    readonly error: SerializedTetherError | null;
+  } | null;
 }
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -60,11 +67,13 @@ export function readPoolAnswer(packet: DhcpPacket, sourceAddress: string, vendor
   const o54 = packet.options.get(OPTION.serverId);
   const r43 = o43 === undefined ? null : attempt(() => decodeUcClientOption43(o43));
   const r120 = o120 === undefined ? null : attempt(() => decodeOption120(o120));
+  const r15 = o15 === undefined ? null : attempt(() => decodeDomainNameOption(o15));
   return {
     server: o54?.length === 4 ? [...o54].join('.') : sourceAddress,
     option43: o43 === undefined ? null : { hex: hexOf(o43), decoded: r43!.value, error: r43!.error },
     option120: o120 === undefined ? null : { hex: hexOf(o120), names: r120!.value, error: r120!.error },
     vlan: v43 === undefined ? null : { hex: hexOf(v43), id: rVlan!.value, error: rVlan!.error },
-    domainName: o15 === undefined ? null : Buffer.from(o15).toString('latin1').replace(/\0+$/, ''),
+    domainName: r15?.value ?? null,
+    option15: o15 === undefined ? null : { hex: hexOf(o15), name: r15!.value, error: r15!.error },
   };
 }

@@ -46,6 +46,8 @@ export interface RegistrarSearch {
   readonly dhcpProblem?: string | null;
   readonly random?: RandomSource;
   readonly probe?: ReachabilityProbe;
+  /** The steps to walk, in order; default REGISTRAR_STEPS (EXTERNAL_REGISTRAR_STEPS outside). */
+  readonly steps?: readonly RegistrarStep[];
 }
 
 /** Why a DNS question got no usable answer, in plain words (node's error codes → text). */
@@ -69,7 +71,7 @@ export function dnsReason(err: unknown): { reason: string; serverDown: boolean }
   }
 }
 
-interface Step {
+export interface RegistrarStep {
   readonly step: number;
   readonly label: string;
   readonly transport: Transport;
@@ -79,7 +81,7 @@ interface Step {
 }
 
 /** The vendor's six steps [S13], then the A-record fallbacks with SIPE's ports [S16][S29]. */
-export const REGISTRAR_STEPS: readonly Step[] = [
+export const REGISTRAR_STEPS: readonly RegistrarStep[] = [
   { step: 1, label: 'internal DNS SRV (TLS)', transport: 'tls', kind: 'srv', name: (d) => `_sipinternaltls._tcp.${d}` },
   { step: 2, label: 'DHCP option 120 (TLS)', transport: 'tls', kind: 'dhcp', port: 5061 },
   { step: 3, label: 'internal DNS SRV (TCP)', transport: 'tcp', kind: 'srv', name: (d) => `_sipinternal._tcp.${d}` },
@@ -91,6 +93,13 @@ export const REGISTRAR_STEPS: readonly Step[] = [
   { step: 9, label: 'A-record fallback sipexternal', transport: 'tls', kind: 'a', name: (d) => `sipexternal.${d}`, port: 443 },
 ];
 
+/**
+ * Outside the corporate network: the external steps of the vendor's order (5, 6) [S13], then the
+ * external A-record fallbacks in SIPE's order, sipexternal before sip (both port 443) [S29].
+ * Step numbers stay those of REGISTRAR_STEPS, so a candidate names the same step everywhere.
+ */
+export const EXTERNAL_REGISTRAR_STEPS: readonly RegistrarStep[] = [5, 6, 9, 8].map((n) => REGISTRAR_STEPS.find((s) => s.step === n)!);
+
 export interface RegistrarOutcome {
   readonly candidates: RegistrarCandidate[];
   readonly chosen: RegistrarChoice | null;
@@ -98,7 +107,7 @@ export interface RegistrarOutcome {
   readonly dnsDown: boolean;
 }
 
-function blank(s: Step, query: string, reason: string): RegistrarCandidate {
+function blank(s: RegistrarStep, query: string, reason: string): RegistrarCandidate {
   return {
     step: s.step,
     label: s.label,
@@ -126,6 +135,7 @@ type Target = RegistrarCandidate & { host: string; port: number };
 export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarOutcome> {
   const { domain, resolver } = search;
   const random = search.random ?? Math.random;
+  const steps = search.steps ?? REGISTRAR_STEPS;
   let asked = 0;
   let down = 0;
   const noteFailure = (err: unknown) => {
@@ -136,7 +146,7 @@ export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarO
 
   // 1. Every SRV question at once.
   const srvAnswers = await Promise.all(
-    REGISTRAR_STEPS.map(async (s) => {
+    steps.map(async (s) => {
       if (s.kind !== 'srv') return null;
       asked++;
       try {
@@ -154,7 +164,7 @@ export async function findRegistrar(search: RegistrarSearch): Promise<RegistrarO
     candidates.push(c);
     targets.push(c);
   };
-  REGISTRAR_STEPS.forEach((s, i) => {
+  steps.forEach((s, i) => {
     if (s.kind === 'srv') {
       const query = s.name!(domain);
       const answer = srvAnswers[i]!;

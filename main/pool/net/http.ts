@@ -48,6 +48,11 @@ export interface PoolHttpOptions {
    * Pass [] to trust only `extraCaPems`, e.g. only the validated stage-6 chain, as the phone does.
    */
   baseRoots?: readonly string[];
+  /**
+   * A TLS client certificate and key (PEM) presented on every https connection: the phone's
+   * authenticated HTTPS outside the corporate network (docs/pool/external.md). Default none.
+   */
+  clientCertificate?: { readonly certPem: string; readonly keyPem: string };
   timeouts?: Partial<HttpTimeouts>;
   retry?: Partial<RetryPolicy>;
   maxResponseBytes?: number;
@@ -121,6 +126,7 @@ export class PoolHttpClient {
   private readonly agents = new Map<string, Agent>();
   private readonly resolver: PoolResolver;
   private readonly ca: string[];
+  private readonly clientCertificate: PoolHttpOptions['clientCertificate'];
   private readonly timeouts: HttpTimeouts;
   private readonly retry: RetryPolicy;
   private readonly maxResponseBytes: number;
@@ -131,6 +137,7 @@ export class PoolHttpClient {
   constructor(options: PoolHttpOptions = {}) {
     this.resolver = options.resolver ?? createPoolResolver();
     this.ca = [...(options.baseRoots ?? rootCertificates), ...(options.extraCaPems ?? [])];
+    this.clientCertificate = options.clientCertificate;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -184,7 +191,8 @@ export class PoolHttpClient {
   private makeAgent(protocol: string, maxSockets = 8): Agent {
     // One place sets the socket options, so no path can skip the resolver or the CA list.
     const common = { keepAlive: true, maxSockets, lookup: this.resolver.lookup };
-    return protocol === 'https:' ? new https.Agent({ ...common, ca: this.ca, rejectUnauthorized: true }) : new http.Agent(common);
+    const client = this.clientCertificate ? { cert: this.clientCertificate.certPem, key: this.clientCertificate.keyPem } : {};
+    return protocol === 'https:' ? new https.Agent({ ...common, ...client, ca: this.ca, rejectUnauthorized: true }) : new http.Agent(common);
   }
 
   /** One keep-alive agent per pool host (scheme + host + port). */

@@ -83,7 +83,9 @@ export function createPoolResolver(options: ResolverOptions = {}): PoolResolver 
   };
   return {
     server: options.server ?? null,
-    resolveSrv: (name) => resolver.resolveSrv(name),
+    // Node 24's resolver adds `type: 'SRV'` to each record (Node 20 does not): keep the four fields
+    // the contract names, so what callers print or compare is the same on every Node.
+    resolveSrv: async (name) => (await resolver.resolveSrv(name)).map(({ name: target, port, priority, weight }) => ({ name: target, port, priority, weight })),
     resolve4: (name) => resolver.resolve4(name),
     resolve6: (name) => resolver.resolve6(name),
     lookup,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TetherError } from '../../../common/errors';
 import { MAX_IMAGE_SIZE } from '../../../common/pool/device-update-wire';
@@ -18,6 +18,29 @@ const CODES = {
   signature: { missing: 'UPDATE_SIGNATURE_MISSING', size: 'UPDATE_SIGNATURE_SIZE_MISMATCH', hash: 'UPDATE_SIGNATURE_HASH_MISMATCH' },
 } as const;
 
+/** Kept free beyond the file itself, so a download never takes a disk to its last byte. */
+export const FREE_SPACE_RESERVE = 64 * 1024 * 1024;
+
+async function statfsFree(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+/**
+ * Refuses (UPDATE_NO_SPACE) to start writing `bytes` into `dir` when the disk has not that much
+ * plus FREE_SPACE_RESERVE free. A disk that cannot say (statfs fails) is not refused: the write
+ * itself still fails cleanly (UPDATE_CACHE_FAILED) if it fills up.
+ */
+export async function ensureFreeSpace(dir: string, bytes: number, options: Pick<UpdateHttpOptions, 'freeBytes'>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const free = await (options.freeBytes ?? statfsFree)(dir).catch(() => Number.POSITIVE_INFINITY);
+  if (free < bytes + FREE_SPACE_RESERVE) {
+    throw new TetherError('UPDATE_NO_SPACE', `${dir} has ${free} bytes free; ${bytes} are needed (and ${FREE_SPACE_RESERVE} kept free).`, {
+      detail: { dir, free, needed: bytes },
+    });
+  }
+}
+
 /**
  * Downloads `url` into `finalPath`, checking size and SHA-256 as the bytes stream through (never
  * holding the whole image in memory). The bytes go to a temporary file beside `finalPath`, which
@@ -26,6 +49,8 @@ const CODES = {
 export async function downloadVerified(url: URL, expected: ExpectedImage, finalPath: string, options: UpdateHttpOptions): Promise<void> {
   const where = `${url.origin}${url.pathname}`;
   const codes = CODES[expected.kind ?? 'image'];
+  // Before the request: nothing is fetched for a file the disk cannot hold.
+  await ensureFreeSpace(dirname(finalPath), expected.size, options);
   let res;
   try {
     res = await options.http.stream({
@@ -55,7 +80,6 @@ export async function downloadVerified(url: URL, expected: ExpectedImage, finalP
     });
   }
 
-  await mkdir(dirname(finalPath), { recursive: true });
   const partPath = `${finalPath}.part-${randomBytes(6).toString('hex')}`;
   let file;
   try {

@@ -8,6 +8,8 @@ export interface UpdateHttpOptions {
   /** Per-request timeouts; image downloads default to a long total time (see DOWNLOAD_TIMEOUTS). */
   readonly timeouts?: Partial<HttpTimeouts>;
   readonly signal?: AbortSignal;
+  /** Free bytes for a new file in `dir` (default: statfs); tests inject one. */
+  readonly freeBytes?: (dir: string) => Promise<number>;
 }
 
 /** A firmware image over a slow branch link takes minutes; only silence (idle) should end it early. */

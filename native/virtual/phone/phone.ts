@@ -1,7 +1,9 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import { encodeBody, utf8Prefix } from '../../protocol/codec';
+import { ed25519KeyPair, rawEd25519PublicKey, signEd25519, type PhonePairingKeys } from '../../protocol/known-peers';
+import type { PairingMethod } from '../../protocol/api';
 import { registrationCodec } from '../../protocol/message-schemas';
 import type { PhoneModel } from '../../usb/catalogue';
 import type {
@@ -26,7 +28,7 @@ import type {
 import { FirmwareSlots, factoryFirmware, DEFAULT_MAX_IMAGE_BYTES } from './firmware';
 import { identityOf } from './identity';
 import { makeCsr, makeRsaKeyPair, verifyCaChain, verifyIssuedCertificate, type PhoneKeyPair } from './pki';
-import type { PersistedPhone, PhoneStore } from './store';
+import { MAX_KNOWN_HOSTS, pairingKeyName, type KnownHostRecord, type PersistedPhone, type PhoneStore } from './store';
 
 /** What the phone learnt on its network port (stages 1–2). Raw DHCP bytes, exactly as received. */
 export interface PhoneNetworkConfig {
@@ -46,8 +48,12 @@ export interface RegistrationAttempt {
   /** DER certificate and the installed CA chain (root first). */
   readonly certificate: Uint8Array;
   readonly caChain: readonly Uint8Array[];
-  /** A TLS context holding the phone's certificate and key, for SIP over TLS; the key is not otherwise reachable. */
-  secureContext(): SecureContext;
+  /**
+   * A TLS context holding the phone's certificate and key and trusting its installed CA chain, for
+   * the TLS-DSK handshake inside SIP; `tls` sets its versions and suites (TLS_DSK_INNER_TLS). The
+   * key is not otherwise reachable.
+   */
+  secureContext(tls?: { readonly minVersion?: SecureVersion; readonly maxVersion?: SecureVersion; readonly ciphers?: string }): SecureContext;
 }
 
 export interface RegistrationResult {
@@ -56,6 +62,11 @@ export interface RegistrationResult {
   readonly sipStatus: number | null;
   /** ms-diagnostics text, never a secret. */
   readonly diagnostics: string | null;
+  /**
+   * After a successful sign-in: sign in again after this many milliseconds, before the
+   * registration lapses and before the TLS-DSK security association expires (MS-SIPAE §3.2.2).
+   */
+  readonly renewAfterMs?: number;
 }
 
 /**
@@ -74,7 +85,20 @@ export interface VirtualPhoneOptions {
   readonly now?: () => Date;
   /** Firmware slot size. */
   readonly maxImageBytes?: number;
+  /**
+   * Runs `run` after `delayMs` and returns its cancel; for the re-sign-in after a successful one
+   * (default: an unref'd setTimeout; tests pass a fake to step time).
+   */
+  readonly renewalTimer?: RenewalTimer;
 }
+
+export type RenewalTimer = (delayMs: number, run: () => void) => () => void;
+
+const realRenewalTimer: RenewalTimer = (delayMs, run) => {
+  const t = setTimeout(run, delayMs);
+  t.unref();
+  return () => clearTimeout(t);
+};
 
 /** Credentials as the phone holds them: in memory only, secret bytes zeroed when dropped. */
 type HeldCredentials =
@@ -114,6 +138,7 @@ export class VirtualPhone {
   private certificate: { der: Uint8Array; chain: Uint8Array[] } | null;
   private poolEndpoints: PoolEndpoints | null;
   private logLines: string[];
+  private knownHosts: KnownHostRecord[];
   private credentials: HeldCredentials | null = null;
   private csrSubject: string | null = null;
   private keyPair: PhoneKeyPair | null = null;
@@ -122,6 +147,9 @@ export class VirtualPhone {
   private displayNow = '';
   private listeners = new Set<<E extends EventName>(event: E, payload: Events[E]) => void>();
   private saving: Promise<void> = Promise.resolve();
+  /** Cancels the pending re-sign-in after a successful one. */
+  private renewal: (() => void) | null = null;
+  private readonly renewalTimer: RenewalTimer;
 
   private constructor(options: VirtualPhoneOptions, record: PersistedPhone) {
     this.model = options.model;
@@ -130,10 +158,15 @@ export class VirtualPhone {
     this.network = options.network ?? {};
     this.registrar = options.registrar;
     this.now = options.now ?? (() => new Date());
+    this.renewalTimer = options.renewalTimer ?? realRenewalTimer;
     this.caChain = record.caChain.map(unb64);
     this.certificate = record.certificate ? { der: unb64(record.certificate.der), chain: record.certificate.chain.map(unb64) } : null;
     this.poolEndpoints = record.poolEndpoints;
     this.logLines = [...record.log];
+    // A record from before §5.7 has none; a damaged entry is dropped (that PC just shows a code again).
+    this.knownHosts = (Array.isArray(record.knownHosts) ? record.knownHosts : []).filter(
+      (h) => typeof h?.key === 'string' && /^[0-9a-f]{64}$/.test(h.key) && typeof h.pairedAt === 'string' && typeof h.lastUsed === 'string',
+    );
     this.firmware = new FirmwareSlots(
       record.firmware,
       { store: options.store, serial: options.serial, save: () => this.save(), log: (l) => this.log(l) },
@@ -158,6 +191,7 @@ export class VirtualPhone {
       certificate: null,
       poolEndpoints: null,
       log: [],
+      knownHosts: [],
     };
     const phone = new VirtualPhone(options, record);
     await phone.powerOn(bootOptions.newImageFails ?? (() => false));
@@ -174,6 +208,12 @@ export class VirtualPhone {
       // The key lives only in memory (PhoneKeyVault); without it the certificate is useless.
       this.certificate = null;
       this.log('boot: certificate dropped: its key pair is gone (the phone lost power)');
+    }
+    if (!this.store.keys.get(pairingKeyName(this.serial))) {
+      // Remembered PCs trusted the old pairing key; with a new one they must pair by code again.
+      if (this.knownHosts.length > 0) this.log(`boot: ${this.knownHosts.length} remembered PC(s) forgotten: the pairing key is gone`);
+      this.knownHosts = [];
+      this.store.keys.set(pairingKeyName(this.serial), ed25519KeyPair().privateKey);
     }
     await this.save();
     this.refreshDisplay();
@@ -245,10 +285,52 @@ export class VirtualPhone {
     this.refreshDisplay();
   }
 
-  paired(): void {
+  paired(method: PairingMethod = 'code'): void {
     this.overlay = null;
-    this.log('pairing: confirmed by the PC');
+    this.log(method === 'code' ? 'pairing: confirmed by the PC' : 'pairing: a remembered PC proved its key (no code)');
     this.refreshDisplay();
+  }
+
+  /**
+   * The phone's side of known hosts (docs/tether-protocol.md §5.7): its long-term key lives in the
+   * key vault (memory), the remembered PCs' public keys in flash, at most MAX_KNOWN_HOSTS.
+   */
+  get pairingKeys(): PhonePairingKeys {
+    const privateKey = this.store.keys.get(pairingKeyName(this.serial));
+    if (!privateKey) throw new TetherError('INTERNAL', 'The virtual phone has no pairing key.');
+    const hex = (k: Uint8Array): string => Buffer.from(k).toString('hex');
+    return {
+      publicKey: rawEd25519PublicKey(privateKey),
+      sign: (message) => signEd25519(privateKey, message),
+      knows: (hostKey) => this.knownHosts.some((h) => h.key === hex(hostKey)),
+      remember: (hostKey) => this.rememberHost(hex(hostKey)),
+      used: (hostKey) => this.rememberHost(hex(hostKey)),
+    };
+  }
+
+  /** PCs that pair without a code, least recently used first. */
+  get rememberedHosts(): readonly KnownHostRecord[] {
+    return this.knownHosts;
+  }
+
+  /** The phone's "forget paired PCs" menu: every PC shows a code again. */
+  async forgetHosts(): Promise<void> {
+    this.knownHosts = [];
+    this.log('pairing: every remembered PC forgotten');
+    await this.save();
+  }
+
+  private rememberHost(key: string): void {
+    const at = this.now().toISOString();
+    const old = this.knownHosts.find((h) => h.key === key);
+    this.knownHosts = [...this.knownHosts.filter((h) => h.key !== key), { key, pairedAt: old?.pairedAt ?? at, lastUsed: at }];
+    if (!old) this.log(`pairing: this PC remembered (${this.knownHosts.length} of at most ${MAX_KNOWN_HOSTS})`);
+    while (this.knownHosts.length > MAX_KNOWN_HOSTS) {
+      this.knownHosts.shift();
+      this.log('pairing: the least recently used PC forgotten');
+    }
+    // Flash write failures surface at the next save or boot; the session goes on.
+    void this.save().catch(() => {});
   }
 
   /** The USB session ended: nothing pairing-related stays on screen. */
@@ -274,7 +356,7 @@ export class VirtualPhone {
     }
     const r = endpoints.registrar;
     if (r && (/^\d+\.\d+\.\d+\.\d+$/.test(r.fqdn) || !r.fqdn.includes('.') || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535)) {
-      // Lync phones need a registrar FQDN, never an IP address (lync-protocols.md §1 [S2][S6]).
+      // Lync phones need a registrar FQDN, never an IP address (docs/reference.md §1 [S2][S6]).
       throw new TetherError('DEVICE_POOL_ENDPOINTS_REJECTED', `The registrar must be an FQDN and a port 1–65535, not "${r.fqdn}:${r.port}".`);
     }
     this.poolEndpoints = endpoints;
@@ -339,6 +421,7 @@ export class VirtualPhone {
   }
 
   async wipe(includeCertificate: boolean): Promise<void> {
+    this.cancelRenewal();
     this.dropCredentials();
     this.poolEndpoints = null;
     this.caChain = [];
@@ -349,7 +432,10 @@ export class VirtualPhone {
       this.keyPair = null;
       this.store.keys.delete(this.serial);
     }
-    this.log(`wipe: user data${includeCertificate ? ', key pair and certificate' : ''} erased`);
+    // A wiped phone shows a code to every PC again, and is no longer the phone they remember.
+    this.knownHosts = [];
+    this.store.keys.set(pairingKeyName(this.serial), ed25519KeyPair().privateKey);
+    this.log(`wipe: user data, remembered PCs${includeCertificate ? ', key pair and certificate' : ''} erased`);
     await this.save();
   }
 
@@ -402,6 +488,7 @@ export class VirtualPhone {
 
   /** The phone is about to lose power (reboot, unplug of a bus-powered phone): memory goes. */
   async shutdown(reason: string): Promise<void> {
+    this.cancelRenewal();
     this.dropCredentials();
     this.keyPair = null;
     this.log(`power: ${reason}`);
@@ -421,7 +508,14 @@ export class VirtualPhone {
     this.credentials = null;
   }
 
-  private async signIn(why: 'boot' | 'certificate'): Promise<void> {
+  /** Cancels the pending re-sign-in, if any (sign-out, power loss, a new sign-in). */
+  private cancelRenewal(): void {
+    this.renewal?.();
+    this.renewal = null;
+  }
+
+  private async signIn(why: 'boot' | 'certificate' | 'renewal'): Promise<void> {
+    this.cancelRenewal();
     const cert = this.certificate;
     const registrar = this.poolEndpoints?.registrar ?? null;
     const keys = this.currentKeys();
@@ -436,7 +530,8 @@ export class VirtualPhone {
       this.log(`sign-in: no registrar connection in this virtual phone; not signing in as ${sipUri} (${why})`);
       return;
     }
-    this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
+    // A renewal happens while signed in: the display and status stay as they are until its outcome.
+    if (why !== 'renewal') this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
     const caChain = this.caChain;
     const chainPem = [...cert.chain, ...caChain].map(pem);
     try {
@@ -445,11 +540,12 @@ export class VirtualPhone {
         registrar,
         certificate: cert.der,
         caChain,
-        secureContext: () =>
+        secureContext: (tls = {}) =>
           createSecureContext({
             cert: [pem(cert.der), ...cert.chain.map(pem)].join(''),
             key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }),
             ca: chainPem,
+            ...tls,
           }),
       });
       this.setRegistration({
@@ -459,6 +555,11 @@ export class VirtualPhone {
         sipStatus: result.sipStatus,
         diagnostics: result.diagnostics,
       });
+      // A real phone stays signed in: it signs in again before the registration lapses and before
+      // the TLS-DSK security association expires (MS-SIPAE §3.2.2), with a new handshake.
+      if (result.ok && result.renewAfterMs !== undefined && this.certificate === cert) {
+        this.renewal = this.renewalTimer(Math.max(1000, result.renewAfterMs), () => void this.signIn('renewal'));
+      }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message });
@@ -503,6 +604,7 @@ export class VirtualPhone {
       certificate: this.certificate ? { der: b64(this.certificate.der), chain: this.certificate.chain.map(b64) } : null,
       poolEndpoints: this.poolEndpoints,
       log: this.logLines,
+      knownHosts: this.knownHosts,
     };
     // Saves are ordered, so an older record never overwrites a newer one.
     const run = this.saving.then(() => this.store.save(record));

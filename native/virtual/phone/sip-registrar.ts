@@ -2,15 +2,17 @@ import { Resolver } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
-import { newRegisterIds, runRegisterExchange } from '../../../common/pool/sip';
+import { derToPem } from '../../../common/pool/chain/pkcs7';
+import { clientKeyTooSmall, newRegisterIds, nextRegistrationMs, runRegisterExchange, TLS_DSK_INNER_TLS, weakClientKeyError, type Registration } from '../../../common/pool/sip';
 import type { RegistrarConnector, RegistrationAttempt, RegistrationResult } from './phone';
 
 /**
- * Stage 9 on the virtual phone: SIP REGISTER over mutual TLS, as the phone itself signs in. The
- * phone's own key and certificate do the TLS (the attempt's `secureContext()`, which also trusts
- * only the CA chain installed on the phone), the Registrar FQDN and port are the pool endpoints
- * Tether set, and the name resolves through the phone's DNS servers. The REGISTER exchange is
- * common/pool/sip's runRegisterExchange, the same one the PC-side probe (main/pool/sip) runs.
+ * Stage 9 on the virtual phone, as a Lync phone signs in: SIP over TLS that verifies the Registrar
+ * against the CA chain installed on the phone, then TLS-DSK inside SIP [MS-SIPAE] with the phone's
+ * own certificate and key (the attempt's `secureContext()`, the key never leaves it). The Registrar
+ * FQDN and port are the pool endpoints Tether set, and the name resolves through the phone's DNS
+ * servers. The exchange is common/pool/sip's runRegisterExchange, the same one the PC-side probe
+ * (main/pool/sip) runs.
  *
  * The result's `diagnostics` starts with the typed error code ("REGISTRAR_UNREACHABLE: …") so the
  * host maps a failed sign-in to the same typed stage-9 error the PC probe raises (OUR MODEL: the
@@ -28,6 +30,13 @@ export interface SipRegistrarOptions {
   readonly userAgent?: string;
   /** Per-device epid and +sip.instance (default: fresh per connector). */
   readonly device?: { readonly epid: string; readonly instance: string };
+  /** Clock for the security association's timer (tests pass a fake one). */
+  readonly now?: () => number;
+}
+
+/** When the phone must sign in again: before the registration lapses and before the SA expires. */
+function renewalDelay(registration: Registration): number {
+  return nextRegistrationMs(registration.expires, registration.securityAssociation?.refreshAfterMs ?? null);
 }
 
 /** A `lookup` for sockets that asks only the given DNS servers (A records; literals pass through). */
@@ -69,27 +78,36 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
   const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
   return async (attempt: RegistrationAttempt) => {
+    const small = attempt.certificate.byteLength > 0 ? clientKeyTooSmall(attempt.certificate, 'The phone') : null;
+    if (small) return failure(small.code, small.message);
     let socket: TLSSocket;
+    let innerContext;
     try {
+      innerContext = attempt.certificate.length > 0 ? attempt.secureContext(TLS_DSK_INNER_TLS) : null;
       socket = connect({
         host: attempt.registrar.fqdn,
         port: attempt.registrar.port,
         servername: attempt.registrar.fqdn,
-        secureContext: attempt.secureContext(),
+        ca: attempt.caChain.map(derToPem),
         ...(lookup ? { lookup } : {}),
       });
     } catch (err) {
+      // A key too small for TLS has its own fix (a 2048-bit key), not a failed handshake's.
+      const weak = weakClientKeyError(err, 'The phone');
+      if (weak) return failure(weak.code, weak.message);
       return failure('REGISTRAR_TLS_FAILED', `The phone cannot use its certificate: ${(err as Error).message}`);
     }
     try {
-      await runRegisterExchange(socket, {
+      const registration = await runRegisterExchange(socket, {
         where: `${attempt.registrar.fqdn}:${attempt.registrar.port}`,
         sipUri: attempt.sipUri,
         timeoutMs,
         ids: newRegisterIds(options.device),
         userAgent: options.userAgent ?? 'Tether virtual phone',
+        ...(innerContext ? { tlsDsk: { secureContext: () => innerContext, certificateDer: attempt.certificate } } : {}),
+        ...(options.now ? { now: options.now } : {}),
       });
-      return { ok: true, sipStatus: 200, diagnostics: null };
+      return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: renewalDelay(registration) };
     } catch (err) {
       const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err });
       return failure(e.code, e.message, statusOf(e));

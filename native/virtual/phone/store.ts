@@ -37,8 +37,27 @@ export interface FirmwareRecord {
 }
 
 /**
+ * A PC the phone paired with by code (docs/tether-protocol.md §5.7): its long-term Ed25519 public
+ * key (not a secret) and when it was paired and last recognised, for least-recently-used eviction.
+ */
+export interface KnownHostRecord {
+  /** Raw 32-byte Ed25519 public key, hex. */
+  readonly key: string;
+  readonly pairedAt: string;
+  readonly lastUsed: string;
+}
+
+/** How many PCs a phone remembers; pairing with one more forgets the least recently used. */
+export const MAX_KNOWN_HOSTS = 8;
+
+/** The vault name of the phone's long-term pairing key (a serial never contains "/"). */
+export function pairingKeyName(serial: string): string {
+  return `${serial}/pairing`;
+}
+
+/**
  * Everything the phone keeps across reboots and re-plugs (its flash). Never credentials, never a
- * PIN, never the private key (see PhoneKeyVault).
+ * PIN, never a private key (see PhoneKeyVault).
  */
 export interface PersistedPhone {
   readonly format: 1;
@@ -52,12 +71,16 @@ export interface PersistedPhone {
   readonly poolEndpoints: PoolEndpoints | null;
   /** Recent log lines (bounded), newest last. Secrets are never logged. */
   readonly log: readonly string[];
+  /** PCs that pair without a code, at most MAX_KNOWN_HOSTS (absent in records written before §5.7). */
+  readonly knownHosts?: readonly KnownHostRecord[];
 }
 
 /**
- * Where a phone's private key lives: process memory only, a stand-in for the phone's secure key
- * storage (secrets never reach disk, RULES). A store that outlives the process keeps the
- * certificate but not its key; the phone then drops the certificate at boot.
+ * Where a phone's private keys live: process memory only, a stand-in for the phone's secure key
+ * storage (secrets never reach disk, RULES). Two per phone: the RSA key of its certificate under
+ * its serial, and its long-term pairing key under pairingKeyName(serial). A store that outlives
+ * the process keeps the certificate and the known PCs but not the keys; the phone then drops both
+ * at boot (a code is shown again, as after a wipe).
  */
 export interface PhoneKeyVault {
   get(serial: string): KeyObject | undefined;
@@ -100,11 +123,15 @@ export function checkSerial(serial: string): string {
   return serial;
 }
 
+/** Bytes per page of a memory store's slot image: writes copy into pages, nothing is ever re-copied to grow. */
+const MEMORY_PAGE_BYTES = 1 << 20;
+
 /** Flash in memory (tests, the demo): survives re-creating a phone with the same serial in this process. */
 export class MemoryPhoneStore implements PhoneStore {
   readonly keys: PhoneKeyVault = new MemoryKeyVault();
   private readonly records = new Map<string, string>();
-  private readonly images = new Map<string, Uint8Array>();
+  /** Slot images as fixed pages (a 64 MiB push used to spend a fifth of its CPU growing one buffer). */
+  private readonly images = new Map<string, Uint8Array[]>();
   private readonly lengths = new Map<string, number>();
 
   async load(serial: string): Promise<PersistedPhone | null> {
@@ -119,23 +146,28 @@ export class MemoryPhoneStore implements PhoneStore {
 
   async writeImage(serial: string, slot: FirmwareSlot, offset: number, data: Uint8Array): Promise<void> {
     const key = `${serial}/${slot}`;
-    const old = this.images.get(key) ?? new Uint8Array(0);
-    const end = offset + data.byteLength;
-    let buf = old;
-    if (end > old.byteLength) {
-      // Grow geometrically so a long transfer is not quadratic.
-      buf = new Uint8Array(Math.max(end, Math.min(old.byteLength * 2, end + (1 << 24))));
-      buf.set(old);
+    let pages = this.images.get(key);
+    if (!pages) this.images.set(key, (pages = []));
+    for (let done = 0; done < data.byteLength; ) {
+      const at = offset + done;
+      const index = Math.floor(at / MEMORY_PAGE_BYTES);
+      const within = at % MEMORY_PAGE_BYTES;
+      const n = Math.min(MEMORY_PAGE_BYTES - within, data.byteLength - done);
+      while (pages.length <= index) pages.push(new Uint8Array(MEMORY_PAGE_BYTES));
+      pages[index]!.set(data.subarray(done, done + n), within);
+      done += n;
     }
-    buf.set(data, offset);
-    this.images.set(key, buf);
-    this.lengths.set(key, Math.max(this.lengths.get(key) ?? 0, end));
+    this.lengths.set(key, Math.max(this.lengths.get(key) ?? 0, offset + data.byteLength));
   }
 
   async readImage(serial: string, slot: FirmwareSlot, length: number): Promise<Uint8Array> {
     const key = `${serial}/${slot}`;
-    const buf = this.images.get(key) ?? new Uint8Array(0);
-    return buf.slice(0, Math.min(length, this.lengths.get(key) ?? 0));
+    const pages = this.images.get(key) ?? [];
+    const out = new Uint8Array(Math.min(length, this.lengths.get(key) ?? 0));
+    for (let at = 0; at < out.byteLength; at += MEMORY_PAGE_BYTES) {
+      out.set(pages[at / MEMORY_PAGE_BYTES]!.subarray(0, Math.min(MEMORY_PAGE_BYTES, out.byteLength - at)), at);
+    }
+    return out;
   }
 
   async imageLength(serial: string, slot: FirmwareSlot): Promise<number> {

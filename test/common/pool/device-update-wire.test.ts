@@ -140,3 +140,23 @@ describe('Device Update wire (our model)', () => {
     );
   });
 });
+
+describe('Device Update answer caps (a hostile pool cannot fill the disk)', () => {
+  const many = (n: number, size: number) =>
+    response(
+      `<BaseURL>${base}</BaseURL><Modules>` +
+        Array.from({ length: n }, (_, i) => moduleXml({ fileName: `M${i}.nbt`, signatureFileName: `M${i}.cat`, size: String(size) }).replace(/^<Modules>|<\/Modules>$/g, '')).join('') +
+        '</Modules>',
+    );
+
+  it('caps the number of modules in one answer', () => {
+    expect(codeOf(() => decodeDeviceUpdateResponse(many(16, 1234)))).toBe('no error');
+    expect(codeOf(() => decodeDeviceUpdateResponse(many(17, 1234)))).toBe('UPDATE_OFFER_TOO_LARGE');
+  });
+
+  it('caps the total bytes of one answer, though each image is under its own limit', () => {
+    const nearGiB = 1024 * 1024 * 1024 - 4096; // with its 321-byte signature, two fit in 2 GiB
+    expect(codeOf(() => decodeDeviceUpdateResponse(many(2, nearGiB)))).toBe('no error');
+    expect(codeOf(() => decodeDeviceUpdateResponse(many(3, nearGiB)))).toBe('UPDATE_OFFER_TOO_LARGE');
+  });
+});

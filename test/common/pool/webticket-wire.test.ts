@@ -18,7 +18,7 @@ import {
   readPresentedTicket,
 } from '../../../common/pool/webticket-wire';
 import { deriveProofKey, verifyTimestampSignature } from '../../../common/pool/wss-proof';
-import { parseXml } from '../../../common/xml';
+import { parseXml, type XmlElement } from '../../../common/xml';
 import { TetherError } from '../../../common/errors';
 
 const certprov = 'https://pool01.contoso.test/CertProv/CertProvisioningService.svc/WebTicket_Proof';
@@ -52,6 +52,15 @@ describe('WebTicket RST', () => {
     expect(parsed).toMatchObject({ to: webticket, appliesTo: certprov, sipUri: 'sip:alice@contoso.test', context: 'uuid-1' });
     expect(parsed.entropy).toEqual(entropy);
     expect(readPinCredentials(parsed.security!)).toEqual({ phoneOrExt: '+14255550101', pin: '123456' });
+  });
+
+  it('the lab-side parser also takes an RST without a SOAP header, as SIPE sends it on the NTLM port', () => {
+    const bare = buildWebTicketRequest({ to: webticket, appliesTo: certprov, sipUri: 'sip:alice@contoso.test', entropy, context: 'uuid-2', security: null }).replace(
+      /<soap:Header>.*<\/soap:Header>/s,
+      '',
+    );
+    expect(bare).not.toContain('Header');
+    expect(parseWebTicketRequest(parseXml(bare))).toMatchObject({ appliesTo: certprov, sipUri: 'sip:alice@contoso.test', context: 'uuid-2', security: undefined });
   });
 
   it('escapes hostile values instead of injecting markup', () => {
@@ -169,6 +178,29 @@ describe('mex documents', () => {
     const ports = portLocations(parseXml(buildWebTicketMex([{ name: 'WebTicketServicePin', location: webticket }])));
     expect(ports.get('webticketservicepin')).toBe(webticket);
     expect(() => parseCertProvMex(parseXml(buildWebTicketMex([])))).toThrow(expect.objectContaining({ code: 'WEBTICKET_BAD_RESPONSE' }));
+  });
+
+  it('declare every prefix they use, in element names and in QName attribute values (binding, type, message, element)', () => {
+    const docs = [
+      buildCertProvMex({ webTicketUrl: 'https://p/WebTicket/WebTicketService.svc', proofPortUrl: certprov }),
+      buildWebTicketMex([{ name: 'WebTicketServicePin', location: webticket }, { name: 'WebTicketServiceWinNtlm', location: webticket }]),
+    ];
+    for (const doc of docs) {
+      // parseXml already refuses an unbound prefix on an element or attribute name.
+      const root = parseXml(doc);
+      const qnames: string[] = [];
+      const visit = (el: XmlElement): void => {
+        for (const a of el.attributes) if (['binding', 'type', 'message', 'element'].includes(a.local) && a.value.includes(':')) qnames.push(`${a.value.split(':')[0]!}@${el.local}`);
+        for (const prefix of qnames.splice(0).map((q) => q.split('@')[0]!)) {
+          let bound = false;
+          for (let at: XmlElement | null = el; at && !bound; at = at.parent) bound = at.attributes.some((x) => x.prefix === 'xmlns' && x.local === prefix);
+          expect(bound, `prefix ${prefix} in <${el.name}>`).toBe(true);
+        }
+        el.children.forEach(visit);
+      };
+      visit(root);
+      expect(doc).toContain('binding="tns:');
+    }
   });
 });
 

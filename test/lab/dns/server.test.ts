@@ -23,6 +23,10 @@ afterAll(async () => {
   tmp.remove();
 });
 
+/** An SRV answer's four RFC 2782 fields (Node 24 also adds `type: 'SRV'`, Node 20 does not). */
+const srv = async (name: string) =>
+  (await resolver.resolveSrv(name)).map(({ name: target, port, priority, weight }) => ({ name: target, port, priority, weight }));
+
 const errorCode = (p: Promise<unknown>) => p.then(() => 'resolved', (e: NodeJS.ErrnoException) => e.code);
 
 function udpQuery(packet: dnsPacket.Packet): Promise<Decoded> {
@@ -67,14 +71,14 @@ const q = (id: number, name: string, type: dnsPacket.RecordType): dnsPacket.Pack
 describe('lab DNS server', () => {
   it("answers the pool's SRV records to Node's resolver", async () => {
     const target = { name: 'pool01.contoso.test', priority: 0, weight: 0 };
-    expect(await resolver.resolveSrv('_sipinternaltls._tcp.contoso.test')).toEqual([{ ...target, port: 5061 }]);
-    expect(await resolver.resolveSrv('_sipinternal._tcp.contoso.test')).toEqual([{ ...target, port: 5060 }]);
-    expect(await resolver.resolveSrv('_sip._tls.contoso.test')).toEqual([{ ...target, port: 5061 }]);
-    expect(await resolver.resolveSrv('_sip._tcp.CONTOSO.test')).toEqual([{ ...target, port: 5060 }]);
+    expect(await srv('_sipinternaltls._tcp.contoso.test')).toEqual([{ ...target, port: 5061 }]);
+    expect(await srv('_sipinternal._tcp.contoso.test')).toEqual([{ ...target, port: 5060 }]);
+    expect(await srv('_sip._tls.contoso.test')).toEqual([{ ...target, port: 5061 }]);
+    expect(await srv('_sip._tcp.CONTOSO.test')).toEqual([{ ...target, port: 5060 }]);
   });
 
   it('answers A records for the pool names, NXDOMAIN, NODATA and REFUSED', async () => {
-    for (const name of ['pool01', 'ucupdates-r2', 'sipinternal', 'sip', 'sipexternal']) {
+    for (const name of ['pool01', 'ucupdates-r2', 'sipinternal', 'sip', 'sipexternal', 'lyncdiscover', 'lyncdiscoverinternal']) {
       expect(await resolver.resolve4(`${name}.contoso.test`), name).toEqual(['127.0.0.1']);
     }
     expect(await errorCode(resolver.resolve4('nothere.contoso.test'))).toBe('ENOTFOUND');
@@ -116,10 +120,10 @@ describe('lab DNS server', () => {
   it('lets a service point the SIP SRV records at its port and add records', async () => {
     const { dns } = lab.context;
     dns.setSipPort('tls', 15061);
-    expect(await resolver.resolveSrv('_sipinternaltls._tcp.contoso.test')).toEqual([
+    expect(await srv('_sipinternaltls._tcp.contoso.test')).toEqual([
       { name: 'pool01.contoso.test', port: 15061, priority: 0, weight: 0 },
     ]);
-    expect(await resolver.resolveSrv('_sip._tls.contoso.test')).toEqual([{ name: 'pool01.contoso.test', port: 15061, priority: 0, weight: 0 }]);
+    expect(await srv('_sip._tls.contoso.test')).toEqual([{ name: 'pool01.contoso.test', port: 15061, priority: 0, weight: 0 }]);
     dns.setSipPort('tls', 5061);
     dns.add({ name: 'webext.contoso.test', type: 'A', address: '127.0.0.2' });
     dns.add({ name: 'webext.contoso.test', type: 'TXT', text: 'hello' });

@@ -2,10 +2,11 @@ import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLab, type LabHandle } from '../../../lab';
 import { createPoolResolver } from '../../../main/pool/net/resolver';
 import { tempDir } from '../support';
+import { fakeTimeouts, untilTimerCount } from '../../support/fake-timers';
 
 let tmp: { dir: string; remove: () => void };
 let lab: LabHandle;
@@ -45,9 +46,13 @@ interface Reply {
   reused: boolean;
 }
 
+/** What the admin endpoint requires of every request (test/lab/admin-guard.test.ts checks each). */
+const adminHeaders = () => ({ authorization: `Bearer ${lab.endpoints.adminToken}`, 'content-type': 'application/json' });
+
 function http(method: string, path: string, body?: string, agent?: HttpAgent): Promise<Reply> {
+  const headers = path.startsWith('/lab/') ? adminHeaders() : {};
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: lab.httpPort, method, path, agent }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: lab.httpPort, method, path, agent, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
@@ -101,26 +106,35 @@ describe('lab HTTP route table', () => {
   });
 
   it("delays every answer by slowMs under 'slow-responses', but not the admin endpoint", async () => {
-    // A delay long enough that a loaded machine cannot blur "delayed" and "not delayed".
+    // The delay is seen as a timer the lab sets and the test releases, never as elapsed time.
     const slowMs = 800;
-    const previous = lab.context.faults.slowMs;
-    lab.context.faults.slowMs = slowMs;
-    const timed = async (path: string) => {
-      const t = performance.now();
-      const r = await http('GET', path);
-      return { status: r.status, ms: performance.now() - t };
-    };
-    expect((await timed('/exact')).ms).toBeLessThan(slowMs / 2);
-    lab.context.faults.set('slow-responses', true);
+    const faults = lab.context.faults;
+    const previous = faults.slowMs;
+    faults.slowMs = slowMs;
+    fakeTimeouts();
     try {
-      const slow = await timed('/exact');
-      expect(slow.status).toBe(200);
-      expect(slow.ms).toBeGreaterThanOrEqual(slowMs - 5);
-      expect((await timed('/nothing')).ms).toBeGreaterThanOrEqual(slowMs - 5);
-      expect((await timed('/lab/faults')).ms).toBeLessThan(slowMs / 2);
+      // Off: answered without a timer (a delayed answer would never come and the test time out).
+      expect((await http('GET', '/exact')).status).toBe(200);
+      expect(vi.getTimerCount()).toBe(0);
+      faults.set('slow-responses', true);
+      let answered = 0;
+      const exact = http('GET', '/exact').finally(() => answered++);
+      const nothing = http('GET', '/nothing').finally(() => answered++);
+      await untilTimerCount(2);
+      // The admin endpoint answers at once, while both others wait for their timers.
+      expect((await http('GET', '/lab/faults')).status).toBe(200);
+      expect(vi.getTimerCount()).toBe(2);
+      vi.advanceTimersByTime(slowMs - 1);
+      expect(vi.getTimerCount()).toBe(2);
+      expect(answered).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(await exact).toMatchObject({ status: 200, body: 'exact http' });
+      expect((await nothing).status).toBe(404);
     } finally {
-      lab.context.faults.set('slow-responses', false);
-      lab.context.faults.slowMs = previous;
+      vi.useRealTimers();
+      faults.set('slow-responses', false);
+      faults.slowMs = previous;
     }
   });
 });

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, createSecureContext, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildRegister,
   header,
@@ -11,8 +11,11 @@ import {
   parseSipMessage,
   serializeSipMessage,
   SipStreamDecoder,
+  TLS_DSK_INNER_TLS,
+  TlsDskClientAuth,
   type SipMessage,
   type SipRequest,
+  type TlsDskCredential,
 } from '../../../common/pool/sip';
 import { startLab, type LabHandle } from '../../../lab';
 import { CA_FILES, openLabCa } from '../../../lab/ca/ca';
@@ -20,6 +23,7 @@ import { buildCert, toPem } from '../../../lab/ca/forge-cert';
 import { certificateSipUris } from '../../../lab/registrar/handler';
 import { createRegistrarService } from '../../../lab/registrar/service';
 import { tempDir } from '../support';
+import { fakeTimeouts, untilTimerCount } from '../../support/fake-timers';
 import { makeCsr } from '../../support/csr';
 
 let tmp: { dir: string; remove: () => void };
@@ -43,17 +47,17 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-/** A raw TLS connection to the registrar that collects what it answers until it closes. */
 type Credential = { certPem: string; keyPem: string };
-function open(withCert: boolean | Credential = true): Promise<{ socket: TLSSocket; messages: SipMessage[]; closed: Promise<void>; next: () => Promise<SipMessage> }> {
-  const cred = withCert === true ? alice : withCert === false ? null : withCert;
+
+/** A raw TLS connection to the registrar (server-authenticated only) that collects what it answers. */
+function open(outerCert?: Credential): Promise<{ socket: TLSSocket; messages: SipMessage[]; closed: Promise<void>; next: () => Promise<SipMessage> }> {
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: '127.0.0.1',
       port,
       servername: lab.context.poolFqdn,
       ca: lab.context.ca.chainPems(),
-      ...(cred ? { cert: cred.certPem, key: cred.keyPem } : {}),
+      ...(outerCert ? { cert: outerCert.certPem, key: outerCert.keyPem } : {}),
     });
     const messages: SipMessage[] = [];
     const waiters: (() => void)[] = [];
@@ -78,12 +82,51 @@ function register(sipUri = alice.sipUri): SipRequest {
   return buildRegister({ sipUri, local: { host: '127.0.0.1', port: 5555 }, ids: newRegisterIds() });
 }
 
-/** Sends one REGISTER for `sipUri` over a connection that presents `cred`, and returns the answer. */
+/** What a TLS-DSK client presents inside: a certificate and key (or none), and the TLS versions it offers. */
+function tlsDskCredential(cred: Credential | null, extra: { minVersion?: 'TLSv1'; maxVersion?: 'TLSv1'; ciphers?: string } = {}): TlsDskCredential {
+  const context = createSecureContext({ ...(cred ? { cert: cred.certPem, key: cred.keyPem } : {}), ca: lab.context.ca.chainPems(), ...TLS_DSK_INNER_TLS, ...extra });
+  return { secureContext: () => context, certificateDer: new X509Certificate((cred ?? alice).certPem).raw };
+}
+
+/**
+ * Signs in on an open connection with TLS-DSK as a client does (MS-SIPAE): REGISTER, answer each
+ * 401 with the next inner-TLS flight, sign the REGISTER after it. Returns the registrar's last
+ * answer (the 401 that ended the handshake, or the final answer to the signed REGISTER).
+ * `edit` changes every REGISTER before it is signed; `tamper` changes the signed one.
+ */
+async function signIn(
+  c: Awaited<ReturnType<typeof open>>,
+  credential: TlsDskCredential,
+  sipUri = alice.sipUri,
+  hooks: { edit?: (req: SipRequest) => SipRequest; tamper?: (req: SipRequest) => SipRequest } = {},
+): Promise<SipMessage> {
+  const auth = new TlsDskClientAuth(credential, 'lab');
+  const ids = newRegisterIds();
+  let authorize: ((req: SipRequest) => SipRequest) | null = null;
+  for (let cseq = 1; cseq < 10; cseq++) {
+    let req = buildRegister({ sipUri, local: { host: '127.0.0.1', port: 5555 }, ids, cseq });
+    if (hooks.edit) req = hooks.edit(req);
+    if (authorize) req = authorize(req);
+    if (auth.established && hooks.tamper) req = hooks.tamper(req);
+    c.socket.write(serializeSipMessage(req));
+    const res = await c.next();
+    if (res.kind !== 'response' || res.status !== 401) {
+      // Every answer to a signed REGISTER carries the registrar's valid signature.
+      if (auth.established && res.kind === 'response') expect(auth.verify(res)).toBeNull();
+      return res;
+    }
+    const step = await auth.answer(res);
+    if ('error' in step) return res;
+    authorize = step.authorize;
+  }
+  throw new Error('no final answer');
+}
+
+/** Opens a connection, signs in with TLS-DSK presenting `cred` (false: no certificate) and returns the answer. */
 async function registerAs(cred: Credential | false, sipUri = alice.sipUri): Promise<SipMessage> {
-  const c = await open(cred);
+  const c = await open();
   try {
-    c.socket.write(serializeSipMessage(register(sipUri)));
-    return await c.next();
+    return await signIn(c, tlsDskCredential(cred === false ? null : cred), sipUri);
   } finally {
     c.socket.end();
   }
@@ -192,16 +235,106 @@ describe('lab registrar: who gets 200', () => {
   });
 });
 
+describe('lab registrar: TLS-DSK (MS-SIPAE) as built', () => {
+  const diagnosticOf = (m: SipMessage) => header(m, 'ms-diagnostics') ?? '';
+
+  it("challenges with one WWW-Authenticate per protocol it supports: TLS-DSK with realm, targetname, version and sts-uri", async () => {
+    const c = await open();
+    c.socket.write(serializeSipMessage(register()));
+    const res = await c.next();
+    c.socket.end();
+    expect(statusOf(res)).toBe(401);
+    const challenges = res.headers.filter((h) => h.name.toLowerCase() === 'www-authenticate').map((h) => h.value);
+    expect(challenges).toEqual([
+      `TLS-DSK realm="SIP Communications Service", targetname="${lab.context.poolFqdn}", version=4, sts-uri="${lab.context.httpsBase}/CertProv/CertProvisioningService.svc"`,
+    ]);
+  });
+
+  it('ignores a certificate in the outer TLS: without TLS-DSK the answer is 401 (no mutual-TLS sign-in)', async () => {
+    const c = await open(alice);
+    c.socket.write(serializeSipMessage(register()));
+    expect(statusOf(await c.next())).toBe(401);
+    c.socket.end();
+  });
+
+  it('registers alice over TLS-DSK in two handshake round trips, and signs the 200 (rspauth checked by the helper)', async () => {
+    const c = await open();
+    const res = await signIn(c, tlsDskCredential(alice));
+    c.socket.end();
+    expect(statusOf(res)).toBe(200);
+    expect(c.messages.map(statusOf)).toEqual([401, 401, 401, 200]);
+    expect(header(res, 'Authentication-Info')).toMatch(/^TLS-DSK qop="auth", opaque="[0-9A-F]{8}", srand="[0-9A-F]{8}", snum="1", rspauth="[0-9a-f]{40}", realm="SIP Communications Service", targetname="[^"]+", version=4$/);
+  });
+
+  it('answers a client whose inner TLS offers only TLS 1.0 (as SIPE does) with 401 and ms-diagnostics 1010', async () => {
+    const c = await open();
+    // This client stands for SIPE, not Tether: it lowers its own security level to send TLS 1.0.
+    const res = await signIn(c, tlsDskCredential(alice, { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'AES128-SHA:@SECLEVEL=0' }));
+    c.socket.end();
+    expect(statusOf(res)).toBe(401);
+    expect(diagnosticOf(res)).toMatch(/^1010;reason="TLS-DSK handshake failed: .*(protocol|version)/i);
+  });
+
+  it('answers a handshake without a client certificate with 401 and ms-diagnostics 1005', async () => {
+    const res = await registerAs(false);
+    expect(statusOf(res)).toBe(401);
+    expect(diagnosticOf(res)).toMatch(/^1005;reason="No client certificate in the TLS-DSK handshake"/);
+    expect(header(res, 'WWW-Authenticate')).toContain('sts-uri=');
+  });
+
+  it('answers a certificate from another CA with 401 and ms-diagnostics 1006 (not trusted)', async () => {
+    const stranger = tempDir();
+    try {
+      const other = await openLabCa({ dir: stranger.dir, domain: lab.context.domain });
+      const { csrPem, keyPem } = makeCsr(alice.sipUri);
+      const res = await registerAs({ certPem: other.issueFromCsr(csrPem, alice.sipUri, 24), keyPem });
+      expect(statusOf(res)).toBe(401);
+      expect(diagnosticOf(res)).toMatch(/^1006;reason="The client certificate is not trusted \(/);
+    } finally {
+      stranger.remove();
+    }
+  });
+
+  it("answers another user's certificate with 403 and ms-diagnostics 1002", async () => {
+    const bob = enrol(lab.context.users.all()[1]!.sipUri);
+    const res = await registerAs(bob, alice.sipUri);
+    expect(statusOf(res)).toBe(403);
+    expect(diagnosticOf(res)).toMatch(/^1002;reason="The client certificate was issued to another user"/);
+  });
+
+  it('answers a signed REGISTER whose signature does not match with 401 and ms-diagnostics 1007', async () => {
+    const c = await open();
+    // Changing Expires after signing: the buffer the registrar rebuilds no longer matches `response`.
+    const tamper = (req: SipRequest): SipRequest => ({ ...req, headers: req.headers.map((h) => (h.name === 'Expires' ? { name: 'Expires', value: '60' } : h)) });
+    const res = await signIn(c, tlsDskCredential(alice), alice.sipUri, { tamper });
+    c.socket.end();
+    expect(statusOf(res)).toBe(401);
+    expect(diagnosticOf(res)).toMatch(/^1007;/);
+  });
+
+  it('answers an opaque it never issued with 401 and ms-diagnostics 1008', async () => {
+    const c = await open();
+    const req = register();
+    const forged: SipRequest = {
+      ...req,
+      headers: [...req.headers, { name: 'Authorization', value: `TLS-DSK qop="auth", opaque="DEADBEEF", realm="SIP Communications Service", targetname="${lab.context.poolFqdn}", crand="00000000", cnum="1", response="00"` }],
+    };
+    c.socket.write(serializeSipMessage(forged));
+    const res = await c.next();
+    c.socket.end();
+    expect(statusOf(res)).toBe(401);
+    expect(diagnosticOf(res)).toMatch(/^1008;/);
+  });
+});
+
 describe('lab registrar over raw TLS', () => {
   it('answers several requests on one connection, skipping keep-alive CRLFs', async () => {
     const c = await open();
-    const first = register();
+    const a = await signIn(c, tlsDskCredential(alice));
     const options: SipRequest = { ...register(), method: 'OPTIONS', headers: register().headers.map((h) => (h.name === 'CSeq' ? { name: 'CSeq', value: '1 OPTIONS' } : h)) };
-    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(first), serializeSipMessage(options)]));
-    const a = await c.next();
+    c.socket.write(Buffer.concat([Buffer.from('\r\n\r\n'), serializeSipMessage(options)]));
     const b = await c.next();
     expect(a.kind === 'response' && a.status).toBe(200);
-    expect(header(a, 'Call-ID')).toBe(header(first, 'Call-ID'));
     expect(header(a, 'To')).toMatch(/;tag=lab[0-9a-f]+$/);
     expect(new TextDecoder().decode(a.body)).toContain('<property name="ucminpinlength">6</property>');
     expect(b.kind === 'response' && b.status).toBe(405);
@@ -209,12 +342,10 @@ describe('lab registrar over raw TLS', () => {
     c.socket.end();
   });
 
-  it('refuses registering another user (From differs from To) with 403', async () => {
+  it('refuses registering another user (From differs from To) with 403, even when signed', async () => {
     const c = await open();
-    const req = register();
-    const forged: SipRequest = { ...req, headers: req.headers.map((h) => (h.name === 'From' ? { name: 'From', value: `<sip:bob@${lab.context.domain}>;tag=x` } : h)) };
-    c.socket.write(serializeSipMessage(forged));
-    const res = await c.next();
+    const forgeFrom = (req: SipRequest): SipRequest => ({ ...req, headers: req.headers.map((h) => (h.name === 'From' ? { name: 'From', value: `<sip:bob@${lab.context.domain}>;tag=x` } : h)) });
+    const res = await signIn(c, tlsDskCredential(alice), alice.sipUri, { edit: forgeFrom });
     expect(res.kind === 'response' && res.status).toBe(403);
     c.socket.end();
   });
@@ -236,7 +367,7 @@ describe('lab registrar over raw TLS', () => {
     const big = await open();
     big.socket.write('REGISTER sip:x SIP/2.0\r\nX: ' + 'a'.repeat(20_000));
     await big.closed;
-    const good = await open(false);
+    const good = await open();
     good.socket.write(serializeSipMessage(register()));
     const res = await good.next();
     expect(res.kind === 'response' && res.status).toBe(401);
@@ -244,33 +375,38 @@ describe('lab registrar over raw TLS', () => {
   });
 
   it("delays its answers by slowMs under 'slow-responses', in request order, and not otherwise", async () => {
-    // Long enough that a loaded machine cannot blur "delayed" and "not delayed".
+    // The delay is seen as a timer the registrar sets and the test releases, never as elapsed time.
     const slowMs = 800;
     const faults = lab.context.faults;
     const previous = faults.slowMs;
     faults.slowMs = slowMs;
     const c = await open();
-    const timed = async (req: SipRequest) => {
-      const t = performance.now();
-      c.socket.write(serializeSipMessage(req));
-      const res = await c.next();
-      return { res, ms: performance.now() - t };
-    };
+    fakeTimeouts();
     try {
-      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+      c.socket.write(serializeSipMessage(register()));
+      expect((await c.next()).kind).toBe('response');
+      expect(vi.getTimerCount()).toBe(0);
       faults.set('slow-responses', true);
       const first = register();
       const second = register();
-      const t = performance.now();
       c.socket.write(Buffer.concat([serializeSipMessage(first), serializeSipMessage(second)]));
+      // One timer at a time: the second answer's delay starts when the first answer has gone.
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(slowMs - 1);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1);
       const a = await c.next();
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(slowMs);
       const b = await c.next();
-      expect(performance.now() - t).toBeGreaterThanOrEqual(slowMs - 5);
       expect([header(a, 'Call-ID'), header(b, 'Call-ID')]).toEqual([header(first, 'Call-ID'), header(second, 'Call-ID')]);
-      expect(a.kind === 'response' && a.status).toBe(200);
+      expect(a.kind === 'response' && a.status).toBe(401);
       faults.set('slow-responses', false);
-      expect((await timed(register())).ms).toBeLessThan(slowMs / 2);
+      c.socket.write(serializeSipMessage(register()));
+      expect((await c.next()).kind).toBe('response');
+      expect(vi.getTimerCount()).toBe(0);
     } finally {
+      vi.useRealTimers();
       faults.set('slow-responses', false);
       faults.slowMs = previous;
       c.socket.end();
@@ -282,18 +418,23 @@ describe('lab registrar over raw TLS', () => {
     const previous = faults.slowMs;
     faults.slowMs = 200;
     faults.set('slow-responses', true);
+    const gone = await open();
+    fakeTimeouts();
     try {
-      const gone = await open();
       gone.socket.write(serializeSipMessage(register()));
+      await untilTimerCount(1);
       gone.socket.destroy();
       await gone.closed;
+      // The registrar cleared the pending answer's timer when the connection closed.
+      await untilTimerCount(0);
       const c = await open();
-      const t = performance.now();
       c.socket.write(serializeSipMessage(register()));
+      await untilTimerCount(1);
+      vi.advanceTimersByTime(200);
       expect((await c.next()).kind).toBe('response');
-      expect(performance.now() - t).toBeGreaterThanOrEqual(195);
       c.socket.end();
     } finally {
+      vi.useRealTimers();
       faults.set('slow-responses', false);
       faults.slowMs = previous;
     }

@@ -46,8 +46,9 @@ async function deadPid(): Promise<number> {
 }
 
 function writeEndpoints(dir: string, doc: unknown): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, ENDPOINTS_FILE), typeof doc === 'string' ? doc : JSON.stringify(doc));
+  // 0700 whatever the umask: --lab reads only from a folder nobody else can write.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, ENDPOINTS_FILE), typeof doc === 'string' ? doc : JSON.stringify(doc), { mode: 0o600 });
 }
 
 describe('the lab publishes <state>/endpoints.json', () => {

@@ -1,8 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
 import { manualTimers } from '../../../native/protocol';
 import { ManualSource } from '../../../native/usb/source';
-import { createVirtualPhone, VirtualClock } from '../../../native/virtual';
+import { createVirtualPhone, MemoryPhoneStore, VirtualClock } from '../../../native/virtual';
 import { openFleet } from '../../../main/device/fleet';
 import { DeviceManager, type FleetEvent } from '../../../main/device/manager';
 import { configuration, FakeDevice } from '../../native/usb/fake-device';
@@ -125,6 +128,40 @@ describe('openFleet', () => {
       expect(phones.map((p) => p.identity.modelId).sort()).toEqual(['AASTRA6725IP', 'CX600']);
       expect(phones.find((p) => p.identity.modelId === 'AASTRA6725IP')?.speed).toBe('full');
       expect(fleet.failures()).toEqual([]);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('with a pairing folder, a phone paired by code once pairs by key when Tether opens its fleet again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-fleet-'));
+    const store = new MemoryPhoneStore(); // the phone keeps its flash and key vault across both fleets
+    const open = () => openFleet({ real: false, pairingFolder: join(dir, 'pairing'), virtual: [{ model: 'CX600', serial: 'CX600-PF' }], virtualPhone: { store } });
+    try {
+      const first = await open();
+      const a = await first.manager.waitForSerial('CX600-PF');
+      expect(a.session.pairing().method).toBe('code');
+      await a.session.confirmPairing();
+      await first.close();
+      const second = await open();
+      const b = await second.manager.waitForSerial('CX600-PF');
+      expect(b.session.pairing()).toMatchObject({ method: 'known-host', confirmed: true });
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a pairing store, a phone pairs by code once per run: its replug pairs by key', async () => {
+    const fleet = await openFleet({ real: false, virtual: [{ model: 'CX600', serial: 'CX600-PR' }] });
+    try {
+      const a = await fleet.manager.waitForSerial('CX600-PR');
+      await a.session.confirmPairing();
+      const host = fleet.virtualPhones[0]!.host!;
+      host.unplug();
+      host.plug();
+      const b = await fleet.manager.waitForSerial('CX600-PR', { after: a });
+      expect(b.session.pairing().method).toBe('known-host');
     } finally {
       await fleet.close();
     }

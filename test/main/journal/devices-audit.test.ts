@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('no secret reaches the journal', () => {
     throw new Error('not refused');
   };
 
-  it('refuses every kind of record holding a secret-named field, naming the field and not the value', () => {
+  it('refuses every kind of record holding a secret-named field, naming the field and not the value', async () => {
     journal.seenDevice({ serial: 'CX600-1', modelId: 'CX600', firmware: null });
     journal.createJob({ jobId: 'job-00000001', spec: { serial: 'CX600-1', kind: 'pin', user: '101' }, policy: {} });
     const canary = 'CANARY-7319';
@@ -119,6 +119,11 @@ describe('no secret reaches the journal', () => {
     expect(journal.job('job-00000001')).toMatchObject({ stages: [], error: null, state: 'queued' });
     expect(journal.device('CX600-1')!.signedInInternally).toBe(false);
     expect(journal.auditTrail()).toEqual([]);
+    // Nor any byte of it on disk: the database, its WAL and shared-memory files (read while open:
+    // closing folds the WAL into the database and removes it).
+    const files = await readdir(join(root, 'data'));
+    expect(files).toContain('journal.sqlite-wal');
+    for (const f of files) expect((await readFile(join(root, 'data', f))).includes(canary), f).toBe(false);
   });
 
   it('keeps facts whose names only mention a secret word as a qualifier', () => {

@@ -101,6 +101,8 @@ describe('jobs and stages', () => {
     expect(codeOf(() => journal.recordStage('job-00000003', stage({ stage: 'warp' as never })))).toBe('BAD_INPUT');
     expect(codeOf(() => journal.recordStage('job-00000003', stage({ stage: 'vlan', status: 'started' as never })))).toBe('BAD_INPUT');
     expect(codeOf(() => journal.createJob({ jobId: 'bad id!', spec: SPEC, policy: {} }))).toBe('BAD_INPUT');
+    expect(codeOf(() => journal.createJob({ jobId: 'job-00000004', spec: { ...SPEC, kind: 'kerberos' as never }, policy: {} }))).toBe('BAD_INPUT');
+    expect(codeOf(() => journal.createJob({ jobId: 'job-00000004', spec: { ...SPEC, serial: 'a b' }, policy: {} }))).toBe('BAD_INPUT');
     expect(journal.job('job-00000003')!.stages).toEqual([]);
   });
 

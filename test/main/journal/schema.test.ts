@@ -127,3 +127,14 @@ describe('kiosk_queue', () => {
     }
   });
 });
+
+describe('a journal that cannot be created', () => {
+  it('is FOLDER_UNWRITABLE naming the file and the reason, not a raw error', async () => {
+    // A folder where the file should be: refused for every user, root included.
+    await mkdir(join(dir, JOURNAL_FILE));
+    const err = await Journal.open({ dir }).catch((e: unknown) => e);
+    expect(TetherError.is(err, 'FOLDER_UNWRITABLE')).toBe(true);
+    expect((err as TetherError).message).toContain(JOURNAL_FILE);
+    expect((err as TetherError).detail.errno).toBe('EISDIR');
+  });
+});

@@ -52,8 +52,10 @@ describe('the service signs virtual phones in against the in-process lab', () =>
     expect(seen.progress.some((p) => p.serial.startsWith('CX600') && p.stage === 'check-update' && p.bytes !== undefined)).toBe(true);
     expect(seen.stages.every((e) => e.jobId.length > 0)).toBe(true);
     expect(seen.needs.every((n) => n.reason === 'first')).toBe(true);
-    // Pairing after the firmware reboot is an event too.
-    expect(seen.pairing.filter((p) => p.serial.startsWith('CX600')).map((p) => p.reason)).toEqual(['start', 'after-reboot']);
+    // After its firmware reboot the phone remembers this PC and pairs by key: no second code (§5.7).
+    expect(seen.pairing.filter((p) => p.serial.startsWith('CX600')).map((p) => p.reason)).toEqual(['start']);
+    const cx600 = await demo.fleet.manager.waitForSerial('CX600-V001');
+    expect(cx600.session.pairing().method).toBe('known-host');
     const phones = await demo.service.listPhones({});
     expect(phones.map((p) => p.state)).toEqual(['signed-in', 'signed-in', 'signed-in']);
     const history = await demo.service.history({ serial: demo.serials[0]! });

@@ -253,20 +253,23 @@ describe('reset and re-attach', () => {
     expect(await device.closed).toMatchObject({ code: 'PROTOCOL_UNEXPECTED_FRAME' });
   });
 
-  it('a corrupted frame (CRC) resets the session', async () => {
+  it.each([
+    ['a corrupted header (CRC)', 12, 'PROTOCOL_BAD_CRC'],
+    ['a corrupted sealed payload (AES-GCM tag; no payload CRC, §2.5)', FRAME_HEADER_SIZE, 'PROTOCOL_DECRYPT_FAILED'],
+  ])('%s resets the session', async (_name, at, expected) => {
     let inject = false;
     const { host, device } = await connect({}, {}, {
       transform: (d: MemoryDirection, f) => {
         if (!inject || d !== 'a→b') return [f];
         inject = false;
         const bad = new Uint8Array(f);
-        bad[FRAME_HEADER_SIZE]! ^= 0x80;
+        bad[at]! ^= 0x80;
         return [bad];
       },
     });
     inject = true;
     void host.call('status', {}).catch(() => undefined);
-    expect(await device.closed).toMatchObject({ code: 'PROTOCOL_BAD_CRC' });
+    expect(await device.closed).toMatchObject({ code: expected });
   });
 });
 

@@ -92,8 +92,11 @@ describe('frame codec', () => {
   it('lays the header out byte by byte as the spec says', () => {
     const raw = encodeFrame({ type: FrameType.DATA, flags: 0x03, channel: 0, seq: 0x01020304, ack: 0x0a0b0c0d }, Uint8Array.of(0xee, 0xff));
     expect(Buffer.from(raw.subarray(0, 20)).toString('hex')).toBe('5445544801' + '10' + '03' + '00' + '04030201' + '0d0c0b0a' + '02000000');
-    const crc = crc32c(raw.subarray(FRAME_HEADER_SIZE), crc32c(raw.subarray(0, 20)));
-    expect(new DataView(raw.buffer).getUint32(20, true)).toBe(crc);
+    // DATA is sealed: its CRC covers the header only (§2.5), the AES-GCM tag covers the payload.
+    expect(new DataView(raw.buffer).getUint32(20, true)).toBe(crc32c(raw.subarray(0, 20)));
+    // An unsealed frame (handshake, RESET): header, then payload.
+    const hello = encodeFrame({ type: FrameType.HELLO, flags: 0, channel: 0, seq: 0, ack: 0 }, Uint8Array.of(0xee, 0xff));
+    expect(new DataView(hello.buffer).getUint32(20, true)).toBe(crc32c(hello.subarray(FRAME_HEADER_SIZE), crc32c(hello.subarray(0, 20))));
   });
 
   it('fails closed with the right code for each kind of damage', () => {
@@ -112,8 +115,13 @@ describe('frame codec', () => {
     longer.set(good);
     expect(code(() => decodeFrame(longer, 4096))).toBe('PROTOCOL_LENGTH_MISMATCH');
     expect(code(() => decodeFrame(good, 99))).toBe('PROTOCOL_OVERSIZE');
-    expect(code(() => decodeFrame(mutate((b) => (b[50]! ^= 1), false), 4096))).toBe('PROTOCOL_BAD_CRC');
     expect(code(() => decodeFrame(mutate((b) => (b[20]! ^= 1), false), 4096))).toBe('PROTOCOL_BAD_CRC');
+    expect(code(() => decodeFrame(mutate((b) => (b[13]! ^= 1), false), 4096))).toBe('PROTOCOL_BAD_CRC');
+    // A sealed type's payload is not under the CRC: its AES-GCM tag catches the damage (PROTOCOL_DECRYPT_FAILED).
+    expect(code(() => decodeFrame(mutate((b) => (b[50]! ^= 1), false), 4096))).toBe('ok');
+    const hello = encodeFrame({ type: FrameType.HELLO, flags: 0, channel: 0, seq: 0, ack: 0 }, new Uint8Array(100));
+    hello[50]! ^= 1;
+    expect(code(() => decodeFrame(hello, 4096))).toBe('PROTOCOL_BAD_CRC');
     expect(code(() => decodeFrame(mutate((b) => (b[5] = 0x42)), 4096))).toBe('PROTOCOL_BAD_TYPE');
     expect(code(() => decodeFrame(mutate((b) => (b[7] = 2)), 4096))).toBe('PROTOCOL_BAD_CHANNEL');
     expect(code(() => decodeFrame(mutate((b) => ((b[5] = FrameType.PING), (b[7] = 1))), 4096))).toBe('PROTOCOL_BAD_CHANNEL');
@@ -137,6 +145,8 @@ describe('spec', () => {
       schemas.helloCodec,
       schemas.welcomeCodec,
       schemas.keyCodec,
+      schemas.pairCodec,
+      schemas.pairAnswerCodec,
       schemas.resetCodec,
       ...Object.values(schemas.OPERATION_SCHEMAS).flatMap((s) => [s.request, s.reply]),
       ...Object.values(schemas.EVENT_SCHEMAS),

@@ -13,6 +13,7 @@ import {
   welcomeCodec,
 } from '../../../native/protocol/message-schemas';
 import { connect, IDENTITY, SAMPLES, STATUS } from './fixtures';
+import { SWEEP_TIMEOUT_MS } from '../../support/hang-guard';
 
 /** A small deterministic PRNG (xorshift32), so a failure reproduces from its seed. */
 function rng(seed: number) {
@@ -90,7 +91,6 @@ describe('decoder fuzz', () => {
   it('100 000 random and mutated frames: no crash, no hang, every bad frame a typed PROTOCOL_ error', () => {
     const r = rng(0x7e7e7e7e);
     const counts = new Map<string, number>();
-    const started = performance.now();
     for (let i = 0; i < 100_000; i++) {
       const mode = r.int(4);
       const input = mode === 0 ? r.bytes(r.int(200)) : mutate(r, validFrame(r));
@@ -108,7 +108,6 @@ describe('decoder fuzz', () => {
       }
       counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     }
-    const ms = performance.now() - started;
     // Every check of §2.4 was reached many times.
     for (const c of [
       'PROTOCOL_FRAME_TRUNCATED',
@@ -124,8 +123,8 @@ describe('decoder fuzz', () => {
     ]) {
       expect(counts.get(c) ?? 0, c).toBeGreaterThan(100);
     }
-    expect(ms).toBeLessThan(20_000);
-  });
+    // The decode rate is a figure of `npm run bench` (decode), not a limit here.
+  }, SWEEP_TIMEOUT_MS);
 
   it('message bodies: 40 000 random and mutated encodings decode to a canonical value or PROTOCOL_BAD_MESSAGE', () => {
     const codecs: Array<[string, Codec<unknown>, unknown]> = [];

@@ -15,7 +15,7 @@ describe('tether operations between host and phone sessions', () => {
     const { host, device } = await connect({ showSas: (sas) => (shown = sas), maxPayload: 8192, window: 16 }, { maxPayload: 65536, window: 8 });
     expect(host.identity).toEqual(IDENTITY);
     expect(host.pairing().sas).toMatch(/^\d{6}$/);
-    expect(host.pairing()).toEqual({ sas: device.sas, confirmed: false });
+    expect(host.pairing()).toEqual({ sas: device.sas, confirmed: false, method: 'code', remembered: false });
     expect(shown).toBe(device.sas);
     expect(host.negotiated).toMatchObject({ version: 1, maxPayload: 8192, sendWindow: 16, receiveWindow: 8 });
     expect(device.negotiated).toMatchObject({ version: 1, maxPayload: 8192, sendWindow: 8, receiveWindow: 16 });

@@ -75,7 +75,7 @@ describe('host handshake: frames of an earlier session before WELCOME (§4.4)', 
     ['garbage (bad magic)', () => Uint8Array.from({ length: 40 }, (_, i) => i), 'PROTOCOL_BAD_MAGIC'],
     ['a frame with a bad CRC', () => {
       const f = oldFrame(FrameType.DATA, 5);
-      f[f.length - 1]! ^= 1;
+      f[20]! ^= 1; // the CRC field itself (a sealed frame's CRC covers its header, §2.5)
       return f;
     }, 'PROTOCOL_BAD_CRC'],
     ['a truncated frame', () => oldFrame(FrameType.DATA, 5).subarray(0, 30), 'PROTOCOL_LENGTH_MISMATCH'],

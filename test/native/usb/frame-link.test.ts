@@ -78,6 +78,23 @@ describe('UsbFrameLink send: zero-length packet exactly at multiples of wMaxPack
     for (const r of release.slice(1)) r();
   });
 
+  it('also waits when the queued bytes pass queueBytes, whatever the count', async () => {
+    const dev = phoneDevice({ inEp: 3, outEp: 5, packetSize: 64 });
+    const l = new UsbFrameLink(dev.asUsbDevice(), findTetherInterface(dev), { queueDepth: 16, queueBytes: 1000 });
+    const release: (() => void)[] = [];
+    dev.outStatus = (d) => new Promise((resolve) => release.push(() => resolve({ status: 'ok', bytesWritten: d.byteLength })));
+    await l.send(new Uint8Array(600));
+    let second = false;
+    const waiting = l.send(new Uint8Array(600)).then(() => (second = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(second).toBe(false);
+    expect(dev.out.map((t) => t.data.byteLength)).toEqual([600, 600]);
+    release[0]!();
+    await waiting;
+    expect(second).toBe(true);
+    release[1]!();
+  });
+
   it('refuses an empty frame', async () => {
     const { link: l } = link(64);
     await expect(l.send(new Uint8Array(0))).rejects.toMatchObject({ code: 'BAD_INPUT' });

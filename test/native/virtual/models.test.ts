@@ -48,6 +48,14 @@ describe('every catalogue model', () => {
   });
 });
 
+/** Stages 6–8 over the link: registrar endpoint, CA chain, key pair and certificate for `subject`. */
+async function provision(s: HostSession, ca: ReturnType<typeof makeTestCa>, subject: string): Promise<void> {
+  await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
+  await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
+  const { csr } = await s.call('makeKeyPair', { subject, keyBits: 2048 });
+  await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+}
+
 describe('display and registration', () => {
   it('sends display events and leaves registration alone when no registrar seam is given', async () => {
     const device = await createVirtualPhone({ model: 'CX600', clock: new VirtualClock() });
@@ -81,10 +89,7 @@ describe('display and registration', () => {
     await s.confirmPairing();
     const events: string[] = [];
     s.on('registration', (r) => events.push(r.state));
-    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
-    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
-    const { csr } = await s.call('makeKeyPair', { subject: 'sip:erin@contoso.test', keyBits: 2048 });
-    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    await provision(s, ca, 'sip:erin@contoso.test');
     let status = await s.call('status', {});
     for (let i = 0; i < 20 && status.registration.state !== 'registered'; i++) status = await s.call('status', {});
     expect(status.registration).toMatchObject({ state: 'registered', sipUri: 'sip:erin@contoso.test', registrar: 'pool01.contoso.test', sipStatus: 200 });
@@ -100,6 +105,43 @@ describe('display and registration', () => {
     for (let i = 0; i < 20 && again.registration.state !== 'failed'; i++) again = await s2.call('status', {});
     expect(again.registration).toMatchObject({ state: 'failed', sipStatus: 401, diagnostics: '1000;reason="test"' });
     expect(attempts).toHaveLength(2);
+  });
+
+  it('signs in again when the registrar says to (before the SA expires), and stops on a wipe', async () => {
+    const ca = makeTestCa();
+    let calls = 0;
+    // A fake timer: the test decides when "later" is; no wall-clock time passes.
+    const timers: { delayMs: number; run: () => void; cancelled: boolean }[] = [];
+    const device = await createVirtualPhone({
+      model: 'CX600',
+      serial: 'CX600-RENEW',
+      clock: new VirtualClock(),
+      registrar: async () => {
+        calls++;
+        return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: 25 * 60_000 };
+      },
+      renewalTimer: (delayMs, run) => {
+        const t = { delayMs, run, cancelled: false };
+        timers.push(t);
+        return () => (t.cancelled = true);
+      },
+    });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    await s.confirmPairing();
+    await provision(s, ca, 'sip:gina@contoso.test');
+    for (let i = 0; i < 20 && timers.length === 0; i++) await s.call('status', {});
+    expect(calls).toBe(1);
+    expect(timers.map((t) => t.delayMs)).toEqual([25 * 60_000]);
+    const states: string[] = [];
+    s.on('registration', (r) => states.push(r.state));
+    timers[0]!.run(); // 25 minutes later
+    for (let i = 0; i < 20 && timers.length < 2; i++) await s.call('status', {});
+    expect(states).not.toContain('registering'); // a renewal does not sign the phone out meanwhile
+    expect(calls).toBe(2);
+    expect((await s.call('status', {})).registration.state).toBe('registered');
+    await s.call('wipe', { includeCertificate: true });
+    expect(timers[1]!.cancelled).toBe(true);
   });
 
   it('keeps any registrar failure text within the status schema (control characters, long multi-byte text)', async () => {
@@ -118,10 +160,7 @@ describe('display and registration', () => {
     const s = await openHostSession(await openTetherLink(device));
     open.push(s);
     await s.confirmPairing();
-    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
-    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
-    const { csr } = await s.call('makeKeyPair', { subject: 'sip:frank@contoso.test', keyBits: 2048 });
-    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    await provision(s, ca, 'sip:frank@contoso.test');
     let status = await s.call('status', {});
     for (let i = 0; i < 20 && status.registration.state !== 'failed'; i++) status = await s.call('status', {});
     const first = status.registration.diagnostics!;
@@ -153,10 +192,7 @@ describe('display and registration', () => {
     const s = await openHostSession(await openTetherLink(device));
     open.push(s);
     await s.confirmPairing();
-    await s.call('setPoolEndpoints', { registrar: { fqdn: 'pool01.contoso.test', port: 5061 }, webServicesInternal: null, webServicesExternal: null, deviceUpdateInternal: null, deviceUpdateExternal: null });
-    await s.call('installCaChain', { certificates: [ca.der(ca.root), ca.der(ca.intermediate)] });
-    const { csr } = await s.call('makeKeyPair', { subject: 'Alice Smith', keyBits: 2048 });
-    await s.call('installCertificate', { certificate: ca.der(ca.issue(csr)), chain: [ca.der(ca.intermediate)] });
+    await provision(s, ca, 'Alice Smith');
     const status = await s.call('status', {});
     expect(status.registration).toMatchObject({ state: 'unregistered', sipUri: null });
     expect(calls).toBe(0);

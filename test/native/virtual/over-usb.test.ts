@@ -16,9 +16,9 @@ afterEach(async () => {
 });
 
 /** Host side exactly as production: H3's openTetherLink over the USBDevice, H1's host session. */
-async function connect(device: USBDevice, pair = true): Promise<HostSession> {
+async function connect(device: USBDevice, pair = true, maxPayload?: number): Promise<HostSession> {
   const link = await openTetherLink(device);
-  const session = await openHostSession(link);
+  const session = await openHostSession(link, maxPayload === undefined ? {} : { maxPayload });
   open.push(session);
   if (pair) await session.confirmPairing();
   return session;
@@ -105,7 +105,8 @@ describe('virtual phone over USB (H1 session, H3 adapter)', () => {
       faults: { unplugAtByte: { byte: 120_000 } },
     });
     const host = device.host!;
-    let s = await connect(device);
+    // 64 KiB frames, so the unplug at byte 120 000 leaves whole chunks stored to resume from.
+    let s = await connect(device, true, 65536);
     const begin = await s.call('firmwareBegin', { size: img.byteLength, version: '4.0.7577.9999', sha256 });
     expect(begin).toMatchObject({ slot: 'b', have: 0 });
     const attached = host.nextAttach();

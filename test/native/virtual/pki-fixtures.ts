@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 
 /** A throwaway CA (root → intermediate) made with node-forge, for chain and certificate tests. */
@@ -13,9 +14,19 @@ export interface TestCa {
 
 const keyCache: forge.pki.rsa.KeyPair[] = [];
 
-/** RSA-1024 test keys, made once per worker (key generation in JS is slow). */
+/**
+ * RSA-2048 test keys, made once per worker. 2048, not 1024: OpenSSL 3.5's default security level 2
+ * refuses RSA-1024 anywhere in a TLS chain. Node's native keygen makes them (forge's JS keygen is
+ * slow); forge gets them through PEM.
+ */
 function key(i: number): forge.pki.rsa.KeyPair {
-  while (keyCache.length <= i) keyCache.push(forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 }));
+  while (keyCache.length <= i) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    keyCache.push({
+      privateKey: forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+      publicKey: forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+    });
+  }
   return keyCache[i]!;
 }
 

@@ -6,6 +6,7 @@ import { startLab, type LabHandle } from '../../../lab';
 import { makeThrowawayKey } from '../../../main/bootstrap/throwaway-key';
 import { createSipRegistrarConnector, registrationErrorCode } from '../../../native/virtual/phone/sip-registrar';
 import type { RegistrationAttempt } from '../../../native/virtual';
+import { openLabCa } from '../../../lab/ca/ca';
 import { tempDir } from '../../lab/support';
 
 let lab: LabHandle;
@@ -23,30 +24,58 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-/** An attempt as the phone makes it: its certificate and key (if any) and its installed chain. */
-function attempt(sipUri: string, certFor: string | null, fqdn = lab.context.poolFqdn): RegistrationAttempt {
+/**
+ * An attempt as the phone makes it: its certificate and key (if any; RSA-2048 unless `keyBits`
+ * says otherwise) and its installed chain; `ca` issues the certificate (default the lab's).
+ */
+function attempt(
+  sipUri: string,
+  certFor: string | null,
+  fqdn = lab.context.poolFqdn,
+  ca: Pick<LabHandle['ca'], 'issueFromCsr'> = lab.ca,
+  keyBits = 2048,
+): RegistrationAttempt {
   const chain = lab.ca.chainPems();
   let cert: { certPem: string; keyPem: string } | null = null;
   if (certFor !== null) {
-    const key = makeThrowawayKey(1024);
-    cert = { certPem: lab.ca.issueFromCsr(key.csrFor(certFor), certFor, 1), keyPem: key.privateKeyPem() };
+    const key = makeThrowawayKey(keyBits);
+    cert = { certPem: ca.issueFromCsr(key.csrFor(certFor), certFor, 1), keyPem: key.privateKeyPem() };
     key.dispose();
   }
   return {
     sipUri,
     registrar: { fqdn, port },
     certificate: cert ? new Uint8Array(new X509Certificate(cert.certPem).raw) : new Uint8Array(0),
-    caChain: [],
-    secureContext: () => createSecureContext({ ca: chain, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) }),
+    caChain: chain.map((p) => new Uint8Array(new X509Certificate(p).raw)),
+    secureContext: (tls = {}) => createSecureContext({ ca: chain, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}), ...tls }),
   };
 }
 
 describe('the virtual phone\'s SIP/TLS registrar connector', () => {
   const connect = () => createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000 });
 
-  it('registers with the phone\'s own certificate, resolving the registrar through the phone\'s DNS', async () => {
-    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'));
-    expect(r).toEqual({ ok: true, sipStatus: 200, diagnostics: null });
+  it('signs in with TLS-DSK and the phone\'s own certificate, resolving the registrar through the phone\'s DNS', async () => {
+    const a = attempt('sip:alice@contoso.test', 'sip:alice@contoso.test');
+    // A fake clock half an hour before the certificate ends: the security association then ends
+    // sooner than the 3600 s registration, so the phone signs in again 5 minutes before it does.
+    const notAfter = new Date(new X509Certificate(a.certificate).validTo).getTime();
+    const r = await createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000, now: () => notAfter - 30 * 60_000 })(a);
+    expect(r).toEqual({ ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: 25 * 60_000 });
+    // Far from the certificate's end, the registration's own lifetime (less 30 s) comes first.
+    const early = await createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000, now: () => notAfter - 5 * 3600_000 })(a);
+    expect(early.renewAfterMs).toBe(3570_000);
+  });
+
+  it('a certificate from another CA, presented inside TLS-DSK: 401 REGISTRAR_CERT_REJECTED', async () => {
+    const other = tempDir('tether-other-ca-');
+    try {
+      const foreign = await openLabCa({ dir: other.dir, domain: lab.context.domain });
+      const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test', lab.context.poolFqdn, foreign));
+      expect(r).toMatchObject({ ok: false, sipStatus: 401 });
+      expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_CERT_REJECTED');
+    } finally {
+      other.remove();
+    }
   });
 
   it('no certificate: 401 with REGISTRAR_CERT_REQUIRED', async () => {
@@ -83,6 +112,13 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
     } finally {
       lab.context.faults.set('server-cert-expired', false);
     }
+  });
+
+  it('an RSA-1024 phone key: REGISTRAR_KEY_TOO_SMALL, with TLS security left as it is', async () => {
+    const r = await connect()(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test', lab.context.poolFqdn, lab.ca, 1024));
+    expect(r).toMatchObject({ ok: false, sipStatus: null });
+    expect(registrationErrorCode(r.diagnostics)).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(r.diagnostics).toContain('2048-bit');
   });
 
   it('reads the code at the start of diagnostics only', () => {

@@ -153,7 +153,7 @@ describe('RegisterTransaction (the socket-free exchange native/ and main/ share)
     const wire = new Uint8Array([...serializeSipMessage(trying), ...serializeSipMessage(foreign), ...serializeSipMessage(final)]);
     let step = t.receive(new Uint8Array(0));
     for (let i = 0; i < wire.length && !step.done; i++) step = t.receive(wire.subarray(i, i + 1));
-    expect(step.done && 'registration' in step && step.registration).toEqual({ sipUri: 'sip:alice@contoso.test', registrar: 'pool:5061', expires: null, gruu: null, provisioning: PROV });
+    expect(step.done && 'registration' in step && step.registration).toEqual({ sipUri: 'sip:alice@contoso.test', registrar: 'pool:5061', expires: null, gruu: null, provisioning: PROV, securityAssociation: null });
   });
 
   it('ends with a typed error on garbage', async () => {

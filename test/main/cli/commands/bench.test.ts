@@ -24,11 +24,16 @@ describe('tether bench --quick --json', () => {
     for (const want of [
       'firmware-push-high/fraction-of-capacity',
       'firmware-push-high/stop-and-wait-fraction-of-capacity',
+      'firmware-push-high-loaded/fraction-of-capacity',
       'firmware-push-full/fraction-of-capacity',
       'firmware-push-full/stop-and-wait-fraction-of-capacity',
       'codec-cpu/cpu-ms-per-mb',
       'codec-cpu/ratio-to-high-speed-link',
       'firmware-push-rss/rss-growth-while-streaming',
+      'link-pacing-real-clock/lateness-per-transfer',
+      'frame-decode/frames-per-second',
+      'sip-trickle/time-ratio-8x-size',
+      'xml-parse-soap-1mb/saxes-over-handwritten',
       'journal/writes-per-sign-in',
       'journal/ms-per-sign-in',
     ]) {

@@ -106,6 +106,15 @@ describe('tether test-auth', () => {
     expect(await main(['test-auth', '--url', 'https://x/', '--ntlm', 'C\\u', '--ca', join(dir, 'missing.pem')], io({ TETHER_PASSWORD: 'p' }))).toBe(2);
   });
 
+  it('refuses plain http:// with NTLM_NOT_HTTPS and a fix, before asking for the password', async () => {
+    const t = io({});
+    const code = await main(['test-auth', '--url', `http://127.0.0.1:${server.port}/`, '--ntlm', 'CONTOSO\\alice', '--json'], t);
+    expect(code).toBe(1);
+    const doc = JSON.parse(t.out());
+    expect(doc.error.code).toBe('NTLM_NOT_HTTPS');
+    expect(doc.error.fix).toMatch(/https/);
+  });
+
   it('parses DOMAIN\\user and user@domain', () => {
     expect(parseAccount('CONTOSO\\alice')).toEqual({ domain: 'CONTOSO', user: 'alice' });
     expect(parseAccount('alice@contoso.test')).toEqual({ domain: '', user: 'alice@contoso.test' });
@@ -140,7 +149,9 @@ describe('tether test-auth against a POST-only endpoint', () => {
     try {
       const port = (svc.address() as { port: number }).port;
       const t = io({ TETHER_PASSWORD: 'Secret-1' });
-      const code = await main(['test-auth', '--url', `http://127.0.0.1:${port}/WebTicket/WebTicketService.svc/WebTicketServiceWinNtlm`, '--ntlm', 'CONTOSO\\alice', '--json'], t);
+      const code = await main(['test-auth', '--url', `http://127.0.0.1:${port}/WebTicket/WebTicketService.svc/WebTicketServiceWinNtlm`, '--ntlm', 'CONTOSO\\alice', '--insecure-plain-http-loopback', '--json'], t);
+      // The loud flag is loud: people are told what it gives away.
+      expect(t.err()).toMatch(/WARNING.*plain http/i);
       expect(code).toBe(0);
       expect(JSON.parse(t.out())).toMatchObject({ ok: true, status: 400 });
       expect(methods).toEqual(['GET', 'POST', 'POST', 'POST']);

@@ -71,9 +71,35 @@ describe('NTLM over HTTP (RFC 4559)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const openUrl = `http://${POOL}:${(server.address() as AddressInfo).port}/`;
-    const e = await failure(ntlmHttpRequest(basic.http, { domain: 'C', user: 'u', password: 'p' }, { url: openUrl }));
+    const e = await failure(ntlmHttpRequest(basic.http, { domain: 'C', user: 'u', password: 'p' }, { url: openUrl.replace(POOL, '127.0.0.1'), allowPlainHttpOnLoopback: true }));
     expect(e.code).toBe('NTLM_NOT_OFFERED');
     expect(e.detail.status).toBe(200);
+  });
+
+  it('refuses plain http before sending anything, unless the caller allows it for a loopback address', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? 'none');
+      res.writeHead(401, { 'www-authenticate': 'NTLM' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const port = (server.address() as AddressInfo).port;
+    const http = new PoolHttpClient({ resolver: fakeResolver({ [POOL]: '127.0.0.1' }), sleep: async () => undefined });
+    open.push(http);
+    const creds = { domain: 'CONTOSO', user: 'alice', password: 'Secret-1' };
+    for (const url of [`http://${POOL}:${port}/`, `http://127.0.0.1:${port}/`]) {
+      const e = await failure(ntlmHttpRequest(http, creds, { url }));
+      expect(e.code).toBe('NTLM_NOT_HTTPS');
+      expect(e.stage).toBe('auth');
+    }
+    // The loopback allowance is for an IP-literal loopback address only: a name could resolve anywhere.
+    expect((await failure(ntlmHttpRequest(http, creds, { url: `http://${POOL}:${port}/`, allowPlainHttpOnLoopback: true }))).code).toBe('NTLM_NOT_HTTPS');
+    expect(seen).toEqual([]);
+    // Allowed: the handshake runs (and the server rejects), so the allowance really reached the wire.
+    expect((await failure(ntlmHttpRequest(http, creds, { url: `http://127.0.0.1:${port}/`, allowPlainHttpOnLoopback: true }))).code).not.toBe('NTLM_NOT_HTTPS');
+    expect(seen.length).toBeGreaterThan(0);
   });
 
   it('reports NTLM_CONNECTION_LOST when the server drops the connection after its CHALLENGE', async () => {

@@ -6,7 +6,7 @@ import { buildOcsDiagnosticsFault } from '../../../../common/pool/soap-envelope'
 import { discoverCertProvAuth, type CertProvAuthEndpoints } from '../../../../main/pool/auth/webticket-discovery';
 import { requestWebTicket, type IssuedWebTicket } from '../../../../main/pool/auth/webticket';
 import { getAndPublishCert, provisionCertificate } from '../../../../main/pool/certprov';
-import { makeCsr } from '../../../support/csr';
+import { makeCsr, makeHostileCsr } from '../../../support/csr';
 import { openssl, tempDir, writeFiles } from '../../../lab/support';
 import { startWebServicesLab, type WebServicesLab } from '../../../lab/webservices/fixture';
 
@@ -158,6 +158,13 @@ describe('PIN → web ticket → GetAndPublishCert over HTTPS against the lab', 
     const ticket = await pinTicket();
     await expect(publish(ticket, { csrPem: tamperCsr(phone.csrPem) })).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'certificate' });
     await expect(publish(ticket, { csrPem: 'hello' })).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'certificate' });
+  });
+
+  it('bounds the CSR key before checking its signature (a huge exponent would hold the event loop)', async () => {
+    const ticket = await pinTicket();
+    const hostile = makeHostileCsr({ exponent: 2n ** 2048n + 1n });
+    await expect(publish(ticket, { csrPem: hostile })).rejects.toMatchObject({ code: 'BAD_INPUT', stage: 'certificate', detail: { problem: 'exponent' } });
+    await expect(publish(ticket, { csrPem: tamperCsr(phone.csrPem) })).rejects.toMatchObject({ detail: { problem: 'signature' } });
   });
 });
 

@@ -237,11 +237,10 @@ describe('PoolHttpClient retries', () => {
 describe('PoolHttpClient timeouts and limits', () => {
   it('times out a connect that never completes (DNS included)', async () => {
     const c = client({ resolver: fakeResolver({}, { hang: true }), timeouts: { connectMs: 50 }, retry: { attempts: 1 } });
-    const t0 = Date.now();
     const e = await failure(c.request({ url: `http://${POOL}:1/`, stage: 'find-update' }));
+    // The resolver never answers: only the client's own 50 ms connect timer can end this request.
     expect(e.code).toBe('HTTP_TIMEOUT');
-    expect(e.detail.phase).toBe('connect');
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(e.detail).toMatchObject({ phase: 'connect', timeoutMs: 50 });
   });
 
   it('times out a server that accepts and stays silent (idle)', async () => {

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPoolResolver, parseDnsServer } from '../../../../main/pool/net/resolver';
 
@@ -28,6 +29,23 @@ describe('createPoolResolver', () => {
     const out = await lookup(`127.0.0.1:${port}`, 'pool01.contoso.test');
     expect(out).toMatchObject({ code: 'EAI_AGAIN' });
     expect((out as { message: string }).message).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('answers SRV records with exactly the four RFC 2782 fields, whatever Node adds', async () => {
+    // A one-answer DNS server on loopback: Node 24 tags each SRV record with `type: 'SRV'`.
+    const server = createSocket('udp4');
+    server.on('message', (m, from) => {
+      const q = dnsPacket.decode(m);
+      const answers = [{ name: q.questions![0]!.name, type: 'SRV' as const, ttl: 60, data: { target: 'pool01.contoso.test', port: 5061, priority: 1, weight: 7 } }];
+      server.send(dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: q.questions, answers }), from.port, from.address);
+    });
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const r = createPoolResolver({ server: `127.0.0.1:${server.address().port}`, timeoutMs: 1000, tries: 1 });
+      expect(await r.resolveSrv('_sipinternaltls._tcp.contoso.test')).toStrictEqual([{ name: 'pool01.contoso.test', port: 5061, priority: 1, weight: 7 }]);
+    } finally {
+      server.close();
+    }
   });
 
   it('parses DNS server addresses and refuses bad ones', () => {

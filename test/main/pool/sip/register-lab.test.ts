@@ -71,6 +71,8 @@ describe('REGISTER against the lab registrar over real TLS', () => {
       phoneTimeoutSeconds: 600,
     });
     expect(result.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
+    // Authenticated with TLS-DSK inside SIP (the outer TLS asks for no certificate).
+    expect(result.securityAssociation).toMatchObject({ protocol: 'TLS-DSK', innerTls: 'TLSv1.2', cipher: expect.stringMatching(/^TLS_RSA_WITH_AES_(128|256)_CBC_SHA$/) });
   });
 
   it('answers no certificate with 401 naming the CertProv URL in sts-uri', async () => {
@@ -81,10 +83,21 @@ describe('REGISTER against the lab registrar over real TLS', () => {
     expect(e.detail.schemes).toBe('TLS-DSK');
   });
 
-  it('answers a certificate from another CA with 401 too', async () => {
+  it('answers a certificate from another CA, presented in the TLS-DSK handshake, with 401: REGISTRAR_CERT_REJECTED', async () => {
     const stranger = issue({ cn: alice.sipUri, key: testKey(0), issuer: issue({ cn: 'Stranger CA', key: testKey(1), ca: true }) });
     const e = await failure(registerWithRegistrar(options({ clientCertificate: { certPem: stranger.pem, keyPem: stranger.keyPem } })));
-    expect(e.code).toBe('REGISTRAR_CERT_REQUIRED');
+    expect(e.code).toBe('REGISTRAR_CERT_REJECTED');
+    expect(e.detail.status).toBe(401);
+    expect(String(e.detail.diagnostics)).toMatch(/^1006;reason="The client certificate is not trusted/);
+  });
+
+  it('refuses to offer an RSA-1024 user certificate: REGISTRAR_KEY_TOO_SMALL (TLS security is not lowered)', async () => {
+    const { csrPem, keyPem } = makeCsr(alice.sipUri, 1024);
+    const certPem = lab.context.ca.issueFromCsr(csrPem, alice.sipUri, 24);
+    const e = await failure(registerWithRegistrar(options({ clientCertificate: { certPem, keyPem } })));
+    expect(e.code).toBe('REGISTRAR_KEY_TOO_SMALL');
+    expect(e.stage).toBe('logon');
+    expect(e.message).toContain('2048-bit');
   });
 
   it("refuses another user's certificate with 403", async () => {

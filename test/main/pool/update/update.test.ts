@@ -254,6 +254,19 @@ describe('streaming checks against a misbehaving file server', () => {
     await expect(sig('/ok', body.length, '0'.repeat(64))).rejects.toMatchObject({ code: 'UPDATE_SIGNATURE_HASH_MISMATCH', stage: 'check-update' });
     expect(await allFiles(join(work.dir, 's'))).toEqual([]);
   });
+  it('checks free space before a download: too little is UPDATE_NO_SPACE, and nothing is requested or written', async () => {
+    let asked = 0;
+    const room = (free: number): UpdateHttpOptions => ({ ...plain, freeBytes: async () => (asked++, free) });
+    const before = (await allFiles(join(work.dir, 's'))).length;
+    await expect(downloadVerified(new URL(`${base}/teapot`), { size: body.length, sha256: sha }, join(work.dir, 's', 'room'), room(body.length - 1))).rejects.toMatchObject({
+      code: 'UPDATE_NO_SPACE',
+      stage: 'check-update',
+    });
+    expect(asked).toBe(1);
+    // /teapot would have answered 418 (UPDATE_SERVICE_ERROR): the space check came first.
+    expect((await allFiles(join(work.dir, 's'))).length).toBe(before);
+  });
+
   it('downloads a good file and leaves no temporary behind', async () => {
     await downloadVerified(new URL(`${base}/ok`), { size: body.length, sha256: sha }, join(work.dir, 's', 'ok'), plain);
     expect((await readFile(join(work.dir, 's', 'ok'))).equals(body)).toBe(true);
