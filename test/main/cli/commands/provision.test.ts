@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { startLab, type LabHandle } from '../../../../lab';
+import { Journal } from '../../../../main/journal';
 import { main } from '../../../../main/cli';
 import { parseProvisionArgs } from '../../../../main/cli/commands/provision';
 import { tempDir } from '../../../lab/support';
@@ -27,6 +29,13 @@ afterAll(async () => {
   await lab.stop();
   tmp.remove();
 });
+
+/** A pid that certainly belonged to a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
 
 async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const o = io(env);
@@ -105,6 +114,29 @@ describe('tether provision --lab', () => {
     expect(history.out).toMatch(/sign-in-failed +PHONE_PIN_UNSUPPORTED at stage 7/);
     expect(history.out).toMatch(/sign-in +sip:canary@contoso.test signed in \(internal\)/);
   }, 60_000);
+
+  it('jobs --resume runs a job a dead process left unfinished, from after its last completed stage, asking the PIN again', async () => {
+    // A job a killed process had claimed and taken through stages 1–2 (its phone's flash is kept).
+    const first = await run(['provision', '--virtual', 'HP4120,HP4120', '--lab', labDir, '--pin', CANARY_USER.extension, '--data', data, '--json'], { TETHER_PIN: CANARY_PIN });
+    expect(first.code).toBe(0);
+    const journal = await Journal.open({ dir: data });
+    const jobId = '0badf00d-0000-4000-8000-000000000001';
+    const done = journal.jobs({ serial: 'HP4120-V002' }).find((j) => j.state === 'signed-in')!;
+    // The policy is saved with the job (the lab's ports and root): the resumed run uses it.
+    journal.createJob({ jobId, spec: { serial: 'HP4120-V002', kind: 'pin', user: CANARY_USER.extension, network: 'internal' }, policy: done.policy });
+    expect(journal.claim(jobId, { pid: await deadPid(), token: 'dead' })).toBe(true);
+    for (const st of done.stages.slice(0, 2)) journal.recordStage(jobId, { stage: st.stage, status: st.status, facts: { [st.stage]: done.facts[st.stage]!, modelId: 'HP4120' }, summary: st.summary, startedAt: st.startedAt, endedAt: st.endedAt });
+    journal.setJobState(jobId, 'running');
+    journal.close();
+
+    const resumed = await run(['jobs', '--resume', '--lab', labDir, '--data', data, '--json'], { TETHER_PIN: CANARY_PIN });
+    expect(resumed.code).toBe(0);
+    const lines = resumed.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; jobId: string; stage?: number; status?: string; reason?: string; outcome?: string });
+    const mine = lines.filter((l) => l.jobId === jobId);
+    expect(mine.find((l) => l.type === 'stage' && l.status === 'started')?.stage).toBe(3);
+    expect(mine.filter((l) => l.type === 'needs-credentials').map((l) => l.reason)).toEqual(['resumed']);
+    expect(mine.find((l) => l.type === 'result')?.outcome).toBe('signed-in');
+  }, 120_000);
 
   it('the canary PIN and password appear in no output and in no file under the data folder', async () => {
     const text = outputs.join('\n');
