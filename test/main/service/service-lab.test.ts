@@ -62,3 +62,18 @@ describe('the service signs virtual phones in against the in-process lab', () =>
     expect(history.map((h) => h.kind).sort()).toEqual(['firmware-change', 'sign-in']);
   }, 120_000);
 });
+
+describe('one download per model', () => {
+  it('three phones of one model being updated at once share one download of the image', async () => {
+    demo = await startDemoService({ models: ['CX600', 'CX600', 'CX600'], updateModels: ['CX600'], imageBytes: 64 * 1024 });
+    const alice = demo.users[0]!;
+    const seen = watch(demo, () => alice.pin);
+    for (const serial of demo.serials) await demo.service.startSignIn({ serial, kind: 'pin', user: alice.phoneNumber });
+    await demo.service.idle();
+    expect(finals(seen).map((j) => j.state)).toEqual(['signed-in', 'signed-in', 'signed-in']);
+    const pushes = seen.stages.filter((e) => e.stage === 'check-update' && e.status === 'done').map((e) => e.summary!);
+    expect(pushes).toHaveLength(3);
+    expect(pushes.filter((s) => s.includes('downloaded and verified'))).toHaveLength(1);
+    expect(pushes.filter((s) => /shared download|verified copy from the cache/.test(s))).toHaveLength(2);
+  }, 120_000);
+});
