@@ -18,7 +18,7 @@ import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'high-loaded', 'full', 'journal', 'rss', 'pacing', 'decode', 'xml'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'high-loaded', 'full', 'journal', 'rss', 'pacing', 'decode', 'xml', 'signins'] as const;
 /** The competing load stops by itself after this, whatever happens to the bench (a guard, far above a push). */
 const LOAD_GUARD_MS = 180_000;
 export type BenchName = (typeof BENCH_NAMES)[number];

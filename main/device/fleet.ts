@@ -5,7 +5,7 @@ import { loadCatalogue } from '../../native/usb/catalogue-file';
 import { guessModel } from '../../native/usb/models';
 import { openNodeUsbSource, type NodeUsbOptions, type NodeUsbSource } from '../../native/usb/node-usb-source';
 import { ManualSource, type DeviceSource, type SourceKind } from '../../native/usb/source';
-import { createVirtualPhone, type CreateVirtualPhoneOptions, type LinkSpeed, type VirtualUsbDevice } from '../../native/virtual';
+import { createVirtualPhone, type CreateVirtualPhoneOptions, type FaultPlan, type LinkSpeed, type VirtualUsbDevice } from '../../native/virtual';
 import { HostPairingStore } from './host-pairing';
 import { DeviceManager } from './manager';
 
@@ -14,6 +14,8 @@ export interface VirtualSpec {
   readonly model: string;
   readonly speed?: LinkSpeed;
   readonly serial?: string;
+  /** This phone's fault knobs (instead of the fleet-wide `virtualPhone.faults`). */
+  readonly faults?: FaultPlan;
 }
 
 export function parseVirtualList(items: readonly string[], catalogue: Catalogue = BUILT_IN_CATALOGUE): VirtualSpec[] {
@@ -115,7 +117,9 @@ export async function openFleet(options: FleetOptions = {}): Promise<Fleet> {
   };
   try {
     for (const spec of options.virtual ?? []) {
-      virtualPhones.push(await createVirtualPhone({ ...options.virtualPhone, model: spec.model, serial: spec.serial, speed: spec.speed, bus: virtualSource, catalogue }));
+      virtualPhones.push(
+        await createVirtualPhone({ ...options.virtualPhone, ...(spec.faults ? { faults: spec.faults } : {}), model: spec.model, serial: spec.serial, speed: spec.speed, bus: virtualSource, catalogue }),
+      );
     }
     await manager.start();
     if (usb) {

@@ -5,6 +5,7 @@ import { chainErrors } from './chain';
 import { discoveryErrors } from './discovery';
 import { externalErrors } from './external';
 import { generalErrors } from './general';
+import { jobErrors } from './job';
 import { journalErrors } from './journal';
 import { labErrors } from './lab';
 import { phoneErrors } from './phone';
@@ -31,6 +32,7 @@ export const CATALOGUE = {
   ...registrarErrors,
   ...labErrors,
   ...transportErrors,
+  ...jobErrors,
   ...externalErrors,
   ...journalErrors,
 } as const;
@@ -50,6 +52,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   registrar: registrarErrors,
   lab: labErrors,
   transport: transportErrors,
+  job: jobErrors,
   external: externalErrors,
   journal: journalErrors,
 };

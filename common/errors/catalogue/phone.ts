@@ -2,7 +2,7 @@ import type { ErrorTable } from '../entry';
 
 /**
  * Typed errors of the phone area: a bootstrap run driven with a tethered phone
- * (main/bootstrap/phone-bootstrap.ts): pairing, what the phone learnt on its network, PIN support,
+ * (main/bootstrap/stages/): pairing, what the phone learnt on its network, PIN support,
  * and the phone's own sign-in (stage 9) as it reports it.
  */
 export const phoneErrors = {

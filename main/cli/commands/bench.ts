@@ -4,9 +4,10 @@ import { TetherError } from '../../../common/errors';
 import { humanLine, jsonLine, type BenchFigure } from '../../bench/report';
 import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { flag, parseArgs } from '../args';
+import { runSignInBench } from '../bench-signins';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml|signins[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -28,6 +29,11 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               (linear ~8, quadratic ~64; goal <= 22.6)
   xml         xml-parse-soap-1mb, xml-parse-many-elements: parseXml (saxes) and the hand-written
               parser it replaced on the same document, and their ratio (docs/xml.md)
+  signins     32 virtual phones sign in at once (the lab in a child process): all signed in,
+              per-phone wall p50/p95, event-loop delay p99 (goal <= 20 ms), Tether's CPU per
+              sign-in (the process's, minus the phones' RSA key generation; goal <= 50 ms), pool
+              HTTP requests and TLS handshakes per sign-in, journal writes per sign-in and their
+              time, peak RSS; in a fresh process
 Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minute.
 
   --json   one JSON line per figure: {"bench","metric","value","unit","goal"}
@@ -46,10 +52,10 @@ const FLAGS = {
 
 const BIN = fileURLToPath(new URL('../../../bin/tether.mjs', import.meta.url));
 
-/** Runs `tether bench --only rss --json` in a child process and passes its figures on. */
-function rssInChild(quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
+/** Runs `tether bench --only NAME --json` in a child process and passes its figures on. */
+function inChild(name: 'rss' | 'signins', quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'bench', '--only', 'rss', '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'bench', '--only', name, '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -57,7 +63,7 @@ function rssInChild(quick: boolean, onFigure: (f: BenchFigure) => void): Promise
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) {
-        reject(new TetherError('INTERNAL', `The RSS benchmark failed (exit ${code}): ${err.trim().slice(-400)}`));
+        reject(new TetherError('INTERNAL', `The ${name} benchmark failed (exit ${code}): ${err.trim().slice(-400)}`));
         return;
       }
       for (const line of out.split('\n').filter((l) => l.trim().startsWith('{'))) onFigure(JSON.parse(line) as BenchFigure);
@@ -77,11 +83,15 @@ export const benchCommand: Command = {
       io.stdout.write(json ? jsonLine(f) : humanLine(f));
     };
     const onNote = json ? undefined : (text: string): void => void io.stderr.write(text + '\n');
-    const inProcess = (only ?? BENCH_NAMES).filter((n) => only !== undefined || n !== 'rss');
+    const inProcess = (only ?? BENCH_NAMES).filter((n) => n !== 'signins' && (only !== undefined || n !== 'rss'));
     await runBench({ quick, only: inProcess, onFigure, onNote });
     if (only === undefined) {
       onNote?.('firmware-push-rss: in a fresh process …');
-      await rssInChild(quick, onFigure);
+      await inChild('rss', quick, onFigure);
+      onNote?.('signins: in a fresh process …');
+      await inChild('signins', quick, onFigure);
+    } else if (only.includes('signins')) {
+      await runSignInBench(quick ? 8 : 32, onFigure, onNote);
     }
     return EXIT.ok;
   },

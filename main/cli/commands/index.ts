@@ -3,9 +3,12 @@ import { benchCommand } from './bench';
 import { demoCommand } from './demo';
 import { devicesCommand } from './devices';
 import { discoverCommand } from './discover';
+import { historyCommand } from './history';
+import { jobsCommand } from './jobs';
 import { labCommand } from './lab';
 import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
+import { provisionCommand } from './provision';
 import { testAuthCommand } from './test-auth';
 import { testBootstrapCommand } from './test-bootstrap';
 
@@ -17,9 +20,12 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   devicesCommand,
   discoverCommand,
+  historyCommand,
+  jobsCommand,
   labCommand,
   phoneCommand,
   probeCommand,
+  provisionCommand,
   testAuthCommand,
   testBootstrapCommand,
 ];

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDemoWorld } from '../../../main/cli/demo-world';
+import { startDemoService } from '../../../main/cli/demo-service';
 import { tempDir } from '../../lab/support';
 
 /** A pid that certainly belonged to a process that has exited. */
@@ -36,7 +36,7 @@ describe('a demo sweeps the temporary folders of demos that were killed', () => 
     const other = join(tmp.dir, 'tether-demo-notes');
     mkdirSync(other);
 
-    const world = await startDemoWorld({ model: 'CX600', imageBytes: 16 * 1024, phoneSignsIn: false });
+    const world = await startDemoService({ models: ['CX600'] });
     try {
       expect(existsSync(dead)).toBe(false);
       expect(existsSync(live)).toBe(true);

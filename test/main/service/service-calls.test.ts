@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TetherError } from '../../../common/errors';
+import type { JobView } from '../../../common/service/contract';
+import { startDemoService, type DemoService } from '../../../main/cli/demo-service';
+import { MemoryJournal } from '../../../main/service';
+
+/** The service's calls at its boundary: validation, answers nobody asked for, the journal failing. */
+
+let demo: DemoService | undefined;
+afterEach(async () => {
+  await demo?.stop();
+  demo = undefined;
+});
+
+describe('service calls', () => {
+  it('validates every call where it enters, and never echoes a secret', async () => {
+    demo = await startDemoService({ models: ['CX600'] });
+    const s = demo.service;
+    await expect(s.startSignIn({ serial: 'bad serial!', kind: 'pin', user: '101' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(s.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: '101', extra: 1 } as never)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(s.startSignIn({ serial: 'CX600-V001', kind: 'ntlm', user: 'CONTOSO\\bob' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    const err = await s.provideCredentials({ jobId: 'short', secret: 'SECRET-CANARY-1' }).catch((e: unknown) => e as TetherError);
+    expect(err).toMatchObject({ code: 'BAD_INPUT' });
+    expect(JSON.stringify((err as TetherError).toJSON())).not.toContain('SECRET-CANARY-1');
+    await expect(s.cancel({ jobId: 'ffffffff-0000-0000-0000-000000000000' })).rejects.toMatchObject({ code: 'JOB_UNKNOWN' });
+    await expect(s.retry({ jobId: 'ffffffff-0000-0000-0000-000000000000' })).rejects.toMatchObject({ code: 'JOB_UNKNOWN' });
+  });
+
+  it('one job per phone; answers nobody asked for are refused; a signed-in job is not retried', async () => {
+    demo = await startDemoService({ models: ['CX600'] });
+    const d = demo;
+    const user = d.users[0]!;
+    const { jobId } = await d.service.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: user.phoneNumber });
+    await expect(d.service.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: user.phoneNumber })).rejects.toMatchObject({ code: 'JOB_BUSY' });
+    await expect(d.service.confirmPairing({ jobId, matches: true })).rejects.toMatchObject({ code: 'JOB_NOT_WAITING' });
+    d.service.on('needsCredentials', (e) => void d.service.provideCredentials({ jobId: e.jobId, secret: user.pin }));
+    await d.service.idle();
+    const [job] = await d.service.jobs({});
+    expect(job!.state).toBe('signed-in');
+    await expect(d.service.retry({ jobId })).rejects.toMatchObject({ code: 'JOB_NOT_RETRYABLE' });
+    expect(await d.service.jobs({ unfinishedOnly: true })).toEqual([]);
+  }, 60_000);
+
+  it('a journal that fails around a job ends the job failed with the typed error, not a silent hang', async () => {
+    class BusyJournal extends MemoryJournal {
+      override claim(): boolean {
+        throw new TetherError('JOURNAL_BUSY', 'The journal stayed locked.');
+      }
+    }
+    demo = await startDemoService({ models: ['CX600'], journal: new BusyJournal() });
+    const finals: JobView[] = [];
+    demo.service.on('job', (j) => j.state === 'failed' && finals.push(j));
+    await demo.service.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: '101' });
+    await demo.service.idle();
+    expect(finals.map((j) => j.failure?.code)).toEqual(['JOURNAL_BUSY']);
+    expect((await demo.service.listPhones({}))[0]!.state).toBe('failed');
+  }, 60_000);
+});
