@@ -14,6 +14,16 @@ import { openConnection, type Connection } from '../bridge/connection';
 
 export const APP_ORIGIN = 'app://tether';
 
+/** True for a URL of our own page. (WHATWG URL gives a custom scheme the origin "null", so compare scheme and host.) */
+export function isAppUrl(url: string, origin = APP_ORIGIN): boolean {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}` === origin;
+  } catch {
+    return false;
+  }
+}
+
 export interface TrustedSenders {
   add(contents: WebContents): void;
   isTrusted(event: Pick<IpcMainEvent, 'sender' | 'senderFrame'>): boolean;
@@ -30,11 +40,7 @@ export function trustedSenders(origin = APP_ORIGIN): TrustedSenders {
       if (!ids.has(sender.id) || !senderFrame) return false;
       // Only the top frame, and only while it shows our page (never a frame or page it navigated to).
       if (senderFrame !== sender.mainFrame) return false;
-      try {
-        return new URL(senderFrame.url).origin === origin;
-      } catch {
-        return false;
-      }
+      return isAppUrl(senderFrame.url, origin);
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { Protocol } from 'electron';
 import { contentSecurityPolicy, newNonce, withNonce } from '../bridge/csp';
 import type { StaticFile } from '../bridge/static-files';
-import { APP_ORIGIN } from './ipc';
+import { isAppUrl } from './ipc';
+
+export { isAppUrl };
 
 /**
  * The window's page comes from app://tether/, served from the built renderer held in memory (no
@@ -16,19 +18,11 @@ export function registerAppScheme(protocol: Protocol): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
 }
 
-export function isAppUrl(url: string): boolean {
-  try {
-    return new URL(url).origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
-}
-
 export function serveApp(protocol: Protocol, files: ReadonlyMap<string, StaticFile>): void {
   const index = files.get('/index.html')!.body.toString('utf8');
   protocol.handle(APP_SCHEME, (request) => {
     const url = new URL(request.url);
-    if (url.origin !== APP_ORIGIN || request.method !== 'GET') return new Response(null, { status: 403 });
+    if (!isAppUrl(request.url) || request.method !== 'GET') return new Response(null, { status: 403 });
     const path = url.pathname === '/' ? '/index.html' : url.pathname;
     const file = files.get(path);
     if (!file) return new Response(null, { status: 404 });
