@@ -29,6 +29,11 @@ export interface FirmwarePushOptions {
   /** Bytes handed to the bulk writer per write (the image's own chunks are split to this; 1 MiB). */
   readonly writeBytes?: number;
   readonly timers?: SessionTimers;
+  /**
+   * Cancels the push between writes: the phone keeps what it has received (its transfer record),
+   * so the next push resumes at that offset. Rejects with CANCELLED.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface FirmwarePushResult {
@@ -86,6 +91,10 @@ class Push {
     this.o.onProgress?.(p);
   }
 
+  private checkCancelled(): void {
+    if (this.o.signal?.aborted) throw new TetherError('CANCELLED', 'The firmware push was cancelled; the next push resumes where the phone stopped.');
+  }
+
   async run(): Promise<FirmwarePushResult> {
     const timeoutMs = this.o.reattachTimeoutMs ?? 120_000;
     this.progress({ phase: 'waiting-for-phone', reason: 'start' });
@@ -99,7 +108,7 @@ class Push {
         this.progress({ phase: 'waiting-for-phone', reason: 'reboot' });
       } catch (err) {
         const e = toTetherError(err);
-        if (!isLinkLoss(e)) throw e;
+        if (!isLinkLoss(e) || this.o.signal?.aborted) throw e;
         // Bounded: a phone that keeps dropping without taking a single new byte is given up on.
         this.stalled++;
         if (this.stalled > (this.o.maxStalledRetries ?? 10)) throw e;
@@ -107,6 +116,7 @@ class Push {
         await phone.close();
         this.progress({ phase: 'waiting-for-phone', reason: 'link-lost' });
       }
+      this.checkCancelled();
       phone = await this.o.phones.waitForSerial(this.o.serial, { timeoutMs, after: phone });
     }
   }
@@ -157,6 +167,8 @@ class Push {
       throw e;
     }
 
+    // Cancelled after the last byte: the verified image stays in the inactive slot, not activated.
+    this.checkCancelled();
     const activated = await session.call('firmwareActivate', { transferId: begin.transferId });
     this.activatedSlot = activated.slot;
     this.progress({ phase: 'activating', slot: activated.slot });
@@ -186,6 +198,7 @@ class Push {
     for await (const chunk of image.read(have)) {
       for (let at = 0; at < chunk.byteLength; at += writeBytes) {
         const piece = chunk.subarray(at, Math.min(chunk.byteLength, at + writeBytes));
+        this.checkCancelled();
         if (offset + piece.byteLength > image.size) throw new TetherError('FIRMWARE_IMAGE_CHANGED', undefined, { detail: { size: image.size } });
         await writer.write(offset, piece);
         offset += piece.byteLength;

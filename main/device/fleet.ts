@@ -5,7 +5,7 @@ import { loadCatalogue } from '../../native/usb/catalogue-file';
 import { guessModel } from '../../native/usb/models';
 import { openNodeUsbSource, type NodeUsbOptions, type NodeUsbSource } from '../../native/usb/node-usb-source';
 import { ManualSource, type DeviceSource, type SourceKind } from '../../native/usb/source';
-import { createVirtualPhone, type CreateVirtualPhoneOptions, type LinkSpeed, type VirtualUsbDevice } from '../../native/virtual';
+import { createVirtualPhone, type CreateVirtualPhoneOptions, type FaultPlan, type LinkSpeed, type VirtualUsbDevice } from '../../native/virtual';
 import { DeviceManager } from './manager';
 
 /** A virtual phone to plug in: `CX600`, `CX600:full`, `HP4120:high:HP4120-0001`. */
@@ -13,6 +13,8 @@ export interface VirtualSpec {
   readonly model: string;
   readonly speed?: LinkSpeed;
   readonly serial?: string;
+  /** This phone's fault knobs (instead of the fleet-wide `virtualPhone.faults`). */
+  readonly faults?: FaultPlan;
 }
 
 export function parseVirtualList(items: readonly string[], catalogue: Catalogue = BUILT_IN_CATALOGUE): VirtualSpec[] {
@@ -107,7 +109,9 @@ export async function openFleet(options: FleetOptions = {}): Promise<Fleet> {
   };
   try {
     for (const spec of options.virtual ?? []) {
-      virtualPhones.push(await createVirtualPhone({ ...options.virtualPhone, model: spec.model, serial: spec.serial, speed: spec.speed, bus: virtualSource, catalogue }));
+      virtualPhones.push(
+        await createVirtualPhone({ ...options.virtualPhone, ...(spec.faults ? { faults: spec.faults } : {}), model: spec.model, serial: spec.serial, speed: spec.speed, bus: virtualSource, catalogue }),
+      );
     }
     await manager.start();
     if (usb) {

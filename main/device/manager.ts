@@ -9,7 +9,15 @@ import { attachPhone, type AttachedPhone } from './attach';
 export type FleetEvent =
   | { readonly type: 'attach'; readonly phone: AttachedPhone }
   | { readonly type: 'detach'; readonly phone: AttachedPhone; readonly reason: TetherError | null }
-  | { readonly type: 'error'; readonly source: SourceKind; readonly vendorId: number; readonly productId: number; readonly error: TetherError };
+  | {
+      readonly type: 'error';
+      readonly source: SourceKind;
+      readonly vendorId: number;
+      readonly productId: number;
+      /** The USB serial string, when the device offers one (a phone held by another program is still named). */
+      readonly serial: string | null;
+      readonly error: TetherError;
+    };
 
 export interface DeviceManagerOptions {
   readonly sources: readonly DeviceSource[];
@@ -170,7 +178,7 @@ export class DeviceManager implements PhoneProvider {
       const error = toTetherError(err);
       // A handshake that failed on protocol grounds may have met a previous session's leftovers.
       if (error.code.startsWith('PROTOCOL_')) t.needsReset = true;
-      this.emit({ type: 'error', source: t.source.kind, vendorId: device.vendorId, productId: device.productId, error });
+      this.emit({ type: 'error', source: t.source.kind, vendorId: device.vendorId, productId: device.productId, serial: device.serialNumber ?? null, error });
       this.scheduleRetry(device, t);
     } finally {
       t.attaching = false;

@@ -4,6 +4,7 @@ import { certprovErrors } from './certprov';
 import { chainErrors } from './chain';
 import { discoveryErrors } from './discovery';
 import { generalErrors } from './general';
+import { jobErrors } from './job';
 import { labErrors } from './lab';
 import { phoneErrors } from './phone';
 import { protocolErrors } from './protocol';
@@ -29,6 +30,7 @@ export const CATALOGUE = {
   ...registrarErrors,
   ...labErrors,
   ...transportErrors,
+  ...jobErrors,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOGUE;
@@ -46,6 +48,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   registrar: registrarErrors,
   lab: labErrors,
   transport: transportErrors,
+  job: jobErrors,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

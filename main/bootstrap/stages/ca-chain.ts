@@ -1,0 +1,35 @@
+import { normaliseFingerprint } from '../../pool/chain';
+import { obtainChainStage, plural } from '../pool-stages';
+import { derOf, progressOf } from './common';
+import type { StageDefinition } from './types';
+
+/**
+ * Stage 6: download, validate and trust the pool's chain; the phone gets the WHOLE chain, root
+ * first. The phone replaces its chain on every install, so a half-installed chain (a run stopped
+ * in the middle) is simply replaced when the stage runs again.
+ */
+export const caChainStage: StageDefinition<'ca-chain'> = {
+  id: 'ca-chain',
+  needs: 'paired phone',
+  pool: true,
+  async run(ctx) {
+    const web = ctx.facts.registrar!.webServices.url;
+    const got = await obtainChainStage(
+      {
+        webServicesUrl: web,
+        http: ctx.anonymousHttp(),
+        resolver: ctx.services.resolver,
+        httpPort: ctx.policy.httpPort ?? undefined,
+        now: ctx.services.now,
+        connectTimeoutMs: ctx.policy.connectTimeoutMs,
+        pinnedFingerprints: ctx.policy.rootFingerprints.map(normaliseFingerprint),
+        ...(ctx.policy.trustOsStore ? (ctx.services.osRoots ? { osRoots: ctx.services.osRoots } : {}) : { osRoots: [] }),
+      },
+      progressOf(ctx),
+    );
+    const rootFirst = [...got.value.pems].reverse().map(derOf);
+    ctx.progress({ message: `installing ${plural(rootFirst.length, 'certificate')} on the phone` });
+    await (await ctx.phone()).session.call('installCaChain', { certificates: rootFirst });
+    return { facts: got.value, summary: `${got.summary}; installed on the phone (${plural(rootFirst.length, 'certificate')})` };
+  },
+};

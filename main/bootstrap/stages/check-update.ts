@@ -1,0 +1,119 @@
+import { TetherError } from '../../../common/errors';
+import { findModel } from '../../../native/usb/catalogue';
+import { fileImage } from '../../device/firmware-image';
+import { pushFirmware, type FirmwareProgress } from '../../device/firmware-push';
+import { LPE_IMAGE_FILE } from '../../pool/update';
+import { askDeviceUpdate, offeredBaseUrl, plural } from '../pool-stages';
+import { progressOf } from './common';
+import type { StageContext, StageDefinition, UpdateFacts } from './types';
+
+function describe(p: FirmwareProgress): { message: string; fraction?: number; bytes?: number; totalBytes?: number } {
+  switch (p.phase) {
+    case 'waiting-for-phone':
+      return { message: p.reason === 'reboot' ? 'phone restarting into the new firmware' : p.reason === 'link-lost' ? 'phone lost; waiting for it to come back' : 'waiting for the phone' };
+    case 'sending':
+      return {
+        message: `pushing over USB ${p.sent}/${p.total} bytes${p.resumedFrom > 0 ? ` (resumed at ${p.resumedFrom})` : ''}`,
+        fraction: p.total === 0 ? 1 : p.sent / p.total,
+        bytes: p.sent,
+        totalBytes: p.total,
+      };
+    case 'verifying':
+      return { message: 'phone verifying the image (SHA-256)' };
+    case 'activating':
+      return { message: `activating slot ${p.slot.toUpperCase()}` };
+    case 'rebooting':
+      return { message: `phone restarts in ${p.rebootInMs} ms` };
+    case 'committing':
+      return { message: 'committing the new firmware' };
+    case 'done':
+      return { message: `running ${p.version} from slot ${p.slot.toUpperCase()}` };
+  }
+}
+
+/** Sends a firmware push's progress on, with the estimated time left from the rate so far. */
+function pushProgress(ctx: StageContext): (p: FirmwareProgress) => void {
+  let start: { at: number; bytes: number } | null = null;
+  return (p) => {
+    const d = describe(p);
+    if (p.phase === 'sending') {
+      const at = ctx.services.now().getTime();
+      start ??= { at, bytes: p.sent };
+      const rate = (p.sent - start.bytes) / Math.max(1, at - start.at);
+      if (rate > 0) {
+        ctx.progress({ ...d, etaMs: Math.round((p.total - p.sent) / rate) });
+        return;
+      }
+    }
+    if (p.phase === 'waiting-for-phone' && p.reason === 'reboot') ctx.phase('rebooting');
+    ctx.progress(d);
+  };
+}
+
+/** Stage 4: what Device Update offers this phone (asked with its identity); an offered image is downloaded once per model and pushed over USB. */
+export const checkUpdateStage: StageDefinition<'check-update'> = {
+  id: 'check-update',
+  needs: 'paired phone',
+  pool: true,
+  async run(ctx) {
+    let phone = await ctx.phone();
+    const runningVersion = phone.identity.firmwareVersion;
+    const found = ctx.facts['find-update'];
+    if (!found || !found.found) {
+      const facts: UpdateFacts = { runningVersion, offered: null, pushed: null, deferred: true };
+      return { facts, status: 'skipped', summary: `not checked now: Device Update was not found in stage 3; the phone runs ${runningVersion}` };
+    }
+    const model = findModel(phone.identity.modelId, ctx.services.catalogue);
+    if (!model) throw new TetherError('USB_NOT_A_PHONE', `The phone reports model '${phone.identity.modelId}', which the catalogue does not know.`);
+    const http = ctx.anonymousHttp();
+    const { identity, answer } = await askDeviceUpdate(
+      { url: found.url, model, phone: { serial: phone.identity.serial, mac: phone.identity.mac, runningVersion }, http },
+      progressOf(ctx),
+    );
+    const module = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase()) ?? null;
+    if (module === null) {
+      return { facts: { runningVersion, offered: null, pushed: null, deferred: false }, summary: `no update offered; the phone runs ${runningVersion}` };
+    }
+    if (module.version === runningVersion) {
+      // A run stopped between the new firmware's boot and its commit: make it permanent now.
+      const status = await phone.session.call('firmwareStatus', {});
+      if (status.pendingCommit) await phone.session.call('firmwareCommit', {});
+      return {
+        facts: { runningVersion, offered: module.version, pushed: null, deferred: false },
+        status: 'skipped',
+        summary: `firmware already the offered version ${runningVersion}`,
+      };
+    }
+    if (!ctx.policy.installUpdates) {
+      return { facts: { runningVersion, offered: module.version, pushed: null, deferred: false }, status: 'skipped', summary: `${module.version} offered; not installed (policy)` };
+    }
+    ctx.progress({ message: `downloading ${module.fileName} ${module.version} (${module.size} bytes)` });
+    const cached = await ctx.services.imageCache.get(identity, module, offeredBaseUrl(answer), { http });
+    const image = await fileImage(cached.path, module.version);
+    const pushed = await pushFirmware({
+      phones: ctx.services.phones,
+      serial: phone.identity.serial,
+      image,
+      reattachTimeoutMs: ctx.policy.reattachTimeoutMs,
+      ...(ctx.services.timers ? { timers: ctx.services.timers } : {}),
+      signal: ctx.signal,
+      // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
+      writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
+      onProgress: pushProgress(ctx),
+    });
+    // The phone restarted into the new firmware: a new session, paired again.
+    phone = await ctx.phone('after-reboot');
+    const facts: UpdateFacts = {
+      runningVersion,
+      offered: module.version,
+      pushed: { version: pushed.version, slot: pushed.slot, bytesSent: pushed.bytesSent, resumes: pushed.resumes, via: cached.via },
+      deferred: false,
+    };
+    return {
+      facts,
+      summary:
+        `${runningVersion} → ${pushed.version}: ${module.size} bytes (${cached.via === 'download' ? 'downloaded and verified' : cached.via === 'shared' ? 'shared download' : 'verified copy from the cache'}), ` +
+        `pushed over USB${pushed.resumes ? ` (resumed ${plural(pushed.resumes, 'time')})` : ''}, committed in slot ${pushed.slot.toUpperCase()}`,
+    };
+  },
+};

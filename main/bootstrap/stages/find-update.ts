@@ -1,0 +1,33 @@
+import { toTetherError } from '../../../common/errors';
+import { findDeviceUpdateStage } from '../pool-stages';
+import { domainOf, progressOf, requireInternalSignIn } from './common';
+import type { StageDefinition } from './types';
+
+/** Device Update not found: the vendor's fallback goes on to sign in (the phone checks after in-band provisioning). */
+const FALLBACK = new Set(['DNS_NO_DEVICE_UPDATE', 'UPDATE_SERVICE_UNREACHABLE']);
+
+/** Stage 3: ucupdates-r2.<domain> (A record) [S16][S19]; reachable over HTTP. */
+export const findUpdateStage: StageDefinition<'find-update'> = {
+  id: 'find-update',
+  needs: 'none',
+  pool: true,
+  async run(ctx) {
+    requireInternalSignIn(ctx);
+    const domain = domainOf(ctx);
+    try {
+      const out = await findDeviceUpdateStage(
+        { domain, resolver: ctx.services.resolver, explicitUrl: null, httpPort: ctx.policy.httpPort ?? undefined, connectTimeoutMs: ctx.policy.connectTimeoutMs },
+        progressOf(ctx),
+      );
+      return { facts: { found: true, ...out.value }, summary: out.summary };
+    } catch (err) {
+      const e = toTetherError(err);
+      if (!FALLBACK.has(e.code)) throw e;
+      return {
+        facts: { found: false, code: e.code, reason: e.message },
+        status: 'skipped',
+        summary: `Device Update not found (${e.code}: ${e.message}); going on to sign in, the phone checks for updates with the in-band address afterwards`,
+      };
+    }
+  },
+};
