@@ -1,6 +1,6 @@
 // Builds what the product runs, so nothing is transpiled at run time:
 //   cli       main/cli (with the browser host)  → dist/main/cli/index.mjs   (esbuild)
-//   app       main/app (Electron main)           → dist/main/app/main.cjs    (esbuild)
+//   app       main/app (Electron main, entry main/cli/electron-main.ts) → dist/main/app/main.cjs
 //             preload                             → dist/preload/index.cjs    (esbuild)
 //   renderer  renderer/ (React + Fluent UI)       → dist/renderer/            (Vite)
 // Dependencies stay in node_modules (not bundled into main), as npm installed them.
@@ -30,7 +30,7 @@ async function buildCli(esbuild) {
 
 async function buildApp(esbuild) {
   const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
-  await esbuild.build({ ...common, entryPoints: { 'main/app/main': 'main/app/main.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, packages: 'external' });
+  await esbuild.build({ ...common, entryPoints: { 'main/app/main': 'main/cli/electron-main.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, packages: 'external' });
   // A sandboxed preload may require only 'electron': everything else is bundled into it.
   await esbuild.build({ ...common, entryPoints: { 'preload/index': 'preload/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, external: ['electron'] });
 }

@@ -15,7 +15,7 @@ const useStyles = makeStyles({
   },
   logo: { width: '28px', height: '28px' },
   main: { padding: tokens.spacingHorizontalXXL, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL },
-  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(380px, 1fr))', gap: tokens.spacingHorizontalL, alignItems: 'start' },
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(min(100%, 440px), 1fr))', gap: tokens.spacingHorizontalL, alignItems: 'start' },
   empty: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center' },
 });
 

@@ -6,6 +6,7 @@ import { discoverCommand } from './discover';
 import { labCommand } from './lab';
 import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
+import { startCommand } from './start';
 import { testAuthCommand } from './test-auth';
 import { testBootstrapCommand } from './test-bootstrap';
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   labCommand,
   phoneCommand,
   probeCommand,
+  startCommand,
   testAuthCommand,
   testBootstrapCommand,
 ];

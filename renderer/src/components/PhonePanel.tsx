@@ -114,7 +114,7 @@ export function PhonePanel({ phone, state, actions }: { readonly phone: PhoneInf
       {pairing && <PairingPrompt pairing={pairing} onAnswer={answer} />}
       {credentials && <CredentialsPrompt request={credentials} onSend={sendSecret} />}
       {job && job.state === 'signed-in' && (
-        <MessageBar intent="success">
+        <MessageBar intent="success" data-testid="signed-in">
           <MessageBarBody>
             <MessageBarTitle>Signed in.</MessageBarTitle>
             {job.result ? `The phone is signed in as ${job.result.sipUri.replace(/^sip:/i, '')}.` : 'The phone is signed in.'}

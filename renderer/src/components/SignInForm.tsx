@@ -7,7 +7,7 @@ const useStyles = makeStyles({
   actions: { display: 'flex', gap: tokens.spacingHorizontalS },
 });
 
-const KIND_WORDS: Record<SignInKind, string> = { pin: 'PIN (phone number or extension)', ntlm: 'Windows credentials' };
+const KIND_WORDS: Record<SignInKind, string> = { pin: 'PIN', ntlm: 'Windows credentials' };
 
 /**
  * Who signs in, and how. The PIN or password is not asked here: the service asks for it when
