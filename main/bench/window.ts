@@ -87,7 +87,10 @@ export async function measureWindow(options: WindowBenchOptions): Promise<Window
     const framesBefore = frames;
     const progressBefore = serviceProgress;
     const startedAt = Date.now();
-    while ((await pushing.count()) > 0) {
+    // Until the bytes are all sent: the phone then restarts into the new image and shows a new
+    // pairing code, while stage 4 stays open until it is back.
+    const repairing = page.getByTestId('pairing-code');
+    while ((await pushing.count()) > 0 && (await repairing.count()) === 0) {
       await page.keyboard.press('Shift');
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -18,7 +18,7 @@ export function electronRuntime(root: string, env: Readonly<Record<string, strin
   try {
     relative = readFileSync(join(pkg, 'path.txt'), 'utf8').trim();
   } catch {
-    return { missing: 'its binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD, or no network at install)' };
+    return { missing: 'its binary was not downloaded: ELECTRON_SKIP_BINARY_DOWNLOAD was set, or the install had no network' };
   }
   const path = join(dist, relative);
   return existsSync(path) ? { path } : { missing: `its binary is missing (${path})` };

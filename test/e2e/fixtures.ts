@@ -126,7 +126,8 @@ async function step(world: World, serial: string, options: DriveOptions, seen: S
     await expect(secret).toBeHidden();
     return 'waiting';
   }
-  if (!seen.has('pushing') && (await card.locator('[data-stage="check-update"][data-status="progress"]').isVisible())) {
+  // The push's figures (bytes, percent, time left) are on screen.
+  if (!seen.has('pushing') && (await card.locator('[data-stage="check-update"]').getByTestId('progress-figures').isVisible())) {
     seen.add('pushing');
     await options.onScreen?.('pushing');
   }
