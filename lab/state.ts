@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TetherError } from '../common/errors';
+import { processAlive } from '../common/process-alive';
 
 /**
  * Writes a file so that a reader (or a crash) sees either the old or the new content, never half:
@@ -34,14 +35,7 @@ export function tempPathFor(path: string): string {
 }
 
 /** True when a process with this pid exists (EPERM: it exists but is not ours). */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const processExists = processAlive;
 
 /**
  * Removes the temporary files (tempPathFor) left in `dir` when their process died mid-write; with

@@ -46,6 +46,11 @@ export class TetherError extends Error {
     return entryFor(this.code).fix;
   }
 
+  /** What the desk user can do themselves, in plain words. */
+  get userAction(): string {
+    return entryFor(this.code).userAction;
+  }
+
   /** The admin cmdlet or command that checks this, if any. */
   get cmdlet(): string | undefined {
     return entryFor(this.code).cmdlet;

@@ -7,13 +7,14 @@ import { streamImage, type FirmwareImage } from '../device/firmware-image';
 import { pushFirmware } from '../device/firmware-push';
 import { DeviceManager } from '../device/manager';
 import { measureCodecCpu } from './codec-cpu';
+import { journalBench } from './journal';
 import type { BenchFigure } from './report';
 import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'full', 'rss'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'journal', 'rss'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchOptions {
@@ -158,5 +159,6 @@ export async function runBench(o: BenchOptions): Promise<void> {
   if (want('cpu')) await cpuBench(sizes, o);
   if (want('high')) await pushBench('high', sizes, o);
   if (want('full')) await pushBench('full', sizes, o);
+  if (want('journal')) await journalBench(o.quick === true, o.onFigure, o.onNote);
   if (want('rss')) await rssBench(sizes, o);
 }

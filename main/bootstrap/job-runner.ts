@@ -1,6 +1,7 @@
 import { TetherError, toTetherError, type SerializedTetherError } from '../../common/errors';
 import type { SignInSpec, StageProgressView } from '../../common/service/contract';
 import type { StageId } from '../../common/stages';
+import { realTimers, type SessionTimers } from '../../native/protocol';
 import type { AttachedPhone } from '../device/attach';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import { PHONE_STAGES } from './stages';
@@ -81,9 +82,27 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
+/** Rejects with `error()` when `work` takes longer than `ms`. */
+export function withTimeout<T>(work: Promise<T>, ms: number, timers: SessionTimers, error: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = timers.setTimeout(() => reject(error()), ms);
+    work.then(
+      (v) => {
+        timers.clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        timers.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
 export async function runJob(options: RunJobOptions): Promise<JobFacts> {
   const table = options.table ?? PHONE_STAGES;
   const { services, policy, signal, events } = options;
+  const timers = services.timers ?? realTimers;
   const facts: Record<string, unknown> = { ...options.facts };
   const memory: JobMemory = { phone: null, anonymous: null, pool: null, ticket: null };
   const makeHttp = (extraCaPems: readonly string[], baseRoots?: readonly string[]): PoolHttpClient => {
@@ -102,13 +121,18 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
       const reason = hint ?? (had ? 'after-reboot' : 'start');
       events.phase('pairing');
       const code = phone.session.pairing().sas;
-      const display = await phone.session.call('status', {}).then((s) => s.displayText, () => null);
+      // A phone that cannot answer its status (garbage on the wire, a stall) fails here, typed.
+      const display = (await raceAbort(phone.session.call('status', {}), signal)).displayText;
       const yes = await raceAbort(
         options.interaction.confirmPairing({ serial: phone.identity.serial, modelId: phone.identity.modelId, code, phoneDisplay: display, reason }, signal),
         signal,
       );
       if (!yes) throw new TetherError('PAIRING_REFUSED', undefined, { detail: { serial: phone.identity.serial } });
-      await raceAbort(phone.session.confirmPairing(), signal);
+      // A phone that never acknowledges (garbage on the wire, a stall) must not hold the job forever.
+      await raceAbort(withTimeout(phone.session.confirmPairing(), policy.connectTimeoutMs * 2, timers, () => {
+        void phone.close();
+        return new TetherError('PROTOCOL_CALL_TIMEOUT', `The phone did not acknowledge the pairing within ${policy.connectTimeoutMs * 2} ms.`, { detail: { serial: phone.identity.serial } });
+      }), signal);
     }
     events.phase('running');
     return phone;

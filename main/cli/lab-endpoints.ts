@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TetherError } from '../../common/errors';
+import { processAlive } from '../../common/process-alive';
 import { PORT_WIN_NTLM } from '../../common/pool/webticket-wire';
 import { ENDPOINTS_FILE, ENDPOINTS_FORMAT } from '../../lab/endpoints-file';
 import { flag } from './args';
@@ -57,15 +58,6 @@ export interface LabTarget {
   readonly webTicketUrl: string;
 }
 
-/** Alive means signal 0 reaches it, or it exists but belongs to someone else (EPERM). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const START_THE_LAB = 'Start it first with `npx tether lab`';
 

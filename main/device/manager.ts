@@ -51,6 +51,8 @@ interface Tracked {
   retry: unknown;
   /** The last session on this device failed: reset it before the next handshake. */
   needsReset: boolean;
+  /** Why the last attach failed (cleared by a successful one). */
+  lastError: Extract<FleetEvent, { type: 'error' }> | null;
 }
 
 /**
@@ -85,6 +87,11 @@ export class DeviceManager implements PhoneProvider {
   /** Phones attached now, in attach order. */
   phones(): AttachedPhone[] {
     return [...this.tracked.values()].flatMap((t) => (t.phone ? [t.phone] : []));
+  }
+
+  /** Devices on the bus that are not attached now, with why the last attach failed (a phone held by another program …). */
+  problems(): Extract<FleetEvent, { type: 'error' }>[] {
+    return [...this.tracked.values()].flatMap((t) => (t.present && !t.phone && t.lastError ? [t.lastError] : []));
   }
 
   get(serial: string): AttachedPhone | undefined {
@@ -147,7 +154,7 @@ export class DeviceManager implements PhoneProvider {
     if (this.stopped || !hasTetherInterface(device, this.catalogue.tetherInterface)) return;
     let t = this.tracked.get(device);
     if (!t) {
-      t = { source, phone: null, attaching: false, failures: 0, present: true, retry: null, needsReset: false };
+      t = { source, phone: null, attaching: false, failures: 0, present: true, retry: null, needsReset: false, lastError: null };
       this.tracked.set(device, t);
     }
     t.present = true;
@@ -171,6 +178,7 @@ export class DeviceManager implements PhoneProvider {
       }
       t.phone = phone;
       t.failures = 0;
+      t.lastError = null;
       void phone.session.closed.then((reason) => this.sessionEnded(device, t, phone, reason));
       this.emit({ type: 'attach', phone });
     } catch (err) {
@@ -178,7 +186,8 @@ export class DeviceManager implements PhoneProvider {
       const error = toTetherError(err);
       // A handshake that failed on protocol grounds may have met a previous session's leftovers.
       if (error.code.startsWith('PROTOCOL_')) t.needsReset = true;
-      this.emit({ type: 'error', source: t.source.kind, vendorId: device.vendorId, productId: device.productId, serial: device.serialNumber ?? null, error });
+      t.lastError = { type: 'error', source: t.source.kind, vendorId: device.vendorId, productId: device.productId, serial: device.serialNumber ?? null, error };
+      this.emit(t.lastError);
       this.scheduleRetry(device, t);
     } finally {
       t.attaching = false;

@@ -27,12 +27,14 @@ import { PhoneBook } from '../fleet/phone-book';
 import { Slots } from '../fleet/slots';
 import { Coalescer } from './coalesce';
 import type { JobOwner, JobRecordView, JournalPort, JsonObject } from './journal-port';
-import { troubleshootingOf } from './troubleshooting';
+import { troubleshootingOf } from '../../common/errors';
 
 /** The fleet as the service sees it: phones by serial, and their comings and goings. */
 export interface FleetDevices extends PhoneProvider {
   on(listener: (e: FleetEvent) => void): () => void;
   phones(): AttachedPhone[];
+  /** Devices present but not attached, with why (a phone held by another program). */
+  problems?(): Extract<FleetEvent, { type: 'error' }>[];
 }
 
 /** The shared services of every job (see BootstrapServices), plus the fleet and the journal. */
@@ -52,10 +54,11 @@ export interface TetherServiceOptions extends Pick<BootstrapServices, 'resolver'
   /** Who runs jobs (default this process: pid + a token drawn once). */
   readonly owner?: JobOwner;
   /**
-   * A standing approval of the pairing code (a kiosk's pre-approved serials, a demo whose virtual
-   * phone shows the code): true confirms without asking. The pairing event is still sent.
+   * A standing decision on the pairing code (a kiosk's pre-approved serials, a demo comparing with
+   * its virtual phone's display): true confirms, false refuses, undefined asks the front end
+   * (`pairing` event, then `confirmPairing`). The pairing event is sent either way.
    */
-  readonly autoConfirmPairing?: (question: PairingQuestion) => boolean;
+  readonly autoConfirmPairing?: (question: PairingQuestion) => boolean | undefined;
 }
 
 /** The service plus what only its host may do (not part of the front ends' contract). */
@@ -172,6 +175,7 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
   };
   const offFleet = options.devices.on(onFleet);
   for (const phone of options.devices.phones()) onFleet({ type: 'attach', phone });
+  for (const problem of options.devices.problems?.() ?? []) onFleet(problem);
 
   const prior = (serial: string): PriorSignIn => {
     const device = journal.device(serial);
@@ -288,9 +292,15 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
         resumed,
         interaction: {
           confirmPairing: (q, signal) => {
+            const standing = options.autoConfirmPairing?.(q);
+            if (standing !== undefined) {
+              emit('pairing', { jobId: job.jobId, serial, code: q.code, reason: q.reason });
+              return Promise.resolve(standing);
+            }
+            // The waiter exists before the event, so a listener may answer at once.
+            const waiting = new Promise<boolean>((resolve) => (job.pairing = { resolve }));
             emit('pairing', { jobId: job.jobId, serial, code: q.code, reason: q.reason });
-            if (options.autoConfirmPairing?.(q)) return Promise.resolve(true);
-            return raceAbort(new Promise<boolean>((resolve) => (job.pairing = { resolve })), signal).finally(() => (job.pairing = null));
+            return raceAbort(waiting, signal).finally(() => (job.pairing = null));
           },
           credentials: (reason, signal) => {
             const waiting = new Promise<Buffer>((resolve) => (job.credentials = { resolve }));

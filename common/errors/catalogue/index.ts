@@ -5,6 +5,7 @@ import { chainErrors } from './chain';
 import { discoveryErrors } from './discovery';
 import { generalErrors } from './general';
 import { jobErrors } from './job';
+import { journalErrors } from './journal';
 import { labErrors } from './lab';
 import { phoneErrors } from './phone';
 import { protocolErrors } from './protocol';
@@ -31,6 +32,7 @@ export const CATALOGUE = {
   ...labErrors,
   ...transportErrors,
   ...jobErrors,
+  ...journalErrors,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOGUE;
@@ -49,6 +51,7 @@ export const AREA_TABLES: Readonly<Record<string, Readonly<Record<string, ErrorE
   lab: labErrors,
   transport: transportErrors,
   job: jobErrors,
+  journal: journalErrors,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

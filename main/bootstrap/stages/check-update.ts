@@ -72,7 +72,8 @@ export const checkUpdateStage: StageDefinition<'check-update'> = {
     );
     const module = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase()) ?? null;
     if (module === null) {
-      return { facts: { runningVersion, offered: null, pushed: null, deferred: false }, summary: `no update offered; the phone runs ${runningVersion}` };
+      // Device Update offers nothing newer: the phone already runs what the pool approves.
+      return { facts: { runningVersion, offered: null, pushed: null, deferred: false }, status: 'skipped', summary: `no update offered: ${runningVersion} is already the approved firmware` };
     }
     if (module.version === runningVersion) {
       // A run stopped between the new firmware's boot and its commit: make it permanent now.

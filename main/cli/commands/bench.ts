@@ -14,7 +14,7 @@ const WINDOW_BENCHES = ['cold', 'window'] as const;
 type AnyBench = BenchName | (typeof WINDOW_BENCHES)[number];
 const ALL_NAMES: readonly AnyBench[] = [...BENCH_NAMES, ...WINDOW_BENCHES];
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|rss|cold|window[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss|cold|window[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -22,6 +22,8 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               (one max-size chunk, wait for the phone's acknowledgement, next chunk)
   cpu         codec-cpu: CPU per MB of framing + CRC-32C + AES-256-GCM (both ends, in-process)
               and its ratio to the high-speed link rate (goal >= 4)
+  journal     journal: the journal writes of one sign-in (count, ms per sign-in, per-write
+              p50/p99/max) with synchronous=NORMAL as Tether runs it, and FULL beside it
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
               run in a fresh process so the other benchmarks' heap cannot hide growth
   cold        cli-cold-start: median wall time of \`tether help\` in a fresh process (built CLI;

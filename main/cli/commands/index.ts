@@ -6,6 +6,7 @@ import { discoverCommand } from './discover';
 import { labCommand } from './lab';
 import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
+import { provisionCommand } from './provision';
 import { startCommand } from './start';
 import { testAuthCommand } from './test-auth';
 import { testBootstrapCommand } from './test-bootstrap';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   labCommand,
   phoneCommand,
   probeCommand,
+  provisionCommand,
   startCommand,
   testAuthCommand,
   testBootstrapCommand,

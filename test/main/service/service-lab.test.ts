@@ -41,7 +41,9 @@ describe('the service signs virtual phones in against the in-process lab', () =>
     const done = finals(seen);
     expect(done.map((j) => [j.spec.serial, j.state, j.failure?.code ?? null]).sort()).toEqual(demo.serials.map((s) => [s, 'signed-in', null]).sort());
     for (const j of done) {
-      expect(j.stages.map((s) => s.status)).toEqual(Array(9).fill('done'));
+      // Only the CX600 is offered newer firmware; the others skip stage 4 and say why.
+      const four = j.spec.serial.startsWith('CX600') ? 'done' : 'skipped';
+      expect(j.stages.map((s) => s.status)).toEqual(['done', 'done', 'done', four, 'done', 'done', 'done', 'done', 'done']);
       expect(j.result!.certificatePem).toContain('BEGIN CERTIFICATE');
       expect(j.result!.chainPem.length).toBeGreaterThan(0);
       expect(j.result!.sipUri).toBe(alice.sipUri);

@@ -29,6 +29,8 @@ describe('tether bench --quick --json', () => {
       'codec-cpu/cpu-ms-per-mb',
       'codec-cpu/ratio-to-high-speed-link',
       'firmware-push-rss/rss-growth-while-streaming',
+      'journal/writes-per-sign-in',
+      'journal/ms-per-sign-in',
     ]) {
       expect(names).toContain(want);
     }

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { orderSrv, type SrvRecord } from '../../../../main/pool/discovery/srv-order';
-
-/** A deterministic uniform source (mulberry32), so distributions are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A deterministic uniform source, so distributions are reproducible.
+import { seeded } from '../../../support/seeded';
 
 const rec = (name: string, priority: number, weight: number): SrvRecord => ({ name, port: 5061, priority, weight });
 
