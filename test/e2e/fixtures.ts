@@ -26,6 +26,8 @@ export interface World {
   readonly user: DemoService['users'][number];
   /** Every text frame the page sent and received on its WebSocket. */
   readonly wire: { sent: string[]; received: string[] };
+  /** Console messages of CSP refusals (a style without the nonce, an inline script …). */
+  readonly cspViolations: string[];
   card(serial: string): Locator;
   jobs(): Promise<readonly JobView[]>;
 }
@@ -39,6 +41,10 @@ export const test = base.extend<{ world: (options?: DemoServiceOptions) => Promi
       const host = await startWebHost({ service: demo.service, rendererDir: RENDERER_DIR });
       started.push({ demo, host });
       const wire = { sent: [] as string[], received: [] as string[] };
+      const cspViolations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+      });
       page.on('websocket', (ws) => {
         ws.on('framesent', (f) => void wire.sent.push(String(f.payload)));
         ws.on('framereceived', (f) => void wire.received.push(String(f.payload)));
@@ -49,6 +55,7 @@ export const test = base.extend<{ world: (options?: DemoServiceOptions) => Promi
         host,
         user: demo.users[0]!,
         wire,
+        cspViolations,
         card: (serial) => page.locator(`[data-serial="${serial}"]`),
         jobs: () => demo.service.jobs({}),
       };

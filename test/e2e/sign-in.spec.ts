@@ -33,6 +33,15 @@ test('a virtual phone attaches, the codes match, PIN sign-in, and all nine stage
   expect(w.wire.sent.filter((f) => f.includes('provideCredentials'))).toHaveLength(1);
   expect(w.wire.received.some((f) => f.includes(w.user.pin))).toBe(false);
 
+  // The strict CSP held: Fluent's run-time styles all carry the page's nonce, and nothing was refused.
+  expect(w.cspViolations).toEqual([]);
+  const styles = await page.evaluate(() => {
+    const all = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ nonce: string }> } }).document.querySelectorAll('style');
+    return Array.from(all).map((el) => el.nonce.length > 0);
+  });
+  expect(styles.length).toBeGreaterThan(0);
+  expect(styles.every(Boolean)).toBe(true);
+
   await page.emulateMedia({ colorScheme: 'dark' });
   await expectAccessible(page);
   await shoot(page, '06-signed-in-dark');
