@@ -1,12 +1,6 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { TetherService } from '../../common/service/contract';
-import { openFleet } from '../device/fleet';
-import { createPoolResolver } from '../pool/net/resolver';
-import { ImageCache } from '../pool/update';
-import { MemoryJournal } from '../service/memory-journal';
-import { createTetherService } from '../service/service';
 import { startDemoService, type DemoServiceOptions } from './demo-service';
+import { openProvisionWorld } from './provision-world';
 
 /**
  * The service a window drives: the phones on this computer's USB bus, or — when none is attached —
@@ -28,28 +22,19 @@ export const DEMO_MODELS = ['CX600', 'CX700'] as const;
 
 export async function openWindowService(options: { demo: DemoChoice; demoOptions?: DemoServiceOptions } = { demo: 'auto' }): Promise<WindowService> {
   if (options.demo !== 'always') {
-    const fleet = await openFleet({ real: true });
+    // The USB bus, the journal in the per-user data folder (jobs survive a restart) and the pool's DNS.
+    const world = await openProvisionWorld({});
+    const { fleet } = world;
     const present = fleet.manager.phones().length + fleet.failures().length;
     if (present > 0 || options.demo === 'never') {
-      const service = createTetherService({
-        devices: fleet.manager,
-        journal: new MemoryJournal(),
-        resolver: createPoolResolver(),
-        imageCache: new ImageCache(join(homedir(), '.cache', 'tether', 'images')),
-        catalogue: fleet.catalogue,
-      });
-      const notes = present > 0 ? [] : [fleet.usbProblem ? `No phone found: ${fleet.usbProblem.message}` : 'No phone attached yet: plug one in and it appears.'];
-      return {
-        service,
-        mode: 'usb',
-        notes,
-        stop: async () => {
-          await service.close();
-          await fleet.close();
-        },
-      };
+      const resumed = world.service.resumeUnfinished();
+      const notes = [
+        ...(present > 0 ? [] : [fleet.usbProblem ? `No phone found: ${fleet.usbProblem.message}` : 'No phone attached yet: plug one in and it appears.']),
+        ...(resumed.length > 0 ? [`Resuming ${resumed.length} unfinished sign-in(s) from the journal.`] : []),
+      ];
+      return { service: world.service, mode: 'usb', notes, stop: () => world.close() };
     }
-    await fleet.close();
+    await world.close();
   }
   const models = options.demoOptions?.models ?? DEMO_MODELS;
   const demo = await startDemoService({
