@@ -1,22 +1,17 @@
 import { createDOMRenderer, FluentProvider, RendererProvider, teamsDarkTheme, teamsLightTheme } from '@fluentui/react-components';
-import { StrictMode, useSyncExternalStore } from 'react';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connect } from './connect';
+import { useMediaQuery } from './useMediaQuery';
 
 // The CSP allows a <style> only with this load's nonce; Griffel puts it on every style it inserts.
 const nonce = document.querySelector<HTMLMetaElement>('meta[name="tether-nonce"]')?.content ?? '';
 const renderer = createDOMRenderer(document, { styleElementAttributes: { nonce } });
 
-const dark = window.matchMedia('(prefers-color-scheme: dark)');
-const subscribe = (cb: () => void) => {
-  dark.addEventListener('change', cb);
-  return () => dark.removeEventListener('change', cb);
-};
-
 function Root() {
   // Light or dark as the OS is, and it follows when the OS switches.
-  const isDark = useSyncExternalStore(subscribe, () => dark.matches);
+  const isDark = useMediaQuery('(prefers-color-scheme: dark)');
   return (
     <FluentProvider theme={isDark ? teamsDarkTheme : teamsLightTheme}>
       <App service={connection.service} onStatus={connection.onStatus} copy={copy} save={save} />

@@ -17,6 +17,15 @@ globalThis.ResizeObserver ??= class {
   disconnect() {}
 } as unknown as typeof ResizeObserver;
 
+// jsdom has no media queries: answer them from this set (what the OS would say).
+const mediaMatches = new Set<string>();
+window.matchMedia = ((query: string) => ({
+  matches: mediaMatches.has(query),
+  media: query,
+  addEventListener: () => undefined,
+  removeEventListener: () => undefined,
+})) as unknown as typeof window.matchMedia;
+
 const show = (ui: ReactElement) => render(<FluentProvider theme={teamsLightTheme}>{ui}</FluentProvider>);
 afterEach(cleanup);
 
@@ -94,6 +103,22 @@ describe('the sign-in screens', () => {
     expect(screen.getByTestId('progress-figures').textContent).toBe('32 MB of 64 MB · 50% · about 20 s left');
     expect(items[3]!.getAttribute('aria-current')).toBe('step');
     expect(items[1]!.textContent).toContain('1 s');
+  });
+
+  it('with reduced motion the running stage shows a still icon, not a spinner', () => {
+    const stages = pendingStages().map((s) => (s.stage === 'vlan' ? { ...s, status: 'started' as const, startedAt: 0 } : s));
+    show(<StageStepper stages={stages} now={10} />);
+    expect(document.querySelector('.fui-Spinner')).not.toBeNull();
+    expect(screen.queryByTestId('still-running')).toBeNull();
+    cleanup();
+    mediaMatches.add('(prefers-reduced-motion: reduce)');
+    try {
+      show(<StageStepper stages={stages} now={10} />);
+      expect(document.querySelector('.fui-Spinner')).toBeNull();
+      expect(screen.getByTestId('still-running')).toBeTruthy();
+    } finally {
+      mediaMatches.clear();
+    }
   });
 
   it('the failure view gives the user’s words, their part, the admin’s fix and a copyable cmdlet', async () => {

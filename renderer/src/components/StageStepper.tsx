@@ -1,8 +1,9 @@
 import { Caption1, makeStyles, mergeClasses, ProgressBar, Spinner, Text, tokens } from '@fluentui/react-components';
-import { CheckmarkCircle20Filled, CircleHint20Regular, DismissCircle20Filled, SubtractCircle20Regular } from '@fluentui/react-icons';
+import { ArrowCircleRight20Regular, CheckmarkCircle20Filled, CircleHint20Regular, DismissCircle20Filled, SubtractCircle20Regular } from '@fluentui/react-icons';
 import type { StageView } from '../../../common/service/contract';
 import { STAGES } from '../../../common/stages';
 import { formatBytes, formatDuration, formatTimeLeft, percent } from '../format';
+import { useMediaQuery } from '../useMediaQuery';
 
 const useStyles = makeStyles({
   list: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column' },
@@ -16,10 +17,13 @@ const useStyles = makeStyles({
     paddingLeft: tokens.spacingHorizontalS,
   },
   active: { borderLeftColor: tokens.colorBrandStroke1 },
+  // Fluent's progress bar animates its width; with reduced motion it jumps.
+  reduced: { '@media (prefers-reduced-motion: reduce)': { '& *': { transitionDuration: '0s', animationDuration: '0s' } } },
   icon: { display: 'flex', alignItems: 'flex-start', paddingTop: '2px', marginLeft: '-23px', backgroundColor: tokens.colorNeutralBackground1, height: '20px' },
   done: { color: tokens.colorPaletteGreenForeground1 },
   failed: { color: tokens.colorPaletteRedForeground1 },
   muted: { color: tokens.colorNeutralForeground3 },
+  running: { color: tokens.colorBrandForeground1 },
   body: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, minWidth: 0, overflowWrap: 'anywhere' },
   progress: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, marginTop: tokens.spacingVerticalXXS },
   time: { color: tokens.colorNeutralForeground3, whiteSpace: 'nowrap' },
@@ -36,6 +40,8 @@ const STATUS_WORDS: Record<StageView['status'], string> = {
 
 function StageIcon({ status }: { readonly status: StageView['status'] }) {
   const styles = useStyles();
+  // A spinning icon is motion: with reduced motion the running stage gets a still arrow instead.
+  const still = useMediaQuery('(prefers-reduced-motion: reduce)');
   switch (status) {
     case 'done':
       return <CheckmarkCircle20Filled className={styles.done} />;
@@ -45,7 +51,7 @@ function StageIcon({ status }: { readonly status: StageView['status'] }) {
       return <SubtractCircle20Regular className={styles.muted} />;
     case 'started':
     case 'progress':
-      return <Spinner size="extra-tiny" aria-hidden="true" />;
+      return still ? <ArrowCircleRight20Regular className={styles.running} data-testid="still-running" /> : <Spinner size="extra-tiny" aria-hidden="true" />;
     default:
       return <CircleHint20Regular className={styles.muted} />;
   }
@@ -73,7 +79,7 @@ function ProgressLine({ stage }: { readonly stage: StageView }) {
 export function StageStepper({ stages, now }: { readonly stages: readonly StageView[]; readonly now: number }) {
   const styles = useStyles();
   return (
-    <ol className={styles.list} aria-label="Sign-in stages">
+    <ol className={mergeClasses(styles.list, styles.reduced)} aria-label="Sign-in stages">
       {STAGES.map((def) => {
         const stage = stages.find((s) => s.stage === def.id);
         const status = stage?.status ?? 'pending';
