@@ -14,7 +14,7 @@ import { patternChunk, repeatedSha256, timeStopAndWait } from './throughput';
 const MiB = 1 << 20;
 const MB = 1e6;
 
-export const BENCH_NAMES = ['cpu', 'high', 'full', 'journal', 'rss'] as const;
+export const BENCH_NAMES = ['cpu', 'high', 'full', 'journal', 'rss', 'signins'] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchOptions {

@@ -1,38 +1,19 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import { fqdnProblem } from '../../common/pool/dhcp-options';
 import { BUILT_IN_CATALOGUE, findModel, type PhoneModel } from '../../native/usb/catalogue';
-import type { IssuedWebTicket, WebTicketAuth } from '../pool/auth/webticket';
+import type { WebTicketAuth } from '../pool/auth/webticket';
 import { normaliseFingerprint } from '../pool/chain';
 import type { DhcpPoolAnswer } from '../pool/discovery/dhcp-answer';
 import type { RandomSource } from '../pool/discovery/srv-order';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
 import type { PoolResolver } from '../pool/net/resolver';
-import { registerWithRegistrar, type RegistrationResult } from '../pool/sip';
-import { DEVICE_UPDATE_PATH, ImageCache } from '../pool/update';
-import {
-  askDeviceUpdate,
-  findDeviceUpdateStage,
-  findRegistrarStage,
-  issueCertificate,
-  obtainChainStage,
-  offeredBaseUrl,
-  plural,
-  tlsRegistrarOf,
-  webTicketStage,
-  type AuthDone,
-  type ChainFound,
-  type DeviceUpdateFound,
-  type DownloadedImage,
-  type RegistrarFound,
-  type UpdateCheck,
-} from './pool-stages';
-import type { StageId } from '../../common/stages';
-import { StageRunner, type StageListener, type StageOutcome, type StageProgress } from './stage-events';
-import { checkIssuedCertificate, makeThrowawayKey, type IssuedCheck, type ThrowawayKey } from './throwaway-key';
+import type { RegistrationResult } from '../pool/sip';
+import { DEVICE_UPDATE_PATH } from '../pool/update';
+import type { AuthDone, ChainFound, DeviceUpdateFound, RegistrarFound, UpdateCheck } from './pool-stages';
+import { POOL_STAGES, type PoolRun } from './stages';
+import { StageRunner, type StageListener } from './stage-events';
+import type { IssuedCheck } from './throwaway-key';
 
 /**
  * Stages 3–8 (and optionally 9) against a pool, with no phone: what `tether test-bootstrap` runs,
@@ -123,9 +104,7 @@ export interface PoolBootstrapResult {
   readonly logon: Omit<RegistrationResult, 'elapsedMs'> | null;
 }
 
-/** A locally administered MAC ("TETHER" in ASCII, with the local bit set) and a serial that says what it is. */
-export const STAND_IN_MAC = '02-45-54-48-45-52';
-export const STAND_IN_SERIAL = 'TETHER-TEST-BOOTSTRAP';
+export { STAND_IN_MAC, STAND_IN_SERIAL } from './stages/pool-types';
 
 function modelFor(id: string): PhoneModel {
   const model = findModel(id);
@@ -175,160 +154,45 @@ export async function runPoolBootstrap(options: PoolBootstrapOptions, listener: 
   const explicitDeviceUpdate = options.deviceUpdateUrl === undefined ? null : webUrl(options.deviceUpdateUrl, ['http:', 'https:'], 'Device Update');
   if (explicitDeviceUpdate && (explicitDeviceUpdate.pathname === '/' || explicitDeviceUpdate.pathname === '')) explicitDeviceUpdate.pathname = DEVICE_UPDATE_PATH;
   if (options.webServicesUrl !== undefined) webUrl(options.webServicesUrl, ['https:'], 'Web Services');
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-  const { resolver } = options;
   const runner = new StageRunner(listener, () => now().getTime());
   const createHttp = options.createHttpClient ?? ((o: PoolHttpOptions) => new PoolHttpClient(o));
-  const makeHttp = (extraCaPems: readonly string[], baseRoots?: readonly string[]) => createHttp({ ...options.httpOptions, resolver, extraCaPems, ...(baseRoots ? { baseRoots } : {}) });
+  const makeHttp = (extraCaPems: readonly string[], baseRoots?: readonly string[]) => createHttp({ ...options.httpOptions, resolver: options.resolver, extraCaPems, ...(baseRoots ? { baseRoots } : {}) });
   // Stages 3–6: anonymous; an explicit trusted-root file also covers an https Device Update URL.
   const anonymous = makeHttp(options.trust?.rootPems ?? []);
-  // Each stage's value goes to `partial` before its stage-end event, so a listener can show it at once.
-  const step = <K extends keyof PoolBootstrapResult>(
-    stage: StageId,
-    key: K,
-    work: (progress: StageProgress) => Promise<StageOutcome<NonNullable<PoolBootstrapResult[K]>>>,
-  ): Promise<NonNullable<PoolBootstrapResult[K]>> =>
-    runner.run(stage, async (progress) => {
-      const outcome = await work(progress);
-      if (options.partial) options.partial[key] = outcome.value;
-      return outcome;
-    });
+  const facts: PoolRun['facts'] = options.partial ?? {};
   let pool: PoolHttpClient | undefined;
-  let key: ThrowawayKey | undefined;
-  let ticket: IssuedWebTicket | undefined;
-
+  const run: PoolRun = {
+    options,
+    domain,
+    model,
+    pinnedFingerprints,
+    fileRoots,
+    explicitDeviceUpdate,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+    now,
+    facts,
+    anonymous,
+    // From stage 7 on the pool is trusted the way the phone trusts it: through the validated
+    // stage-6 chain only, not through every root this PC happens to know.
+    pool: () => (pool ??= makeHttp(facts.chain!.pems, [])),
+    ticket: undefined,
+    key: undefined,
+  };
   try {
-    // Stage 3: ucupdates-r2.<domain> (A record) [S16][S19], or the URL from in-band provisioning.
-    const deviceUpdate = await step('find-update', 'deviceUpdate', (progress) =>
-      findDeviceUpdateStage({ domain, resolver, explicitUrl: explicitDeviceUpdate, httpPort: options.httpPort, connectTimeoutMs }, progress),
-    );
-
-    // Stage 4: what the pool offers this model (the CX600 catalogue identity unless told otherwise).
-    const update = await step('check-update', 'update', async (progress) => {
-      const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
-      const { identity, answer } = await askDeviceUpdate(
-        { url: deviceUpdate.url, model, phone: { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion }, http: anonymous },
-        progress,
-      );
-      const downloaded: DownloadedImage[] = [];
-      if (options.download && answer.modules.length > 0) {
-        const base = offeredBaseUrl(answer);
-        const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
-        try {
-          const cache = new ImageCache(dir);
-          for (const [i, m] of answer.modules.entries()) {
-            progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);
-            // The files live in a temporary folder removed below: report what was verified, not paths.
-            const { path: _path, signature, ...image } = await cache.get(identity, m, base, { http: anonymous });
-            const { path: _sigPath, ...signatureFacts } = signature;
-            downloaded.push({ ...image, signature: signatureFacts });
-          }
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      }
-      const id = { vendor: identity.vendor, model: identity.model, revision: identity.revision, locale: identity.locale, mac: identity.mac, serial: identity.serial, runningVersion };
-      const value: UpdateCheck = { identity: id, offered: answer.modules, baseUrl: answer.baseUrl, downloaded };
-      const what = `${model.vendor} ${model.id} ${identity.revision} ${identity.locale} running ${runningVersion}`;
-      const summary =
-        answer.modules.length === 0
-          ? `no update offered for ${what}`
-          : `offers ${answer.modules.map((m) => `${m.fileName} ${m.version} (${m.size} bytes)`).join(', ')} for ${what}` +
-            (options.download ? `; downloaded and verified (SHA-256) ${plural(downloaded.length, 'file')}` : '; not downloaded (add --download)');
-      return { value, summary };
-    });
-
-    // Stage 5: the Registrar in the vendor's six-step order (then the A-record fallbacks), and the Web Services URL.
-    const discovery = await step('registrar', 'discovery', (progress) =>
-      findRegistrarStage(
-        {
-          domain,
-          resolver,
-          dhcp: options.dhcp ?? null,
-          dhcpProblem: options.dhcp === undefined && !options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null,
-          ...(options.askDhcp ? { askDhcp: options.askDhcp } : {}),
-          ...(options.webServicesUrl === undefined ? {} : { webServicesUrl: options.webServicesUrl }),
-          httpsPort: options.httpsPort,
-          ...(options.random ? { random: options.random } : {}),
-        },
-        progress,
-      ),
-    );
-
-    // Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not).
-    const chain = await step('ca-chain', 'chain', (progress) =>
-      obtainChainStage(
-        {
-          webServicesUrl: discovery.webServices.url,
-          http: anonymous,
-          resolver,
-          httpPort: options.httpPort,
-          now,
-          connectTimeoutMs,
-          pinnedFingerprints,
-          fileRoots,
-          ...(options.trust?.osRoots ? { osRoots: options.trust.osRoots } : {}),
-        },
-        progress,
-      ),
-    );
-
-    // Stages 7–8 trust the Web Services' HTTPS through the stage-6 chain, as the phone does.
-    // From here on the pool is trusted the way the phone trusts it: through the validated stage-6
-    // chain only, not through every root this PC happens to know.
-    pool = makeHttp(chain.pems, []);
-    const poolHttp = pool;
-
-    const auth = await step('auth', 'auth', (progress) =>
-      webTicketStage(
-        {
-          http: poolHttp,
-          webServicesUrl: discovery.webServices.url,
-          auth: options.auth,
-          ...(options.sipUri === undefined ? {} : { sipUri: options.sipUri }),
-          now,
-          keep: (t) => (ticket = t),
-        },
-        progress,
-      ),
-    );
-
-    const certificate = await step('certificate', 'certificate', async (progress) => {
-      progress('making a throw-away RSA-2048 key and request in memory');
-      key = makeThrowawayKey();
-      const csrPem = key.csrFor(auth.sipUri);
-      const issued = await issueCertificate({ http: poolHttp, auth, ticket: ticket!, csrPem, ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }), now }, progress);
-      const check = checkIssuedCertificate(issued.certificatePem, key.publicKeyPem, chain.pems, now());
-      const value: CertificateDone = { ...check, certificatePem: issued.certificatePem, chainPems: issued.chainPems };
-      return { value, summary: `issued and published '${check.subject}' (serial ${check.serial}, until ${check.notAfter}); it carries the request's key and chains to the stage-6 root` };
-    });
-    ticket?.dispose();
-    ticket = undefined;
-
-    let logon: PoolBootstrapResult['logon'] = null;
-    if (options.register) {
-      logon = await step('logon', 'logon', async (progress) => {
-        const tls = tlsRegistrarOf(discovery);
-        if (!tls) {
-          throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
-        }
-        progress(`REGISTER to ${tls.host}:${tls.port} with the issued certificate`);
-        const result = await registerWithRegistrar({
-          registrar: { host: tls.host, port: tls.port },
-          sipUri: auth.sipUri,
-          caPems: chain.pems,
-          clientCertificate: { certPem: certificate.certificatePem, keyPem: key!.privateKeyPem() },
-          lookup: resolver.lookup,
-          ...(options.registerTimeoutMs === undefined ? {} : { timeoutMs: options.registerTimeoutMs }),
-        });
-        const { elapsedMs: _elapsed, ...value } = result;
-        return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}, expires ${result.expires ?? '?'} s)` };
+    for (const stage of POOL_STAGES) {
+      if (stage.when && !stage.when(run)) continue;
+      // Each stage's value goes to `partial` before its stage-end event, so a listener can show it at once.
+      await runner.run(stage.id, async (progress) => {
+        const outcome = await stage.run(run, progress);
+        (facts as Record<string, unknown>)[stage.key] = outcome.value;
+        return outcome;
       });
     }
-    return { deviceUpdate, update, discovery, chain, auth, certificate, logon };
+    const { deviceUpdate, update, discovery, chain, auth, certificate } = facts;
+    return { deviceUpdate: deviceUpdate!, update: update!, discovery: discovery!, chain: chain!, auth: auth!, certificate: certificate!, logon: facts.logon ?? null };
   } finally {
-    ticket?.dispose();
-    key?.dispose();
+    run.ticket?.dispose();
+    run.key?.dispose();
     anonymous.close();
     pool?.close();
   }

@@ -19,7 +19,7 @@ import type { StageOutcome, StageProgress } from './stage-events';
 
 /**
  * The pool side of bootstrap stages 3, 5, 6, 7 and 8, shared by the phone-less check
- * (pool-bootstrap.ts, `tether test-bootstrap`) and the run with a real phone (phone-bootstrap.ts):
+ * (pool-bootstrap.ts, `tether test-bootstrap`) and the stage table run with a real phone (stages/):
  * each function is one stage's work and returns its value and one line for people.
  */
 

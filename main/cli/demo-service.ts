@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TetherError } from '../../common/errors';
 import { startLab, type FaultName, type LabHandle } from '../../lab';
+import { createRegistrarService } from '../../lab/registrar/service';
+import { LAB_SERVICES } from '../../lab/services';
 import { importDeviceUpdateImage, testImageChunks } from '../../lab/device-update';
 import type { FaultPlan } from '../../native/virtual';
 import { BUILT_IN_CATALOGUE, findModel } from '../../native/usb/catalogue';
@@ -14,7 +16,6 @@ import { ImageCache } from '../pool/update';
 import type { JournalPort } from '../service/journal-port';
 import { MemoryJournal } from '../service/memory-journal';
 import { createTetherService, type TetherServiceHost } from '../service/service';
-import { nextVersion } from './demo-world';
 import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
 
 /**
@@ -23,6 +24,13 @@ import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
  * service driving them. `npm start`, the bench, the tests and the browser host's demo mode use it
  * (only main/cli may import lab/, so this is where the lab and the service meet).
  */
+
+/** The next version: the last number plus one (4.0.7577.4455 → 4.0.7577.4456). */
+export function nextVersion(version: string): string {
+  const parts = version.split('.');
+  parts[parts.length - 1] = String(Number(parts[parts.length - 1]) + 1);
+  return parts.join('.');
+}
 
 export interface DemoServiceOptions {
   /** One virtual phone per entry (serials MODEL-V001, MODEL-V002 … unless `phones` is given). */
@@ -38,6 +46,11 @@ export interface DemoServiceOptions {
   readonly replugAfterMs?: number;
   /** Lab state (default a temporary folder, removed by stop()). */
   readonly labDir?: string;
+  /**
+   * Fixed lab ports (default free ones): a process that restarts the lab on the same state folder
+   * keeps the pool where the saved jobs found it (the kill test).
+   */
+  readonly labPorts?: { readonly http: number; readonly https: number; readonly dns: number; readonly registrar: number };
   /** Virtual phones' flash (default memory). */
   readonly phoneStoreDir?: string;
   /** Default an in-memory journal. */
@@ -82,7 +95,20 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       await rm(temp, { recursive: true, force: true });
     })());
   try {
-    lab = await startLab({ stateDir: options.labDir ?? join(temp, 'lab'), faults: options.labFaults ?? [], publishEndpoints: options.labDir !== undefined });
+    const ports = options.labPorts;
+    lab = await startLab({
+      stateDir: options.labDir ?? join(temp, 'lab'),
+      faults: options.labFaults ?? [],
+      publishEndpoints: options.labDir !== undefined,
+      ...(ports
+        ? {
+            httpPort: ports.http,
+            httpsPort: ports.https,
+            dnsPort: ports.dns,
+            services: LAB_SERVICES.map((s) => (s.name === 'registrar' ? createRegistrarService({ port: ports.registrar }) : s)),
+          }
+        : {}),
+    });
     for (const id of new Set(options.updateModels ?? [])) {
       const model = findModel(id, BUILT_IN_CATALOGUE)!;
       const version = nextVersion(model.firmwareVersion);

@@ -50,13 +50,25 @@ export function printJobs(service: TetherService, io: CliIO, mode: 'json' | 'tty
   const offs: (() => void)[] = [];
   const rows = new Map<string, Row>();
   const bar = (f: number | null) => (f === null ? ''.padEnd(12) : `${'█'.repeat(Math.round(f * 12)).padEnd(12, '░')}`);
-  const draw = mode === 'tty' ? createLogUpdate(io.stdout as NodeJS.WritableStream & { columns?: number }, { showCursor: true }) : null;
+  // A terminal that reports no size (0 × 0, e.g. under `script`) still gets rows: assume 160 × 50.
+  const size = io.stdout as { columns?: number; rows?: number };
+  const screen = {
+    isTTY: true,
+    get columns() {
+      return size.columns || 160;
+    },
+    get rows() {
+      return size.rows || 50;
+    },
+    write: (chunk: string) => io.stdout.write(chunk),
+  };
+  const draw = mode === 'tty' ? createLogUpdate(screen as unknown as NodeJS.WritableStream, { showCursor: true }) : null;
   const redraw = () =>
     draw?.(
       [...rows.values()]
         .map((r) => {
           const where = r.stage === null ? '    ' : `${String(stageNumber(r.stage)).padStart(2)}/9`;
-          return `${r.serial.padEnd(18)} ${r.model.padEnd(13)} ${where} ${bar(r.fraction)} ${r.status.padEnd(10)} ${r.message}`.slice(0, Math.max(40, (io.stdout as { columns?: number }).columns ?? 160) - 1);
+          return `${r.serial.padEnd(18)} ${r.model.padEnd(13)} ${where} ${bar(r.fraction)} ${r.status.padEnd(10)} ${r.message}`.slice(0, Math.max(40, screen.columns) - 1);
         })
         .join('\n'),
     );

@@ -53,9 +53,12 @@ export async function openProvisionWorld(options: ProvisionWorldOptions): Promis
     } else {
       fleet = await openFleet({ real: true, ...(virtual.length > 0 ? { virtual } : {}) });
     }
+    // The command line has one secret per run (TETHER_PIN or one prompt): asking again would only
+    // send the same refused PIN towards the account's lockout.
+    const once = { credentialAttempts: 1 };
     const policy: Partial<SignInPolicy> = lab
-      ? { rootFingerprints: [lab.rootFingerprint], trustOsStore: false, httpPort: lab.httpPort, httpsPort: lab.httpsPort, domain: options.domain ?? lab.domain }
-      : { ...(options.domain ? { domain: options.domain } : {}) };
+      ? { ...once, rootFingerprints: [lab.rootFingerprint], trustOsStore: false, httpPort: lab.httpPort, httpsPort: lab.httpsPort, domain: options.domain ?? lab.domain }
+      : { ...once, ...(options.domain ? { domain: options.domain } : {}) };
     const service = createTetherService({
       devices: fleet.manager,
       journal,

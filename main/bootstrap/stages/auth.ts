@@ -5,7 +5,9 @@ import type { WebTicketAuth } from '../../pool/auth/webticket';
 import { webTicketStage } from '../pool-stages';
 import { checkIssuedCertificate } from '../throwaway-key';
 import { progressOf, throwIfCancelled } from './common';
-import type { AuthFacts, StageContext, StageDefinition } from './types';
+import type { AttachedPhone } from '../../device/attach';
+import type { AuthFacts, StageContext, StageDefinition, StageResult } from './types';
+import type { PoolStageDefinition } from './pool-types';
 
 /**
  * The phone's certificate from an earlier sign-in, when it still lets the phone sign in: valid now,
@@ -47,40 +49,20 @@ export const authStage: StageDefinition<'auth'> = {
       const facts: AuthFacts = { method: 'certificate', sipUri: kept.sipUri, reason: kept.reason };
       return { facts, status: 'skipped', summary: kept.reason };
     }
-    const secret = await ctx.interaction.credentials(ctx.resumed ? 'resumed' : 'first', ctx.signal);
-    try {
-      throwIfCancelled(ctx.signal);
-      const { spec } = ctx;
-      const [domain, username] = spec.kind === 'ntlm' ? splitNtlm(spec.user) : ['', ''];
-      const ticketAuth: WebTicketAuth =
-        spec.kind === 'pin' ? { kind: 'pin', phoneOrExt: spec.user, pin: secret.toString('utf8') } : { kind: 'ntlm', domain, username, password: secret.toString('utf8') };
-      ctx.progress({ message: 'handing the credentials to the phone (paired channel)' });
+    // A PIN or password the pool refuses is asked for again (reason 'rejected'), a few times.
+    let reason: 'first' | 'resumed' | 'rejected' = ctx.resumed ? 'resumed' : 'first';
+    for (let attempt = 1; ; attempt++) {
+      const secret = await ctx.interaction.credentials(reason, ctx.signal);
       try {
-        await phone.session.call(
-          'credentials',
-          ticketAuth.kind === 'pin'
-            ? { kind: 'pin', extension: ticketAuth.phoneOrExt, pin: ticketAuth.pin }
-            : { kind: 'ntlm', domain: ticketAuth.domain, user: ticketAuth.username, password: ticketAuth.password, sipUri: spec.sipUri ?? '' },
-        );
+        return await signInWith(ctx, phone, secret);
       } catch (err) {
         const e = toTetherError(err);
-        if (e.code === 'DEVICE_CREDENTIALS_REJECTED' && spec.kind === 'pin') throw new TetherError('PHONE_PIN_UNSUPPORTED', e.message, { detail: { model: phone.identity.modelId }, cause: e });
-        throw e;
+        if (!REJECTED.has(e.code) || attempt >= ctx.policy.credentialAttempts) throw e;
+        ctx.progress({ message: `${e.code}: asking for the credentials again (attempt ${attempt + 1} of ${ctx.policy.credentialAttempts})` });
+        reason = 'rejected';
+      } finally {
+        secret.fill(0);
       }
-      const out = await webTicketStage(
-        {
-          http: ctx.poolHttp(),
-          webServicesUrl: ctx.facts.registrar!.webServices.url,
-          auth: ticketAuth,
-          ...(spec.sipUri ? { sipUri: spec.sipUri } : {}),
-          now: ctx.services.now,
-          keep: (t) => (ctx.memory.ticket = t),
-        },
-        progressOf(ctx),
-      );
-      return { facts: out.value as AuthFacts, summary: out.summary };
-    } finally {
-      secret.fill(0);
     }
   },
   // The web ticket lives in memory only: a job resumed before stage 8 finished signs in again, and
@@ -88,8 +70,64 @@ export const authStage: StageDefinition<'auth'> = {
   onResume: (facts) => (facts.auth?.method !== 'certificate' && (facts.certificate === undefined || facts.logon === undefined) ? 'redo' : 'keep'),
 };
 
+/** The pool refused the PIN or password itself (not the account, not the service). */
+const REJECTED = new Set(['WEBTICKET_PIN_REJECTED', 'NTLM_REJECTED']);
+
+/** Hands the credentials to the phone over the paired channel, then asks the pool for a web ticket. */
+async function signInWith(ctx: StageContext, phone: AttachedPhone, secret: Buffer): Promise<StageResult<AuthFacts>> {
+  throwIfCancelled(ctx.signal);
+  const { spec } = ctx;
+  const [domain, username] = spec.kind === 'ntlm' ? splitNtlm(spec.user) : ['', ''];
+  const ticketAuth: WebTicketAuth =
+    spec.kind === 'pin' ? { kind: 'pin', phoneOrExt: spec.user, pin: secret.toString('utf8') } : { kind: 'ntlm', domain, username, password: secret.toString('utf8') };
+  ctx.progress({ message: 'handing the credentials to the phone (paired channel)' });
+  try {
+    await phone.session.call(
+      'credentials',
+      ticketAuth.kind === 'pin'
+        ? { kind: 'pin', extension: ticketAuth.phoneOrExt, pin: ticketAuth.pin }
+        : { kind: 'ntlm', domain: ticketAuth.domain, user: ticketAuth.username, password: ticketAuth.password, sipUri: spec.sipUri ?? '' },
+    );
+  } catch (err) {
+    const e = toTetherError(err);
+    if (e.code === 'DEVICE_CREDENTIALS_REJECTED' && spec.kind === 'pin') throw new TetherError('PHONE_PIN_UNSUPPORTED', e.message, { detail: { model: phone.identity.modelId }, cause: e });
+    throw e;
+  }
+  const out = await webTicketStage(
+    {
+      http: ctx.poolHttp(),
+      webServicesUrl: ctx.facts.registrar!.webServices.url,
+      auth: ticketAuth,
+      ...(spec.sipUri ? { sipUri: spec.sipUri } : {}),
+      now: ctx.services.now,
+      keep: (t) => (ctx.memory.ticket = t),
+    },
+    progressOf(ctx),
+  );
+  return { facts: out.value as AuthFacts, summary: out.summary };
+}
+
 function splitNtlm(user: string): [string, string] {
   const at = user.indexOf('\\');
   if (at <= 0 || at === user.length - 1) throw new TetherError('BAD_INPUT', `Windows sign-in needs DOMAIN\\user, not '${user.slice(0, 80)}'.`);
   return [user.slice(0, at), user.slice(at + 1)];
 }
+
+/** Stage 7 without a phone: a web ticket with the PIN or Windows credentials, over HTTPS trusting the stage-6 chain. */
+export const authPoolStage: PoolStageDefinition<'auth'> = {
+  id: 'auth',
+  needs: 'none',
+  key: 'auth',
+  run: (r, progress) =>
+    webTicketStage(
+      {
+        http: r.pool(),
+        webServicesUrl: r.facts.discovery!.webServices.url,
+        auth: r.options.auth,
+        ...(r.options.sipUri === undefined ? {} : { sipUri: r.options.sipUri }),
+        now: r.now,
+        keep: (t) => (r.ticket = t),
+      },
+      progress,
+    ),
+};

@@ -2,6 +2,7 @@ import { normaliseFingerprint } from '../../pool/chain';
 import { obtainChainStage, plural } from '../pool-stages';
 import { derOf, progressOf } from './common';
 import type { StageDefinition } from './types';
+import type { PoolStageDefinition } from './pool-types';
 
 /**
  * Stage 6: download, validate and trust the pool's chain; the phone gets the WHOLE chain, root
@@ -32,4 +33,26 @@ export const caChainStage: StageDefinition<'ca-chain'> = {
     await (await ctx.phone()).session.call('installCaChain', { certificates: rootFirst });
     return { facts: got.value, summary: `${got.summary}; installed on the phone (${plural(rootFirst.length, 'certificate')})` };
   },
+};
+
+/** Stage 6 without a phone: the chain, checked against the pool's TLS certificate, then trusted (or not). */
+export const caChainPoolStage: PoolStageDefinition<'chain'> = {
+  id: 'ca-chain',
+  needs: 'none',
+  key: 'chain',
+  run: (r, progress) =>
+    obtainChainStage(
+      {
+        webServicesUrl: r.facts.discovery!.webServices.url,
+        http: r.anonymous,
+        resolver: r.options.resolver,
+        httpPort: r.options.httpPort,
+        now: r.now,
+        connectTimeoutMs: r.connectTimeoutMs,
+        pinnedFingerprints: r.pinnedFingerprints,
+        fileRoots: r.fileRoots,
+        ...(r.options.trust?.osRoots ? { osRoots: r.options.trust.osRoots } : {}),
+      },
+      progress,
+    ),
 };

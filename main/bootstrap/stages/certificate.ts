@@ -5,6 +5,9 @@ import { issueCertificate } from '../pool-stages';
 import { checkIssuedCertificate } from '../throwaway-key';
 import { derOf, progressOf } from './common';
 import type { CertificateFacts, StageDefinition } from './types';
+import { makeThrowawayKey } from '../throwaway-key';
+import type { CertificateDone } from '../pool-bootstrap';
+import type { PoolStageDefinition } from './pool-types';
 
 /** Stage 8: the phone makes its key pair and request; the pool issues and publishes; the phone installs it. */
 export const certificateStage: StageDefinition<'certificate'> = {
@@ -52,3 +55,22 @@ export const certificateStage: StageDefinition<'certificate'> = {
 function pick(c: { subject: string; serial: string; notBefore: string; notAfter: string }) {
   return { subject: c.subject, serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter };
 }
+
+/** Stage 8 without a phone: a throw-away key and request in memory stand in for the phone's. */
+export const certificatePoolStage: PoolStageDefinition<'certificate'> = {
+  id: 'certificate',
+  needs: 'none',
+  key: 'certificate',
+  async run(r, progress) {
+    const auth = r.facts.auth!;
+    progress('making a throw-away RSA-2048 key and request in memory');
+    const key = (r.key = makeThrowawayKey());
+    const csrPem = key.csrFor(auth.sipUri);
+    const issued = await issueCertificate({ http: r.pool(), auth, ticket: r.ticket!, csrPem, ...(r.options.deviceId === undefined ? {} : { deviceId: r.options.deviceId }), now: r.now }, progress);
+    r.ticket?.dispose();
+    r.ticket = undefined;
+    const check = checkIssuedCertificate(issued.certificatePem, key.publicKeyPem, r.facts.chain!.pems, r.now());
+    const value: CertificateDone = { ...check, certificatePem: issued.certificatePem, chainPems: issued.chainPems };
+    return { value, summary: `issued and published '${check.subject}' (serial ${check.serial}, until ${check.notAfter}); it carries the request's key and chains to the stage-6 root` };
+  },
+};

@@ -6,6 +6,12 @@ import { LPE_IMAGE_FILE } from '../../pool/update';
 import { askDeviceUpdate, offeredBaseUrl, plural } from '../pool-stages';
 import { progressOf } from './common';
 import type { StageContext, StageDefinition, UpdateFacts } from './types';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageCache } from '../../pool/update';
+import type { DownloadedImage, UpdateCheck } from '../pool-stages';
+import { STAND_IN_MAC, STAND_IN_SERIAL, type PoolStageDefinition } from './pool-types';
 
 function describe(p: FirmwareProgress): { message: string; fraction?: number; bytes?: number; totalBytes?: number } {
   switch (p.phase) {
@@ -116,5 +122,46 @@ export const checkUpdateStage: StageDefinition<'check-update'> = {
         `${runningVersion} → ${pushed.version}: ${module.size} bytes (${cached.via === 'download' ? 'downloaded and verified' : cached.via === 'shared' ? 'shared download' : 'verified copy from the cache'}), ` +
         `pushed over USB${pushed.resumes ? ` (resumed ${plural(pushed.resumes, 'time')})` : ''}, committed in slot ${pushed.slot.toUpperCase()}`,
     };
+  },
+};
+
+/** Stage 4 without a phone: what the pool offers the stand-in's model; offered files downloaded and verified on request. */
+export const checkUpdatePoolStage: PoolStageDefinition<'update'> = {
+  id: 'check-update',
+  needs: 'none',
+  key: 'update',
+  async run(r, progress) {
+    const { options, model } = r;
+    const runningVersion = options.phone?.runningVersion ?? model.firmwareVersion;
+    const { identity, answer } = await askDeviceUpdate(
+      { url: r.facts.deviceUpdate!.url, model, phone: { serial: options.phone?.serial ?? STAND_IN_SERIAL, mac: options.phone?.mac ?? STAND_IN_MAC, runningVersion }, http: r.anonymous },
+      progress,
+    );
+    const downloaded: DownloadedImage[] = [];
+    if (options.download && answer.modules.length > 0) {
+      const base = offeredBaseUrl(answer);
+      const dir = await mkdtemp(join(tmpdir(), 'tether-test-bootstrap-'));
+      try {
+        const cache = new ImageCache(dir);
+        for (const [i, m] of answer.modules.entries()) {
+          progress(`downloading ${m.fileName} ${m.version}`, i / answer.modules.length);
+          // The files live in a temporary folder removed below: report what was verified, not paths.
+          const { path: _path, signature, ...image } = await cache.get(identity, m, base, { http: r.anonymous });
+          const { path: _sigPath, ...signatureFacts } = signature;
+          downloaded.push({ ...image, signature: signatureFacts });
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    const id = { vendor: identity.vendor, model: identity.model, revision: identity.revision, locale: identity.locale, mac: identity.mac, serial: identity.serial, runningVersion };
+    const value: UpdateCheck = { identity: id, offered: answer.modules, baseUrl: answer.baseUrl, downloaded };
+    const what = `${model.vendor} ${model.id} ${identity.revision} ${identity.locale} running ${runningVersion}`;
+    const summary =
+      answer.modules.length === 0
+        ? `no update offered for ${what}`
+        : `offers ${answer.modules.map((m) => `${m.fileName} ${m.version} (${m.size} bytes)`).join(', ')} for ${what}` +
+          (options.download ? `; downloaded and verified (SHA-256) ${plural(downloaded.length, 'file')}` : '; not downloaded (add --download)');
+    return { value, summary };
   },
 };

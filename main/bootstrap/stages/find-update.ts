@@ -2,6 +2,7 @@ import { toTetherError } from '../../../common/errors';
 import { findDeviceUpdateStage } from '../pool-stages';
 import { domainOf, progressOf, requireInternalSignIn } from './common';
 import type { StageDefinition } from './types';
+import type { PoolStageDefinition } from './pool-types';
 
 /** Device Update not found: the vendor's fallback goes on to sign in (the phone checks after in-band provisioning). */
 const FALLBACK = new Set(['DNS_NO_DEVICE_UPDATE', 'UPDATE_SERVICE_UNREACHABLE']);
@@ -30,4 +31,13 @@ export const findUpdateStage: StageDefinition<'find-update'> = {
       };
     }
   },
+};
+
+/** Stage 3 without a phone: ucupdates-r2.<domain>, or the URL from in-band provisioning. */
+export const findUpdatePoolStage: PoolStageDefinition<'deviceUpdate'> = {
+  id: 'find-update',
+  needs: 'none',
+  key: 'deviceUpdate',
+  run: (r, progress) =>
+    findDeviceUpdateStage({ domain: r.domain, resolver: r.options.resolver, explicitUrl: r.explicitDeviceUpdate, httpPort: r.options.httpPort, connectTimeoutMs: r.connectTimeoutMs }, progress),
 };

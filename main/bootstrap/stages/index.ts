@@ -1,12 +1,13 @@
 import type { StageId } from '../../../common/stages';
-import { authStage } from './auth';
-import { caChainStage } from './ca-chain';
-import { certificateStage } from './certificate';
-import { checkUpdateStage } from './check-update';
-import { findUpdateStage } from './find-update';
+import { authPoolStage, authStage } from './auth';
+import { caChainPoolStage, caChainStage } from './ca-chain';
+import { certificatePoolStage, certificateStage } from './certificate';
+import { checkUpdatePoolStage, checkUpdateStage } from './check-update';
+import { findUpdatePoolStage, findUpdateStage } from './find-update';
 import { ipStage } from './ip';
-import { logonStage } from './logon';
-import { registrarStage } from './registrar';
+import { logonPoolStage, logonStage } from './logon';
+import type { PoolStageDefinition } from './pool-types';
+import { registrarPoolStage, registrarStage } from './registrar';
 import type { StageDefinition } from './types';
 import { vlanStage } from './vlan';
 
@@ -23,5 +24,20 @@ export const PHONE_STAGES: readonly StageDefinition[] = [
   logonStage,
 ] as readonly StageDefinition<StageId>[] as readonly StageDefinition[];
 
+/**
+ * The pool halves of stages 3–9, run without a phone by `tether test-bootstrap` (a throw-away key
+ * stands in for the phone's): the same stage files, side by side with the phone halves.
+ */
+export const POOL_STAGES: readonly PoolStageDefinition[] = [
+  findUpdatePoolStage,
+  checkUpdatePoolStage,
+  registrarPoolStage,
+  caChainPoolStage,
+  authPoolStage,
+  certificatePoolStage,
+  logonPoolStage,
+] as readonly unknown[] as readonly PoolStageDefinition[];
+
 export { registrationError } from './logon';
+export type { PoolRun, PoolStageDefinition } from './pool-types';
 export * from './types';

@@ -1,6 +1,9 @@
 import { isErrorCode, TetherError, type ErrorCode } from '../../../common/errors';
 import { realTimers, type RegistrationStatus } from '../../../native/protocol';
 import type { StageDefinition } from './types';
+import { registerWithRegistrar } from '../../pool/sip';
+import { tlsRegistrarOf } from '../pool-stages';
+import type { PoolStageDefinition } from './pool-types';
 
 /** A failed sign-in as the phone reported it, as the typed stage-9 error. */
 export function registrationError(r: RegistrationStatus): TetherError {
@@ -54,5 +57,29 @@ export const logonStage: StageDefinition<'logon'> = {
     if (r.state !== 'registered') throw registrationError(r);
     const display = (await phone.session.call('status', {})).displayText;
     return { facts: { sipUri: r.sipUri, registrar: r.registrar, display, lateUpdateCheck: null }, summary: `the phone signed in as ${r.sipUri} at ${r.registrar}` };
+  },
+};
+
+/** Stage 9 without a phone (with --register): SIP REGISTER over TLS with the issued certificate and the throw-away key. */
+export const logonPoolStage: PoolStageDefinition<'logon'> = {
+  id: 'logon',
+  needs: 'none',
+  key: 'logon',
+  when: (r) => r.options.register === true,
+  async run(r, progress) {
+    const discovery = r.facts.discovery!;
+    const tls = tlsRegistrarOf(discovery);
+    if (!tls) throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
+    progress(`REGISTER to ${tls.host}:${tls.port} with the issued certificate`);
+    const result = await registerWithRegistrar({
+      registrar: { host: tls.host, port: tls.port },
+      sipUri: r.facts.auth!.sipUri,
+      caPems: r.facts.chain!.pems,
+      clientCertificate: { certPem: r.facts.certificate!.certificatePem, keyPem: r.key!.privateKeyPem() },
+      lookup: r.options.resolver.lookup,
+      ...(r.options.registerTimeoutMs === undefined ? {} : { timeoutMs: r.options.registerTimeoutMs }),
+    });
+    const { elapsedMs: _elapsed, ...value } = result;
+    return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}, expires ${result.expires ?? '?'} s)` };
   },
 };

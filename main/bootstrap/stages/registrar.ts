@@ -4,6 +4,7 @@ import { readPoolAnswer, type DhcpPoolAnswer } from '../../pool/discovery/dhcp-a
 import { findRegistrarStage, tlsRegistrarOf } from '../pool-stages';
 import { domainOf, progressOf, requireInternalSignIn } from './common';
 import type { NetworkFacts, StageDefinition } from './types';
+import type { PoolStageDefinition } from './pool-types';
 
 /** The phone's raw option 43/120 bytes (saved by stage 2) read as a DHCP answer. */
 function dhcpAnswerOf(network: NetworkFacts | undefined, serial: string): DhcpPoolAnswer | null {
@@ -41,4 +42,25 @@ export const registrarStage: StageDefinition<'registrar'> = {
     });
     return { facts: found.value, summary: `${found.summary}; set on the phone` };
   },
+};
+
+/** Stage 5 without a phone: DHCP (asked, or given) and DNS in the six-step order, and the Web Services URL. */
+export const registrarPoolStage: PoolStageDefinition<'discovery'> = {
+  id: 'registrar',
+  needs: 'none',
+  key: 'discovery',
+  run: (r, progress) =>
+    findRegistrarStage(
+      {
+        domain: r.domain,
+        resolver: r.options.resolver,
+        dhcp: r.options.dhcp ?? null,
+        dhcpProblem: r.options.dhcp === undefined && !r.options.askDhcp ? 'not asked (add --dhcp-inform IFACE)' : null,
+        ...(r.options.askDhcp ? { askDhcp: r.options.askDhcp } : {}),
+        ...(r.options.webServicesUrl === undefined ? {} : { webServicesUrl: r.options.webServicesUrl }),
+        httpsPort: r.options.httpsPort,
+        ...(r.options.random ? { random: r.options.random } : {}),
+      },
+      progress,
+    ),
 };

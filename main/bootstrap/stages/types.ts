@@ -113,6 +113,8 @@ export interface SignInPolicy {
   readonly deviceId: string | null;
   /** Push an offered firmware image (false: report the offer and go on). */
   readonly installUpdates: boolean;
+  /** Times a PIN or password the pool refuses is asked for (the lab locks an account after 5). */
+  readonly credentialAttempts: number;
 }
 
 export const DEFAULT_POLICY: SignInPolicy = {
@@ -127,6 +129,7 @@ export const DEFAULT_POLICY: SignInPolicy = {
   keyBits: 2048,
   deviceId: null,
   installUpdates: true,
+  credentialAttempts: 3,
 };
 
 export function policyOf(over: Partial<SignInPolicy> = {}): SignInPolicy {

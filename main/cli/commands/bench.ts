@@ -7,6 +7,7 @@ import { measureColdStart } from '../../bench/cold-start';
 import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
 import { measureWindow } from '../../bench/window';
 import { flag, parseArgs } from '../args';
+import { runSignInBench } from '../bench-signins';
 import { startDemoService } from '../demo-service';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
@@ -14,7 +15,7 @@ const WINDOW_BENCHES = ['cold', 'window'] as const;
 type AnyBench = BenchName | (typeof WINDOW_BENCHES)[number];
 const ALL_NAMES: readonly AnyBench[] = [...BENCH_NAMES, ...WINDOW_BENCHES];
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss|cold|window[,…]]
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|full|journal|rss|signins|cold|window[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -26,6 +27,11 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               p50/p99/max) with synchronous=NORMAL as Tether runs it, and FULL beside it
   rss         firmware-push-rss: RSS growth while a 256 MiB image streams (goal <= 64 MiB);
               run in a fresh process so the other benchmarks' heap cannot hide growth
+  signins     32 virtual phones sign in at once (the lab in a child process): all signed in,
+              per-phone wall p50/p95, event-loop delay p99 (goal <= 20 ms), Tether's CPU per
+              sign-in (the process's, minus the phones' RSA key generation; goal <= 50 ms), pool
+              HTTP requests and TLS handshakes per sign-in, journal writes per sign-in and their
+              time, peak RSS; in a fresh process
   cold        cli-cold-start: median wall time of \`tether help\` in a fresh process (built CLI;
               goal <= 300 ms), next to a bare \`node -e 0\`
   window      the window in Debian's Chromium (/usr/bin/chromium; skipped without it) against the
@@ -83,10 +89,10 @@ async function windowFigures(quick: boolean, onFigure: (f: BenchFigure) => void,
   onFigure({ bench, metric: 'push-duration', value: r.pushSeconds, unit: 's', goal: null });
 }
 
-/** Runs `tether bench --only rss --json` in a child process and passes its figures on. */
-function rssInChild(quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
+/** Runs `tether bench --only NAME --json` in a child process and passes its figures on. */
+function inChild(name: 'rss' | 'signins', quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'bench', '--only', 'rss', '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'bench', '--only', name, '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -94,7 +100,7 @@ function rssInChild(quick: boolean, onFigure: (f: BenchFigure) => void): Promise
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) {
-        reject(new TetherError('INTERNAL', `The RSS benchmark failed (exit ${code}): ${err.trim().slice(-400)}`));
+        reject(new TetherError('INTERNAL', `The ${name} benchmark failed (exit ${code}): ${err.trim().slice(-400)}`));
         return;
       }
       for (const line of out.split('\n').filter((l) => l.trim().startsWith('{'))) onFigure(JSON.parse(line) as BenchFigure);
@@ -120,11 +126,15 @@ export const benchCommand: Command = {
       onFigure({ bench: 'cli-cold-start', metric: 'tether-help', value: r.cliMs, unit: 'ms', goal: '<= 300' });
       onFigure({ bench: 'cli-cold-start', metric: 'bare-node', value: r.nodeMs, unit: 'ms', goal: null });
     }
-    const inProcess = (only ?? BENCH_NAMES).filter((n): n is BenchName => (BENCH_NAMES as readonly string[]).includes(n) && (only !== undefined || n !== 'rss'));
+    const inProcess = (only ?? BENCH_NAMES).filter((n): n is BenchName => (BENCH_NAMES as readonly string[]).includes(n) && n !== 'signins' && (only !== undefined || n !== 'rss'));
     if (inProcess.length > 0) await runBench({ quick, only: inProcess, onFigure, onNote });
     if (only === undefined) {
       onNote?.('firmware-push-rss: in a fresh process …');
-      await rssInChild(quick, onFigure);
+      await inChild('rss', quick, onFigure);
+      onNote?.('signins: in a fresh process …');
+      await inChild('signins', quick, onFigure);
+    } else if (only.includes('signins')) {
+      await runSignInBench(quick ? 8 : 32, onFigure, onNote);
     }
     if (wanted('window')) await windowFigures(quick, onFigure, onNote);
     return EXIT.ok;

@@ -1,34 +1,35 @@
-import { createInterface } from 'node:readline';
-import { TetherError, toTetherError } from '../../../common/errors';
-import { STAGES, stageNumber, type StageId } from '../../../common/stages';
 import { FAULT_NAMES, type FaultName } from '../../../lab';
-import { runPhoneBootstrap, type PairingRequest, type PhoneAuth, type PhoneBootstrapResult } from '../../bootstrap/phone-bootstrap';
-import type { StageEvent } from '../../bootstrap/stage-events';
+import { findModel } from '../../../native/usb/catalogue';
 import { flag, parseArgs } from '../args';
-import { startDemoWorld, type DemoWorld } from '../demo-world';
-import { EXIT, reraiseInterrupt, usageError, type CliIO, type Command } from '../io';
+import { startDemoService } from '../demo-service';
+import { EXIT, usageError, type CliIO, type Command } from '../io';
+import { explainFailures } from '../job-view';
 import { refuseRunningLab } from '../lab-endpoints';
+import { virtualSpecs } from '../virtual-lab';
+import { driveJobs } from './provision';
 
-const USAGE = `Usage: tether demo [--model CX600] [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--yes] [--json]
+const DEFAULT_MODELS = ['CX600', 'HP4120', 'CX3000'];
+
+const USAGE = `Usage: tether demo [--model ID]… [--fault NAME]… [--sign-in pin|windows] [--state DIR] [--json]
 
 Shows what Tether is for, with no phone attached: it starts the lab pool in this process, puts a
-newer firmware image for the model into the pool's Device Update service, plugs in a virtual
-phone whose network is the lab's (VLAN, DHCP options 43/120, DNS), pairs with it (compare the
-code on the phone's display with Tether's), and signs it in through all nine bootstrap stages,
-live: the firmware push over USB, the pool's CA chain, the PIN or Windows sign-in, the phone's
-own key and certificate, and its registration. Everything is stopped when it ends.
+newer firmware image for the first model into the pool's Device Update service, plugs in virtual
+phones on the lab's network, and signs them all in at once through the nine stages, live: pairing
+(Tether compares its code with each virtual phone's display), the firmware push over USB, the
+pool's CA chain, the PIN or Windows sign-in, each phone's own key and certificate, its
+registration. Everything is stopped when it ends; nothing is written outside a temporary folder.
 
-  --model ID            phone model: ${['CX600', 'CX700', 'CX3000', 'HP4120', 'AASTRA6725IP'].join(', ')} (default CX600)
+  --model ID            a phone to plug in (repeatable; default ${DEFAULT_MODELS.join(', ')}):
+                        CX600, CX700, CX3000, HP4120, AASTRA6725IP
   --fault NAME          switch a lab fault on, to see a failure and its plain-language fix
                         (repeatable): ${FAULT_NAMES.join(', ')}
   --sign-in pin|windows PIN or Windows credentials (default: PIN where the model has PIN sign-in;
                         the CX700 has none, so it uses Windows credentials)
   --state DIR           keep the lab's state in DIR (default: a temporary folder, removed;
                         refused while a tether lab runs on DIR)
-  --yes                 confirm the pairing code without asking (also when stdin is not a terminal)
-  --json                print one JSON document with every stage's outcome
+  --json                one JSON object per line: stage events, then a result per phone
 
-Exit status: 0 the phone signed in, 1 a stage failed (its typed error and fix are shown),
+Exit status: 0 every phone signed in, 1 a stage failed (its typed error and fix are shown),
 2 a usage error.
 `;
 
@@ -39,279 +40,80 @@ function faultName(text: string): FaultName {
   return text as FaultName;
 }
 
-function signInKind(text: string, flag: string): (typeof SIGN_IN)[number] {
-  if (!(SIGN_IN as readonly string[]).includes(text)) throw usageError(`${flag} is pin or windows, not '${text.slice(0, 20)}'.`);
-  return text as (typeof SIGN_IN)[number];
+function modelId(text: string): string {
+  const model = findModel(text.toUpperCase());
+  if (!model) throw usageError(`Unknown phone model '${text.slice(0, 40)}'; known: CX600, CX700, CX3000, HP4120, AASTRA6725IP.`);
+  return model.id;
 }
 
 const FLAGS = {
-  model: flag.value((t) => t.toUpperCase()),
+  model: flag.repeatable(modelId),
   fault: flag.repeatable(faultName),
-  'sign-in': flag.value(signInKind),
+  'sign-in': flag.value((t, f) => {
+    if (!(SIGN_IN as readonly string[]).includes(t)) throw usageError(`${f} is pin or windows, not '${t.slice(0, 20)}'.`);
+    return t as (typeof SIGN_IN)[number];
+  }),
   state: flag.string(),
-  yes: flag.boolean(),
   json: flag.boolean(),
 };
 
-interface DemoArgs {
-  model: string;
+export interface DemoArgs {
+  models: string[];
   faults: FaultName[];
   signIn: 'pin' | 'windows' | null;
   state?: string;
-  yes: boolean;
   json: boolean;
 }
 
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  const f = parseArgs(argv, FLAGS, { usage: USAGE, aliases: { '-y': '--yes' }, unknownNoun: 'argument' }).flags;
+  const f = parseArgs(argv, FLAGS, { usage: USAGE, unknownNoun: 'argument' }).flags;
   return {
-    model: f.model ?? 'CX600',
+    models: f.model.length > 0 ? f.model : DEFAULT_MODELS,
     // A fault named twice is switched on once.
     faults: [...new Set(f.fault)],
     signIn: f['sign-in'] ?? null,
     ...(f.state === undefined ? {} : { state: f.state }),
-    yes: f.yes,
     json: f.json,
   };
 }
 
-// ------------------------------------------------------------------------------ presentation
-
-const TITLE_WIDTH = Math.max(...STAGES.map((s) => s.title.length));
-const tty = (io: CliIO) => (io.stdout as { isTTY?: boolean }).isTTY === true && io.env.NO_COLOR === undefined;
-const paint = (on: boolean, code: string, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
-
-function stageTitle(id: StageId): string {
-  const s = STAGES.find((x) => x.id === id)!;
-  return `${String(s.n).padStart(2)}  ${s.title.padEnd(TITLE_WIDTH)}`;
-}
-
-function formatSas(sas: string): string {
-  return sas.length === 6 ? `${sas.slice(0, 3)} ${sas.slice(3)}` : sas;
-}
-
-/** A phone display drawn as a small box. */
-function displayBox(text: string, indent = '  '): string {
-  const lines = text.split('\n');
-  const width = Math.max(16, ...lines.map((l) => l.length));
-  return [`${indent}┌${'─'.repeat(width + 2)}┐`, ...lines.map((l) => `${indent}│ ${l.padEnd(width)} │`), `${indent}└${'─'.repeat(width + 2)}┘`].join('\n') + '\n';
-}
-
-/** One line per stage event; firmware-push progress at most every tenth. */
-class LivePrinter {
-  private lastTenth = new Map<StageId, number>();
-  constructor(
-    private readonly io: CliIO,
-    private readonly color: boolean,
-  ) {}
-
-  onEvent(e: StageEvent): void {
-    const out = (line: string) => this.io.stdout.write(line + '\n');
-    switch (e.type) {
-      case 'stage-start':
-        out(`${stageTitle(e.stage)}  ${paint(this.color, '2', '…')}`);
-        return;
-      case 'stage-progress': {
-        if (e.fraction !== undefined) {
-          const tenth = Math.floor(e.fraction * 10);
-          if (this.lastTenth.get(e.stage) === tenth) return;
-          this.lastTenth.set(e.stage, tenth);
-          const bar = '█'.repeat(tenth * 2).padEnd(20, '░');
-          out(`${' '.repeat(4 + TITLE_WIDTH)}  ${paint(this.color, '2', `${bar} ${String(Math.round(e.fraction * 100)).padStart(3)}%  ${e.message}`)}`);
-          return;
-        }
-        out(`${' '.repeat(4 + TITLE_WIDTH)}  ${paint(this.color, '2', `· ${e.message}`)}`);
-        return;
-      }
-      case 'stage-end':
-        out(`${stageTitle(e.stage)}  ${paint(this.color, '32', e.outcome === 'skipped' ? '–' : '✓')} ${e.summary}`);
-        return;
-      case 'stage-failed':
-        out(`${stageTitle(e.stage)}  ${paint(this.color, '31', '✗')} ${e.error.code}: ${e.error.message}`);
-        return;
-    }
-  }
-}
-
-interface StageRow {
-  readonly n: number;
-  readonly id: StageId;
-  readonly title: string;
-  readonly status: 'done' | 'skipped' | 'failed' | 'not-run';
-  readonly summary: string | null;
-  readonly error: { readonly code: string; readonly message: string } | null;
-}
-
-function stageRows(events: readonly StageEvent[]): StageRow[] {
-  return STAGES.map((s) => {
-    const end = events.find((e) => e.stage === s.id && (e.type === 'stage-end' || e.type === 'stage-failed'));
-    if (end?.type === 'stage-end') return { n: s.n, id: s.id, title: s.title, status: end.outcome, summary: end.summary, error: null };
-    if (end?.type === 'stage-failed') return { n: s.n, id: s.id, title: s.title, status: 'failed', summary: null, error: { code: end.error.code, message: end.error.message } };
-    return { n: s.n, id: s.id, title: s.title, status: 'not-run', summary: null, error: null };
-  });
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  rl.once('SIGINT', reraiseInterrupt(rl));
-  try {
-    // End of input (Ctrl-D, a closed pipe) is a "no", never a hang.
-    const answer = await new Promise<string>((resolve) => {
-      rl.once('close', () => resolve(''));
-      rl.question(question, resolve);
-    });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-    // Leave stdin as found: a paused stream does not keep the process alive.
-    process.stdin.pause();
-  }
-}
-
-// ------------------------------------------------------------------------------ the command
-
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Sign a virtual phone in to an in-process lab pool through all nine stages, live (no phone needed)',
+  summary: 'Sign three virtual phones in at once to an in-process lab pool, live (no phone needed)',
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const a = parseDemoArgs(argv);
-    const color = !a.json && tty(io);
-    const say = (text: string) => {
-      if (!a.json) io.stdout.write(text);
-    };
-    const interactive = !a.yes && process.stdin.isTTY === true;
-    // Ctrl-C (or SIGTERM) from here on stops the run and everything the demo started.
-    const stopped = io.untilStopped?.().then(() => {
-      throw new TetherError('CANCELLED', 'The demo was stopped.');
-    });
-    stopped?.catch(() => undefined);
     if (a.state !== undefined) await refuseRunningLab(a.state);
-    const starting = startDemoWorld({ model: a.model, faults: a.faults, ...(a.state === undefined ? {} : { stateDir: a.state }) });
-    let world: DemoWorld;
+    const phones = virtualSpecs(a.models);
+    const demo = await startDemoService({ phones, updateModels: [a.models[0]!], labFaults: a.faults, ...(a.state === undefined ? {} : { labDir: a.state }) });
     try {
-      world = await (stopped ? Promise.race([starting, stopped]) : starting);
-    } catch (err) {
-      // Stopped while the lab was starting: let it finish starting, then stop it.
-      await starting.then((w) => w.stop(), () => undefined);
-      throw err;
-    }
-    const events: StageEvent[] = [];
-    const pairings: { sas: string; phoneDisplay: string | null; decided: 'user' | 'auto'; confirmed: boolean }[] = [];
-    let result: PhoneBootstrapResult | null = null;
-    let failure: TetherError | null = null;
-    try {
-      const model = world.model;
-      const user = world.lab.endpoints.users[0]!;
-      const signIn = a.signIn ?? (model.pinAuth ? 'pin' : 'windows');
-      const [ntlmDomain, ntlmUser] = user.ntlm.split('\\') as [string, string];
-      const auth: PhoneAuth =
-        signIn === 'pin'
-          ? { kind: 'pin', phoneOrExt: user.phoneNumber, pin: Buffer.from(user.pin, 'utf8') }
-          : { kind: 'ntlm', domain: ntlmDomain, username: ntlmUser, password: Buffer.from(user.password, 'utf8'), sipUri: user.sipUri };
-
-      say(`${paint(color, '1', `Tether demo: a virtual ${model.name} signs in to the lab pool, with no phone attached.`)}\n\n`);
-      say(`  lab     ${world.lab.context.domain}: DNS ${world.lab.dnsServer}, ${world.lab.context.httpsBase}${a.faults.length ? `, faults: ${a.faults.join(', ')}` : ''}\n`);
-      say(`  phone   ${model.name} (virtual, USB high speed), serial ${world.serial}, firmware ${model.firmwareVersion}\n`);
-      say(`  update  ${world.newVersion} (${Math.round(world.imageBytes / 1024)} KiB, generated) approved in Device Update\n`);
-      say(`  user    ${user.sipUri}, ${signIn === 'pin' ? `PIN sign-in as ${user.phoneNumber}` : `Windows sign-in as ${user.ntlm}`} (lab demo data)\n\n`);
-
-      const confirmPairing = async (req: PairingRequest): Promise<boolean> => {
-        const phoneCode = req.phoneDisplay ?? '(the phone shows nothing)';
-        say(req.reason === 'start' ? 'Pairing: compare the code on the phone with Tether\'s.\n' : 'The phone restarted into the new firmware and pairs again.\n');
-        // With --json a person who is asked still sees both codes, on stderr.
-        const pairingOut = a.json ? (interactive ? io.stderr : null) : io.stdout;
-        if (pairingOut) {
-          const box = displayBox(phoneCode, '').trimEnd().split('\n');
-          const side = ['', paint(color, '1', formatSas(req.pairing.sas)), ''];
-          const rows = box.map((l, i) => `  ${l}   ${side[i - Math.floor((box.length - 3) / 2)] ?? ''}`.trimEnd());
-          pairingOut.write(`  phone's display${' '.repeat(Math.max(1, box[0]!.length - 12))}Tether\n${rows.join('\n')}\n`);
-        }
-        let confirmed: boolean;
-        let decided: 'user' | 'auto';
-        if (interactive) {
-          decided = 'user';
-          confirmed = await askYesNo('  Do the codes match? [y/N] ');
-        } else {
-          decided = 'auto';
-          // The demo compares for the user: the phone's display must show Tether's code.
-          confirmed = (req.phoneDisplay ?? '').replace(/\D/g, '').includes(req.pairing.sas);
-          say(`  ${confirmed ? 'Codes match: confirmed automatically' : 'Codes differ: refused automatically'} (${a.yes ? '--yes' : 'stdin is not a terminal'}).\n`);
-        }
-        say('\n');
-        pairings.push({ sas: req.pairing.sas, phoneDisplay: req.phoneDisplay, decided, confirmed });
-        return confirmed;
-      };
-
-      const printer = a.json ? null : new LivePrinter(io, color);
-      const running = runPhoneBootstrap(
-        {
-          phones: world.fleet.manager,
-          serial: world.serial,
-          confirmPairing,
-          auth,
-          resolver: world.resolver,
-          rootFingerprints: [world.lab.ca.rootFingerprint],
-          osRoots: [],
-          httpPort: world.lab.httpPort,
-          httpsPort: world.lab.httpsPort,
-          imageCache: world.imageCache,
-          connectTimeoutMs: 5000,
-          reattachTimeoutMs: 30_000,
-          registrationTimeoutMs: 20_000,
+      const user = demo.users[0]!;
+      const say = (text: string) => !a.json && io.stdout.write(text);
+      say(`Tether demo: ${phones.length} virtual phones sign in at once to the lab pool ${demo.lab.context.domain}, with no phone attached.\n`);
+      say(`  update  newer firmware for the ${a.models[0]} is approved in Device Update\n`);
+      say(`  user    ${user.sipUri} (lab demo data); pairing codes are compared with each phone's display\n`);
+      if (a.faults.length > 0) say(`  faults  ${a.faults.join(', ')}\n`);
+      say('\n');
+      const finals = await driveJobs(
+        demo.service,
+        io,
+        a.json,
+        async () => {
+          const ids: string[] = [];
+          for (const p of phones) {
+            const pin = a.signIn === 'pin' || (a.signIn === null && findModel(p.model)!.pinAuth);
+            const spec = pin ? { serial: p.serial!, kind: 'pin' as const, user: user.phoneNumber } : { serial: p.serial!, kind: 'ntlm' as const, user: user.ntlm, sipUri: user.sipUri };
+            ids.push((await demo.service.startSignIn(spec)).jobId);
+          }
+          return ids;
         },
-        (e) => {
-          events.push(e);
-          printer?.onEvent(e);
-        },
+        // Lab demo data: the lab's published PIN and password for its first user.
+        async (kind) => (kind === 'pin' ? user.pin : user.password),
       );
-      try {
-        result = await (stopped ? Promise.race([running, stopped]) : running);
-      } catch (err) {
-        failure = toTetherError(err);
-      }
-      running.catch(() => undefined);
-
-      // The phone may be between boots (no state to read) when a run is stopped.
-      const poweredPhone = () => {
-        try {
-          return world.device.host?.phone ?? null;
-        } catch {
-          return null;
-        }
-      };
-      const display = result?.display ?? poweredPhone()?.displayText ?? '(the phone is restarting)';
-      const registration = result?.registration ?? poweredPhone()?.status().registration ?? null;
-      if (a.json) {
-        io.stdout.write(
-          JSON.stringify({
-            ok: failure === null,
-            model: model.id,
-            serial: world.serial,
-            lab: { domain: world.lab.context.domain, dns: world.lab.dnsServer, faults: a.faults },
-            pairing: pairings,
-            stages: stageRows(events),
-            firmware: result?.update ?? null,
-            registration,
-            display,
-            error: failure ? { ...failure.toJSON(), fix: failure.fix, cmdlet: failure.cmdlet ?? null } : null,
-          }) + '\n',
-        );
-      } else {
-        io.stdout.write('\n');
-        if (failure === null && result) {
-          io.stdout.write(`${paint(color, '32;1', '✓ Signed in:')} ${result.registration.sipUri} at ${result.registration.registrar}. The phone's display:\n`);
-        } else if (failure) {
-          const where = failure.stage === null ? '' : ` at stage ${stageNumber(failure.stage)} (${STAGES.find((s) => s.id === failure!.stage)!.title})`;
-          io.stdout.write(`${paint(color, '31;1', '✗ Not signed in')}${where}: ${failure.code}\n  ${failure.message}\n  fix: ${failure.fix}\n`);
-          if (failure.cmdlet) io.stdout.write(`  check: ${failure.cmdlet}\n`);
-          io.stdout.write(`\nThe phone's display:\n`);
-        }
-        io.stdout.write(displayBox(display));
-      }
-      return failure === null ? EXIT.ok : EXIT.failure;
+      if (!a.json) explainFailures(finals, io);
+      return finals.length === phones.length && finals.every((j) => j.state === 'signed-in') ? EXIT.ok : EXIT.failure;
     } finally {
-      await world.stop();
+      await demo.stop();
     }
   },
 };

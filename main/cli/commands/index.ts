@@ -3,6 +3,8 @@ import { benchCommand } from './bench';
 import { demoCommand } from './demo';
 import { devicesCommand } from './devices';
 import { discoverCommand } from './discover';
+import { historyCommand } from './history';
+import { jobsCommand } from './jobs';
 import { labCommand } from './lab';
 import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
@@ -19,6 +21,8 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   devicesCommand,
   discoverCommand,
+  historyCommand,
+  jobsCommand,
   labCommand,
   phoneCommand,
   probeCommand,

@@ -99,7 +99,7 @@ const isTty = (io: CliIO) => (io.stdout as { isTTY?: boolean }).isTTY === true;
  * Runs jobs to their end with the CLI's answers: the secret for every job that asks, the live view,
  * Ctrl-C cancels them all. Returns the final views in the order the jobs ended.
  */
-export async function driveJobs(service: TetherServiceHost, io: CliIO, json: boolean, start: () => Promise<string[]>, secret: () => Promise<string>): Promise<JobView[]> {
+export async function driveJobs(service: TetherServiceHost, io: CliIO, json: boolean, start: () => Promise<string[]>, secret: (kind: SignInKind) => Promise<string>): Promise<JobView[]> {
   const printer = printJobs(service, io, json ? 'json' : isTty(io) ? 'tty' : 'lines');
   const ours = new Set<string>();
   const finals: JobView[] = [];
@@ -110,7 +110,7 @@ export async function driveJobs(service: TetherServiceHost, io: CliIO, json: boo
       printer.done(j);
     }),
     service.on('needsCredentials', (n) => {
-      void secret().then(
+      void secret(n.kind).then(
         (s) => service.provideCredentials({ jobId: n.jobId, secret: s }),
         () => service.cancel({ jobId: n.jobId }),
       );

@@ -159,6 +159,21 @@ describe('the stage table', () => {
     expect(needs.map((n) => n.reason)).toEqual(['resumed']);
   }, 90_000);
 
+  it('a PIN the pool refuses is asked for again (reason rejected); the right one signs in', async () => {
+    const d = await start({ models: ['CX600'] });
+    const user = d.users[0]!;
+    const r = await signIn(d, {}, (e) => void d.service.provideCredentials({ jobId: e.jobId, secret: e.reason === 'first' ? '00000' : user.pin }));
+    expect(r.needs.map((n) => n.reason)).toEqual(['first', 'rejected']);
+    expect(r.final.state).toBe('signed-in');
+  }, 60_000);
+
+  it('a PIN refused every time ends failed at stage 7 after the policy\'s attempts', async () => {
+    const d = await start({ models: ['CX600'], policy: { credentialAttempts: 2 } });
+    const r = await signIn(d, {}, (e) => void d.service.provideCredentials({ jobId: e.jobId, secret: '00000' }));
+    expect(r.needs.map((n) => n.reason)).toEqual(['first', 'rejected']);
+    expect(r.final.failure).toMatchObject({ code: 'WEBTICKET_PIN_REJECTED', stage: 'auth' });
+  }, 60_000);
+
   it('external sign-in of a phone that never signed in internally: EXTERNAL_NEEDS_INTERNAL_FIRST at stage 3', async () => {
     const d = await start({ models: ['CX600'] });
     const r = await signIn(d, { network: 'external' });
