@@ -62,3 +62,22 @@ test('unplugged during the firmware push, then plugged back: the push resumes an
   expect(sawUnplugged).toBe(true);
   await expect(card.locator('[data-stage="check-update"]')).toHaveAttribute('data-status', 'done');
 });
+
+test('a wrong PIN is asked again with the reason, and the right one signs in', async ({ page, world }) => {
+  const w = await world({ models: ['CX600'] });
+  const serial = w.demo.serials[0]!;
+  const card = w.card(serial);
+  await card.getByLabel('Phone number or extension').fill(w.user.extension);
+  await card.getByRole('button', { name: 'Sign in' }).click();
+  await card.getByRole('button', { name: 'Yes, it matches' }).click();
+  const pin = card.getByLabel(/^PIN for/);
+  const wrong = w.user.pin === '000000' ? '111111' : '000000';
+  await pin.fill(wrong);
+  await card.getByRole('button', { name: 'Continue' }).click();
+  await expect(card.getByText(/did not accept/)).toBeVisible({ timeout: 60_000 });
+  // Asked again with an empty field: the wrong PIN is not shown back.
+  await expect(pin).toHaveValue('');
+  expect(await drive(page, w, serial, { secret: w.user.pin })).toBe('signed-in');
+  expect(w.wire.sent.filter((f) => f.includes('provideCredentials'))).toHaveLength(2);
+  expect(w.wire.received.some((f) => f.includes(wrong) || f.includes(w.user.pin))).toBe(false);
+});
