@@ -36,7 +36,7 @@ export function startElectronApp(options: ElectronAppOptions): void {
   });
 
   app.whenReady().then(async () => {
-    denyPermissions(session.defaultSession);
+    denyPermissions(session.defaultSession, isAppUrl);
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(process.platform, app.getName(), app.isPackaged)));
     serveApp(protocol, await loadStaticFiles(options.rendererDir));
     const { service, stop } = await options.createService();

@@ -20,12 +20,17 @@ export const WEB_PREFERENCES = {
   spellcheck: false,
 } as const;
 
-/** Every permission (camera, notifications, clipboard-read, HID, USB, serial …) is refused: the window needs none. */
-export function denyPermissions(session: Session): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+/** The one permission the window uses: writing the admin's cmdlet to the clipboard (the Copy button). */
+export const ALLOWED_PERMISSION = 'clipboard-sanitized-write';
+
+/**
+ * Every permission (camera, notifications, clipboard reads, HID, USB, serial …) is refused, except
+ * a clipboard write asked by our own page.
+ */
+export function denyPermissions(session: Session, isAppUrl: (url: string) => boolean): void {
+  session.setPermissionRequestHandler((_contents, permission, callback, details) => callback(permission === ALLOWED_PERMISSION && isAppUrl(details.requestingUrl)));
+  session.setPermissionCheckHandler((_contents, permission, origin) => permission === ALLOWED_PERMISSION && isAppUrl(origin));
   session.setDevicePermissionHandler(() => false);
-  // Clipboard writes (the Copy button) need no permission; reads are refused above.
 }
 
 /** No page may navigate away from the app, open a window, or attach a webview. */

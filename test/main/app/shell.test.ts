@@ -14,18 +14,25 @@ describe('the Electron shell', () => {
     expect(WEB_PREFERENCES).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
   });
 
-  it('denies every permission request and check', () => {
+  it('denies every permission request and check but a clipboard write from our own page', () => {
     const handlers: Record<string, (...a: never[]) => unknown> = {};
     const session = {
       setPermissionRequestHandler: (h: never) => (handlers.request = h),
       setPermissionCheckHandler: (h: never) => (handlers.check = h),
       setDevicePermissionHandler: (h: never) => (handlers.device = h),
     } as unknown as Session;
-    denyPermissions(session);
+    denyPermissions(session, isAppUrl);
     const answers: boolean[] = [];
-    (handlers.request as unknown as (c: null, p: string, cb: (b: boolean) => void) => void)(null, 'media', (b) => answers.push(b));
-    expect(answers).toEqual([false]);
-    expect((handlers.check as unknown as () => boolean)()).toBe(false);
+    const request = handlers.request as unknown as (c: null, p: string, cb: (b: boolean) => void, d: { requestingUrl: string }) => void;
+    request(null, 'media', (b) => answers.push(b), { requestingUrl: 'app://tether/index.html' });
+    request(null, 'clipboard-read', (b) => answers.push(b), { requestingUrl: 'app://tether/index.html' });
+    request(null, 'clipboard-sanitized-write', (b) => answers.push(b), { requestingUrl: 'https://evil.example/' });
+    request(null, 'clipboard-sanitized-write', (b) => answers.push(b), { requestingUrl: 'app://tether/index.html' });
+    expect(answers).toEqual([false, false, false, true]);
+    const check = handlers.check as unknown as (c: null, p: string, origin: string) => boolean;
+    expect(check(null, 'notifications', 'app://tether')).toBe(false);
+    expect(check(null, 'clipboard-sanitized-write', 'app://tether')).toBe(true);
+    expect(check(null, 'clipboard-sanitized-write', 'https://evil.example')).toBe(false);
     expect((handlers.device as unknown as () => boolean)()).toBe(false);
   });
 
