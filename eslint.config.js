@@ -1,7 +1,9 @@
 // Lint rules, including the layer direction (as VS Code and GitHub Desktop enforce theirs):
 //   renderer → (preload API) → main → native;   common is pure and imports no layer;
 //   lab/ stands apart: only tests and the CLI's demo wiring may import it;
-//   `electron` only under main/app/.
+//   `electron` only under main/app/ (and the sandboxed preload, which can require nothing else);
+//   raw IPC (ipcRenderer, ipcMain listeners, webContents.send) only in the contract's two wrappers:
+//   preload/index.ts and main/app/ipc.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -14,7 +16,7 @@ const restricted = (patterns, paths = [electron]) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -52,6 +54,23 @@ export default tseslint.config(
       forbid(['main', 'native', 'lab'], 'renderer/ talks to main only through the preload API.'),
       { group: ['node:*'], message: 'renderer/ has no Node.' },
     ]),
+  },
+  {
+    files: ['preload/**/*.ts'],
+    rules: restricted([{ regex: '^(\\.\\./)+(?!common/service/)', message: 'The preload imports only the service contract (common/service/).' }], []),
+  },
+  {
+    files: ['**/*.{ts,tsx,mjs,js}'],
+    ignores: ['preload/index.ts', 'main/app/ipc.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Identifier[name='ipcRenderer']", message: 'Raw IPC only in preload/index.ts; the window uses the contract (window.tether).' },
+        { selector: "MemberExpression[property.name='send'][object.property.name='webContents']", message: 'webContents.send only in main/app/ipc.ts.' },
+        { selector: "MemberExpression[property.name='send'][object.name=/^(webContents|contents|sender)$/]", message: 'webContents.send only in main/app/ipc.ts.' },
+        { selector: "MemberExpression[object.name='ipcMain'][property.name=/^(on|once|handle|handleOnce)$/]", message: 'IPC listeners only in main/app/ipc.ts (which checks sender and payload).' },
+      ],
+    },
   },
   {
     files: ['lab/**/*.ts'],

@@ -17,6 +17,9 @@ export const SLOW_TESTS = [
   'test/main/cli/commands/test-bootstrap.test.ts',
   'test/main/cli/lab-endpoints.test.ts',
   'test/lab/dhcp/cli.test.ts',
+  // SIGKILL sweeps over child processes (the journal alone, and Tether with the lab and phones).
+  'test/main/journal/crash.test.ts',
+  'test/main/service/kill.test.ts',
   // The benchmark's smoke run (every bench, small sizes).
   'test/main/cli/commands/bench.test.ts',
   // External peers.

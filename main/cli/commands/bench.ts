@@ -1,13 +1,21 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TetherError } from '../../../common/errors';
 import { humanLine, jsonLine, type BenchFigure } from '../../bench/report';
+import { measureColdStart } from '../../bench/cold-start';
 import { BENCH_NAMES, runBench, type BenchName } from '../../bench/run';
+import { measureWindow } from '../../bench/window';
 import { flag, parseArgs } from '../args';
 import { runSignInBench } from '../bench-signins';
+import { startDemoService } from '../demo-service';
 import { EXIT, usageError, type CliIO, type Command } from '../io';
 
-const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml|signins[,…]]
+const WINDOW_BENCHES = ['cold', 'window'] as const;
+type AnyBench = BenchName | (typeof WINDOW_BENCHES)[number];
+const ALL_NAMES: readonly AnyBench[] = [...BENCH_NAMES, ...WINDOW_BENCHES];
+
+const USAGE = `Usage: tether bench [--json] [--quick] [--only cpu|high|high-loaded|full|journal|rss|pacing|decode|xml|signins|cold|window[,…]]
 
 Measures the USB tether path over the virtual phone's USB 2.0 link model:
   high, full  firmware-push-high/full: a 64 MiB image pushed with the firmware pusher, as a
@@ -34,6 +42,12 @@ Measures the USB tether path over the virtual phone's USB 2.0 link model:
               sign-in (the process's, minus the phones' RSA key generation; goal <= 50 ms), pool
               HTTP requests and TLS handshakes per sign-in, journal writes per sign-in and their
               time, peak RSS; in a fresh process
+  cold        cli-cold-start: median wall time of \`tether help\` in a fresh process (built CLI;
+              goal <= 300 ms), next to a bare \`node -e 0\`
+  window      the window in Debian's Chromium (/usr/bin/chromium; skipped without it) against the
+              loopback host and the demo: first contentful paint (goal <= 1500 ms); during a 64 MiB
+              firmware push, input-to-paint delay p99 (goal <= 100 ms) and the messages per second
+              reaching the page (goal <= 20)
 Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minute.
 
   --json   one JSON line per figure: {"bench","metric","value","unit","goal"}
@@ -44,13 +58,46 @@ Every figure is measured in this run. Full speed (1.216 MB/s) takes about a minu
 const FLAGS = {
   json: flag.boolean(),
   quick: flag.boolean(),
-  only: flag.list((n): BenchName => {
-    if (!(BENCH_NAMES as readonly string[]).includes(n)) throw usageError(`--only takes ${BENCH_NAMES.join(', ')}.\n\n${USAGE}`);
-    return n as BenchName;
+  only: flag.list((n): AnyBench => {
+    if (!(ALL_NAMES as readonly string[]).includes(n)) throw usageError(`--only takes ${ALL_NAMES.join(', ')}.\n\n${USAGE}`);
+    return n as AnyBench;
   }),
 };
 
 const BIN = fileURLToPath(new URL('../../../bin/tether.mjs', import.meta.url));
+const RENDERER_DIR = fileURLToPath(new URL('../../../dist/renderer', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+
+async function windowFigures(quick: boolean, onFigure: (f: BenchFigure) => void, onNote?: (text: string) => void): Promise<void> {
+  const chromium = process.env.TETHER_CHROMIUM ?? CHROMIUM;
+  if (!existsSync(chromium)) {
+    onNote?.(`window: skipped, no Chromium at ${chromium} (apt-get install chromium).`);
+    return;
+  }
+  const { build } = (await import(new URL('../../../scripts/build.mjs', import.meta.url).href)) as { build(o: object): Promise<string[]> };
+  await build({ targets: ['renderer'], ifStale: true, quiet: true });
+  const imageBytes = (quick ? 8 : 64) << 20;
+  onNote?.(`window: Chromium against the loopback host, ${imageBytes >> 20} MiB firmware push …`);
+  const r = await measureWindow({
+    rendererDir: RENDERER_DIR,
+    chromiumPath: chromium,
+    imageBytes,
+    ...(onNote ? { onNote } : {}),
+    startWorld: async (bytes) => {
+      const demo = await startDemoService({ models: ['CX600'], updateModels: ['CX600'], imageBytes: bytes, autoConfirmPairing: false });
+      const user = demo.users[0]!;
+      return { service: demo.service, serial: demo.serials[0]!, extension: user.extension, pin: user.pin, stop: () => demo.stop() };
+    },
+  });
+  const bench = 'window';
+  onFigure({ bench, metric: 'first-contentful-paint', value: r.firstPaintMs, unit: 'ms', goal: '<= 1500' });
+  onFigure({ bench, metric: 'push-input-to-paint-p99', value: r.inputP99Ms, unit: 'ms', goal: '<= 100' });
+  onFigure({ bench, metric: 'push-input-to-paint-median', value: r.inputMedianMs, unit: 'ms', goal: null });
+  onFigure({ bench, metric: 'push-inputs-measured', value: r.inputs, unit: 'inputs', goal: null });
+  onFigure({ bench, metric: 'push-messages-to-page', value: r.framesPerSecond, unit: 'per s', goal: '<= 20' });
+  onFigure({ bench, metric: 'push-service-progress', value: r.serviceProgressPerSecond, unit: 'per s', goal: null });
+  onFigure({ bench, metric: 'push-duration', value: r.pushSeconds, unit: 's', goal: null });
+}
 
 /** Runs `tether bench --only NAME --json` in a child process and passes its figures on. */
 function inChild(name: 'rss' | 'signins', quick: boolean, onFigure: (f: BenchFigure) => void): Promise<void> {
@@ -83,8 +130,14 @@ export const benchCommand: Command = {
       io.stdout.write(json ? jsonLine(f) : humanLine(f));
     };
     const onNote = json ? undefined : (text: string): void => void io.stderr.write(text + '\n');
-    const inProcess = (only ?? BENCH_NAMES).filter((n) => n !== 'signins' && (only !== undefined || n !== 'rss'));
-    await runBench({ quick, only: inProcess, onFigure, onNote });
+    const wanted = (n: AnyBench) => only === undefined || only.includes(n);
+    if (wanted('cold')) {
+      const r = measureColdStart(BIN);
+      onFigure({ bench: 'cli-cold-start', metric: 'tether-help', value: r.cliMs, unit: 'ms', goal: '<= 300' });
+      onFigure({ bench: 'cli-cold-start', metric: 'bare-node', value: r.nodeMs, unit: 'ms', goal: null });
+    }
+    const inProcess = (only ?? BENCH_NAMES).filter((n): n is BenchName => (BENCH_NAMES as readonly string[]).includes(n) && n !== 'signins' && (only !== undefined || n !== 'rss'));
+    if (inProcess.length > 0) await runBench({ quick, only: inProcess, onFigure, onNote });
     if (only === undefined) {
       onNote?.('firmware-push-rss: in a fresh process …');
       await inChild('rss', quick, onFigure);
@@ -93,6 +146,7 @@ export const benchCommand: Command = {
     } else if (only.includes('signins')) {
       await runSignInBench(quick ? 8 : 32, onFigure, onNote);
     }
+    if (wanted('window')) await windowFigures(quick, onFigure, onNote);
     return EXIT.ok;
   },
 };

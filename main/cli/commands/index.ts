@@ -9,6 +9,7 @@ import { labCommand } from './lab';
 import { phoneCommand } from './phone';
 import { probeCommand } from './probe';
 import { provisionCommand } from './provision';
+import { startCommand } from './start';
 import { testAuthCommand } from './test-auth';
 import { testBootstrapCommand } from './test-bootstrap';
 
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   phoneCommand,
   probeCommand,
   provisionCommand,
+  startCommand,
   testAuthCommand,
   testBootstrapCommand,
 ];
