@@ -269,7 +269,8 @@ interface Field {
 const object = (fields: Record<string, Field>): Check => (v, p) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(p, 'an object');
   const record = v as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!(key in fields)) fail(`${p}.${key}`, 'no such field');
+  // Own keys only: `in` would let through a payload's "constructor" or "__proto__" (Object.prototype's names).
+  for (const key of Object.keys(record)) if (!Object.hasOwn(fields, key)) fail(`${p}.${key}`, 'no such field');
   for (const [key, field] of Object.entries(fields)) {
     const value = record[key];
     if (value === undefined) {
