@@ -113,6 +113,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       },
     });
     connections.add(connection);
+    // A protocol breach (a frame over maxPayload, text that is not UTF-8) arrives as 'error'; ws
+    // closes that socket itself (1009, 1007). Unheard, the error would end the whole process.
+    ws.on('error', () => undefined);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'text only');
       let parsed: unknown;

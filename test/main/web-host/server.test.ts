@@ -115,4 +115,22 @@ describe('the loopback browser host', () => {
     ws.send('not json');
     expect(await closed).toBe(1007);
   });
+
+  // ws reports a protocol breach (a frame over maxPayload, text that is not UTF-8) as an 'error'
+  // event on the socket; with no listener that was an uncaught exception ending Tether mid-sign-in.
+  it.each([
+    ['a message over the size limit', (ws: WebSocket) => ws.send('x'.repeat(64 * 1024)), 1009],
+    ['a text frame that is not UTF-8', (ws: WebSocket) => ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false }), 1007],
+  ] as const)('closes a socket that sends %s and keeps serving the others', async (_what, send, code) => {
+    const bad = (await openSocket(host.port, { origin, cookie })) as WebSocket;
+    const closed = new Promise<number>((resolve) => bad.once('close', (c) => resolve(c)));
+    bad.on('error', () => undefined);
+    send(bad);
+    expect(await closed).toBe(code);
+    const ws = (await openSocket(host.port, { origin, cookie })) as WebSocket;
+    const answer = new Promise<unknown>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    ws.send(JSON.stringify({ type: 'call', id: 2, name: 'listPhones', args: {} }));
+    expect(await answer).toEqual({ type: 'result', id: 2, ok: true, value: [] });
+    ws.terminate();
+  });
 });
