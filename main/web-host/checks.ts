@@ -9,7 +9,14 @@ import { timingSafeEqual } from 'node:crypto';
  * the HttpOnly, SameSite=Strict cookie the first page load sets).
  */
 
-export const COOKIE = 'tether_token';
+/**
+ * The token cookie's name, one per port: cookies are not kept apart by port, so with one name for
+ * all, a second host's page load would overwrite the first one's token (its tab then gets 403 on
+ * reload) and each host would be sent the other's token.
+ */
+export function cookieName(port: number): string {
+  return `tether_token_${port}`;
+}
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost'];
 
@@ -30,18 +37,17 @@ export function tokenMatches(given: string | null | undefined, token: string): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The token cookie's value from a Cookie header (the last one wins, as browsers send most specific first). */
-export function cookieToken(header: string | undefined): string | null {
+/** The named cookie's value from a Cookie header (the first one, as browsers send the most specific path first). */
+export function cookieToken(header: string | undefined, name: string): string | null {
   if (!header) return null;
-  let found: string | null = null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === COOKIE && found === null) found = part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
-  return found;
+  return null;
 }
 
-/** The token a request carries: ?token= on the URL or the cookie. */
-export function requestToken(url: URL, cookieHeader: string | undefined): string | null {
-  return url.searchParams.get('token') ?? cookieToken(cookieHeader);
+/** The token a request carries: ?token= on the URL or this port's cookie. */
+export function requestToken(url: URL, cookieHeader: string | undefined, port: number): string | null {
+  return url.searchParams.get('token') ?? cookieToken(cookieHeader, cookieName(port));
 }

@@ -7,7 +7,7 @@ import type { TetherService } from '../../common/service/contract';
 import { MAX_CALL_BYTES } from '../../common/service/wire';
 import { openConnection, type Connection } from '../bridge/connection';
 import { contentSecurityPolicy, newNonce, withNonce } from '../bridge/csp';
-import { COOKIE, hostAllowed, originAllowed, requestToken, tokenMatches } from './checks';
+import { cookieName, hostAllowed, originAllowed, requestToken, tokenMatches } from './checks';
 import { loadStaticFiles } from '../bridge/static-files';
 
 /**
@@ -61,7 +61,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!hostAllowed(req.headers.host, port) || !tokenMatches(requestToken(url, req.headers.cookie), token)) return refuse(res);
+    if (!hostAllowed(req.headers.host, port) || !tokenMatches(requestToken(url, req.headers.cookie, port), token)) return refuse(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res);
     const path = url.pathname === '/' ? '/index.html' : url.pathname;
     const file = files.get(path);
@@ -76,7 +76,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       body = Buffer.from(withNonce(indexHtml, nonce));
       headers['Content-Security-Policy'] = contentSecurityPolicy(nonce, [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
       // The printed URL's token becomes a cookie the page's later requests and WebSocket carry.
-      headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      headers['Set-Cookie'] = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     headers['Content-Length'] = String(body.length);
     res.writeHead(200, headers);
@@ -92,7 +92,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       url.pathname === '/ws' &&
       hostAllowed(req.headers.host, port) &&
       originAllowed(req.headers.origin, port) &&
-      tokenMatches(requestToken(url, req.headers.cookie), token);
+      tokenMatches(requestToken(url, req.headers.cookie, port), token);
     if (!ok) {
       stats.refused++;
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');

@@ -50,7 +50,7 @@ describe('the loopback browser host', () => {
     service = recordingService({ listPhones: () => [] });
     host = await startWebHost({ service, rendererDir: dir });
     origin = `http://127.0.0.1:${host.port}`;
-    cookie = `tether_token=${host.token}`;
+    cookie = `tether_token_${host.port}=${host.token}`;
   });
   afterEach(async () => {
     await host.close();
@@ -93,7 +93,7 @@ describe('the loopback browser host', () => {
     expect(await openSocket(host.port, { cookie, origin: 'http://evil.example' })).toBe(403);
     expect(await openSocket(host.port, { cookie, origin: `http://127.0.0.1:${host.port + 1}` })).toBe(403);
     expect(await openSocket(host.port, { cookie })).toBe(403);
-    expect(await openSocket(host.port, { origin, cookie: 'tether_token=nope' })).toBe(403);
+    expect(await openSocket(host.port, { origin, cookie: `tether_token_${host.port}=nope` })).toBe(403);
     expect(service.calls).toEqual([]);
     expect(host.stats.refused).toBe(4);
   });
@@ -132,5 +132,26 @@ describe('the loopback browser host', () => {
     ws.send(JSON.stringify({ type: 'call', id: 2, name: 'listPhones', args: {} }));
     expect(await answer).toEqual({ type: 'result', id: 2, ok: true, value: [] });
     ws.terminate();
+  });
+
+  // Cookies are shared by every port of 127.0.0.1: one name for all let a second host's page load
+  // overwrite the first's token.
+  it('names its cookie after its port, so two hosts on this computer keep their own tokens', async () => {
+    const other = await startWebHost({ service: recordingService({ listPhones: () => [] }), rendererDir: dir });
+    try {
+      const mine = await get(host.port, `/?token=${host.token}`);
+      const theirs = await get(other.port, `/?token=${other.token}`);
+      const name = (a: Answer) => String(a.headers['set-cookie']).split('=')[0];
+      expect(name(mine)).toBe(`tether_token_${host.port}`);
+      expect(name(theirs)).toBe(`tether_token_${other.port}`);
+      // The browser sends both hosts' cookies to each: each takes only its own.
+      const both = `tether_token_${other.port}=${other.token}; tether_token_${host.port}=${host.token}`;
+      expect((await get(host.port, '/', { cookie: both })).status).toBe(200);
+      expect((await get(other.port, '/', { cookie: both })).status).toBe(200);
+      expect((await get(host.port, '/', { cookie: `tether_token_${other.port}=${other.token}` })).status).toBe(403);
+      expect(await openSocket(host.port, { origin, cookie: `tether_token_${other.port}=${other.token}` })).toBe(403);
+    } finally {
+      await other.close();
+    }
   });
 });
