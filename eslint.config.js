@@ -69,6 +69,9 @@ export default tseslint.config(
         { selector: "MemberExpression[property.name='send'][object.property.name='webContents']", message: 'webContents.send only in main/app/ipc.ts.' },
         { selector: "MemberExpression[property.name='send'][object.name=/^(webContents|contents|sender)$/]", message: 'webContents.send only in main/app/ipc.ts.' },
         { selector: "MemberExpression[object.name='ipcMain'][property.name=/^(on|once|handle|handleOnce)$/]", message: 'IPC listeners only in main/app/ipc.ts (which checks sender and payload).' },
+        // no-restricted-imports sees only static imports: the layer rule for electron, for the other two forms.
+        { selector: "ImportExpression[source.value='electron']", message: 'electron may be imported only under main/app/ (a static import there).' },
+        { selector: "CallExpression[callee.name='require'][arguments.0.value='electron']", message: 'electron may be imported only under main/app/ (a static import there).' },
       ],
     },
   },
