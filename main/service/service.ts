@@ -453,16 +453,22 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
     async confirmPairing(args) {
       checked('confirmPairing', args);
       const job = liveJob(args.jobId);
-      if (!job.pairing) throw new TetherError('JOB_NOT_WAITING', `Job ${args.jobId} is not waiting for a pairing decision.`, { detail: { jobId: args.jobId } });
-      job.pairing.resolve(args.matches);
+      const waiter = job.pairing;
+      if (!waiter) throw new TetherError('JOB_NOT_WAITING', `Job ${args.jobId} is not waiting for a pairing decision.`, { detail: { jobId: args.jobId } });
+      // One answer per question: a second one, even in the same tick, is refused.
+      job.pairing = null;
+      waiter.resolve(args.matches);
     },
 
     async provideCredentials(args) {
       checked('provideCredentials', args);
       const job = liveJob(args.jobId);
-      if (!job.credentials) throw new TetherError('JOB_NOT_WAITING', `Job ${args.jobId} is not waiting for credentials.`, { detail: { jobId: args.jobId } });
+      const waiter = job.credentials;
+      if (!waiter) throw new TetherError('JOB_NOT_WAITING', `Job ${args.jobId} is not waiting for credentials.`, { detail: { jobId: args.jobId } });
+      // One answer per question: a second Buffer would hold the secret with no stage to zero it.
+      job.credentials = null;
       // The stage zeroes this Buffer when it is done with it.
-      job.credentials.resolve(Buffer.from(args.secret, 'utf8'));
+      waiter.resolve(Buffer.from(args.secret, 'utf8'));
     },
 
     async cancel(args) {

@@ -55,4 +55,21 @@ describe('service calls', () => {
     expect(finals.map((j) => j.failure?.code)).toEqual(['JOURNAL_BUSY']);
     expect((await demo.service.listPhones({}))[0]!.state).toBe('failed');
   }, 60_000);
+
+  // The second answer used to be taken too (the waiter stayed until the stage's promise settled):
+  // its Buffer then held the secret with no one to zero it.
+  it('takes one answer per question: a second PIN sent at once is refused, not kept', async () => {
+    demo = await startDemoService({ models: ['CX600'] });
+    const d = demo;
+    const user = d.users[0]!;
+    const second: Promise<unknown>[] = [];
+    d.service.on('needsCredentials', (e) => {
+      void d.service.provideCredentials({ jobId: e.jobId, secret: user.pin });
+      second.push(d.service.provideCredentials({ jobId: e.jobId, secret: user.pin }).then(() => 'taken', (err: TetherError) => err.code));
+    });
+    await d.service.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: user.phoneNumber });
+    await d.service.idle();
+    expect(await Promise.all(second)).toEqual(['JOB_NOT_WAITING']);
+    expect((await d.service.jobs({}))[0]!.state).toBe('signed-in');
+  }, 60_000);
 });
