@@ -64,4 +64,6 @@ export interface JournalPort {
   jobs(filter?: { readonly unfinishedOnly?: boolean; readonly serial?: string }): JobRecordView[];
   audit(a: { readonly kind: AuditKind; readonly serial?: string | null; readonly jobId?: string | null; readonly summary: string; readonly detail?: JsonObject | null }): unknown;
   history(serial: string): HistoryEntry[];
+  /** Runs the synchronous `fn`'s calls as one transaction: all kept or none. */
+  atomically<T>(fn: () => T): T;
 }

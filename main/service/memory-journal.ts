@@ -113,6 +113,22 @@ export class MemoryJournal implements JournalPort {
     return this.trail.filter((e) => e.serial === serial);
   }
 
+  /** All of `fn`'s changes or none: on a throw the maps and the trail go back to how they were. */
+  atomically<T>(fn: () => T): T {
+    const before = { devices: structuredClone(this.devicesBySerial), jobs: structuredClone(this.jobRecords), trail: this.trail.length, writes: this.writes };
+    try {
+      return fn();
+    } catch (err) {
+      this.devicesBySerial.clear();
+      for (const [k, v] of before.devices) this.devicesBySerial.set(k, v);
+      this.jobRecords.clear();
+      for (const [k, v] of before.jobs) this.jobRecords.set(k, v);
+      this.trail.length = before.trail;
+      this.writes = before.writes;
+      throw err;
+    }
+  }
+
   private get(jobId: string) {
     const j = this.jobRecords.get(jobId);
     if (!j) throw new TetherError('JOB_UNKNOWN', `There is no job ${jobId}.`);

@@ -277,7 +277,7 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
     }
     const record = journal.job(job.jobId)!;
     const { serial } = job.spec;
-    let outcome: { state: JobState; error: SerializedTetherError | null };
+    let outcome: { state: JobState; error: SerializedTetherError | null; saved?: boolean };
     try {
       journal.setJobState(job.jobId, 'running');
       const completed = record.stages.filter((s) => s.status !== 'failed').map((s) => s.stage);
@@ -341,20 +341,26 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
       });
       job.result = resultOf(facts);
       const network = job.spec.network ?? 'internal';
-      journal.markSignedIn({
-        serial,
-        network,
-        facts: {
-          registrar: facts.logon?.registrar ?? null,
-          webServicesUrl: facts.registrar?.webServices.url ?? null,
-          deviceUpdateUrl: facts['find-update']?.found ? facts['find-update'].url : null,
-          rootFingerprint: facts['ca-chain']?.rootFingerprint ?? null,
-        },
-      });
-      journal.audit({ kind: 'sign-in', serial, jobId: job.jobId, summary: `${job.result?.sipUri ?? job.spec.user} signed in (${network})` });
       const pushed = facts['check-update']?.pushed;
-      if (pushed && !resumed) journal.audit({ kind: 'firmware-change', serial, jobId: job.jobId, summary: `firmware ${facts['check-update']!.runningVersion} → ${pushed.version}` });
-      outcome = { state: 'signed-in', error: null };
+      // The phone's mark, the audit and the final state in one transaction: a kill between them
+      // left a job still running with its sign-in audited, finished and audited again on resume.
+      // So a push from an earlier run of this job (resumed, retried) is audited here, exactly once.
+      journal.atomically(() => {
+        journal.markSignedIn({
+          serial,
+          network,
+          facts: {
+            registrar: facts.logon?.registrar ?? null,
+            webServicesUrl: facts.registrar?.webServices.url ?? null,
+            deviceUpdateUrl: facts['find-update']?.found ? facts['find-update'].url : null,
+            rootFingerprint: facts['ca-chain']?.rootFingerprint ?? null,
+          },
+        });
+        journal.audit({ kind: 'sign-in', serial, jobId: job.jobId, summary: `${job.result?.sipUri ?? job.spec.user} signed in (${network})` });
+        if (pushed) journal.audit({ kind: 'firmware-change', serial, jobId: job.jobId, summary: `firmware ${facts['check-update']!.runningVersion} → ${pushed.version}` });
+        journal.setJobState(job.jobId, 'signed-in', null);
+      });
+      outcome = { state: 'signed-in', error: null, saved: true };
     } catch (err) {
       const e = toTetherError(err);
       const cancelled = e.code === 'CANCELLED' || job.controller.signal.aborted;
@@ -368,7 +374,7 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
     progress.drop(job.jobId);
     job.failure = outcome.error;
     try {
-      journal.setJobState(job.jobId, outcome.state, outcome.error);
+      if (!outcome.saved) journal.setJobState(job.jobId, outcome.state, outcome.error);
     } finally {
       journal.release(job.jobId, owner);
       const phoneState: PhoneState = outcome.state === 'signed-in' ? 'signed-in' : outcome.state === 'cancelled' ? 'cancelled' : 'failed';

@@ -2,7 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
 import type { JobView } from '../../../common/service/contract';
 import { startDemoService, type DemoService } from '../../../main/cli/demo-service';
-import { MemoryJournal } from '../../../main/service';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../../main/journal';
+import { MemoryJournal, type JournalPort } from '../../../main/service';
 
 /** The service's calls at its boundary: validation, answers nobody asked for, the journal failing. */
 
@@ -71,5 +75,46 @@ describe('service calls', () => {
     await d.service.idle();
     expect(await Promise.all(second)).toEqual(['JOB_NOT_WAITING']);
     expect((await d.service.jobs({}))[0]!.state).toBe('signed-in');
+  }, 60_000);
+
+  // A crash between the sign-in's journal writes left the phone marked and the sign-in audited
+  // while the job still ran (to be finished and audited again). Here the last write fails instead.
+  it.each(['memory', 'sqlite'] as const)('the sign-in mark, its audit and the signed-in state are kept together or not at all (%s journal)', async (kind) => {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-atomic-'));
+    const base: JournalPort = kind === 'memory' ? new MemoryJournal() : await Journal.open({ dir });
+    let failed = false;
+    const journal = new Proxy(base, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (key === 'setJobState') {
+          return (...a: Parameters<JournalPort['setJobState']>) => {
+            if (a[1] === 'signed-in' && !failed) {
+              failed = true;
+              throw new TetherError('JOURNAL_BUSY', 'The journal stayed locked.');
+            }
+            return target.setJobState(...a);
+          };
+        }
+        return typeof value === 'function' ? (value as (...x: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    try {
+      demo = await startDemoService({ models: ['CX600'], journal });
+      const d = demo;
+      const user = d.users[0]!;
+      d.service.on('needsCredentials', (e) => void d.service.provideCredentials({ jobId: e.jobId, secret: user.pin }));
+      await d.service.startSignIn({ serial: 'CX600-V001', kind: 'pin', user: user.phoneNumber });
+      await d.service.idle();
+      expect(failed).toBe(true);
+      const [job] = await d.service.jobs({});
+      expect(job!.state).toBe('failed');
+      expect(base.history('CX600-V001').map((h) => h.kind)).toEqual(['sign-in-failed']);
+      expect(base.device('CX600-V001')!.signedInInternally).toBe(false);
+    } finally {
+      await demo?.stop();
+      demo = undefined;
+      if (base instanceof Journal) base.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
