@@ -495,11 +495,14 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
       }
       const record = journal.job(args.jobId);
       if (!record) throw new TetherError('JOB_UNKNOWN', `There is no job ${args.jobId}.`, { detail: { jobId: args.jobId } });
-      // A job left unfinished by a process that ended: cancelling it is a journal entry.
-      if (!FINAL_JOB_STATES.includes(record.state) && journal.claim(args.jobId, owner)) {
-        journal.setJobState(args.jobId, 'cancelled', new TetherError('CANCELLED', 'The unfinished sign-in was cancelled.').toJSON());
-        journal.release(args.jobId, owner);
+      if (FINAL_JOB_STATES.includes(record.state)) return;
+      // Another live Tether runs it: say so rather than answer as if it were cancelled.
+      if (!journal.claim(args.jobId, owner)) {
+        throw new TetherError('JOB_BUSY', `Job ${args.jobId} is running in another Tether; cancel it there.`, { detail: { jobId: args.jobId } });
       }
+      // A job left unfinished by a process that ended: cancelling it is a journal entry.
+      journal.setJobState(args.jobId, 'cancelled', new TetherError('CANCELLED', 'The unfinished sign-in was cancelled.').toJSON());
+      journal.release(args.jobId, owner);
     },
 
     async retry(args) {

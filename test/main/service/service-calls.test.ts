@@ -117,4 +117,19 @@ describe('service calls', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('cancelling a job another live Tether runs is refused (JOB_BUSY), not answered as done', async () => {
+    const journal = new MemoryJournal();
+    demo = await startDemoService({ models: ['CX600'], journal });
+    const jobId = 'ffffffff-0000-4000-8000-000000000002';
+    journal.createJob({ jobId, spec: { serial: 'CX600-V001', kind: 'pin', user: '101', network: 'internal' }, policy: {} });
+    expect(journal.claim(jobId, { pid: process.pid, token: 'another-tether' })).toBe(true);
+    journal.setJobState(jobId, 'running');
+    await expect(demo.service.cancel({ jobId })).rejects.toMatchObject({ code: 'JOB_BUSY' });
+    expect(journal.job(jobId)!.state).toBe('running');
+    // Once that process has let it go, the cancel is a journal entry.
+    journal.release(jobId, { pid: process.pid, token: 'another-tether' });
+    await demo.service.cancel({ jobId });
+    expect(journal.job(jobId)!.state).toBe('cancelled');
+  }, 60_000);
 });
