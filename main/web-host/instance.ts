@@ -1,12 +1,18 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertPrivateStats } from '../../common/data-folder';
 
 /**
  * One browser host per user: the first `npm start` records its URL (with the token) in a file only
  * this user can read; a second one finds it, checks the host still answers, and reuses it instead
  * of starting another service on the same phones.
+ *
+ * Without XDG_RUNTIME_DIR the folder is under the shared temp folder, at a name anyone can guess:
+ * a folder or record another account made there could send a second start (and the browser it
+ * opens) to that account's page, which would then ask for the PIN. So a folder or record that is
+ * not this user's alone is neither trusted nor written to.
  */
 
 export interface InstanceRecord {
@@ -42,11 +48,41 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
+function isPrivateFolder(dir: string): boolean {
+  try {
+    assertPrivateStats(dir, lstatSync(dir), 'folder');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The record's text, read through a handle that is judged private first (no link followed). */
+function readPrivateRecord(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    assertPrivateStats(path, fstatSync(fd), 'file');
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The running instance's record, if there is one that answers. */
 export async function findRunningInstance(dir = instanceDir()): Promise<InstanceRecord | null> {
+  if (!isPrivateFolder(dir)) return null;
+  const text = readPrivateRecord(recordPath(dir));
+  if (text === null) return null;
   let record: InstanceRecord;
   try {
-    record = JSON.parse(readFileSync(recordPath(dir), 'utf8')) as InstanceRecord;
+    record = JSON.parse(text) as InstanceRecord;
   } catch {
     return null;
   }
@@ -62,6 +98,8 @@ export async function findRunningInstance(dir = instanceDir()): Promise<Instance
  */
 export function claimInstance(record: InstanceRecord, dir = instanceDir()): () => void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Another account's folder: not recorded (a second start then starts its own host).
+  if (!isPrivateFolder(dir)) return () => undefined;
   const path = recordPath(dir);
   let fd: number;
   try {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,35 @@ describe('one browser host per user', () => {
     await writeFile(join(dir, 'web-host.json'), JSON.stringify({ pid: deadPid(), url: `http://127.0.0.1:${port}/?token=good` }));
     expect(await findRunningInstance(dir)).toBeNull();
     await record('http://evil.example/?token=good');
+    expect(await findRunningInstance(dir)).toBeNull();
+  });
+
+  // Without XDG_RUNTIME_DIR the folder sits in the shared temp folder at a guessable name: a record
+  // planted there by another account would send the second start (and its browser) to its page.
+  it.skipIf(process.platform === 'win32')('trusts and writes a record only in a folder, and from a file, that only this user can write', async () => {
+    server = createServer((_req, res) => res.writeHead(200).end());
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/?token=good`;
+    const path = join(dir, 'web-host.json');
+    await writeFile(path, JSON.stringify({ pid: process.ppid, url }), { mode: 0o600 });
+    expect(await findRunningInstance(dir)).not.toBeNull();
+
+    await chmod(path, 0o666);
+    expect(await findRunningInstance(dir)).toBeNull();
+    await chmod(path, 0o600);
+    await chmod(dir, 0o777);
+    expect(await findRunningInstance(dir)).toBeNull();
+    // Nor is this host recorded there.
+    await rm(path);
+    claimInstance({ pid: process.pid, url: 'http://127.0.0.1:2/?token=a' }, dir)();
+    claimInstance({ pid: process.pid, url: 'http://127.0.0.1:2/?token=a' }, dir);
+    await expect(stat(path)).rejects.toThrow();
+    await chmod(dir, 0o700);
+
+    // A record that is a link to a file elsewhere is not followed.
+    const elsewhere = join(dir, 'elsewhere.json');
+    await writeFile(elsewhere, JSON.stringify({ pid: process.ppid, url }), { mode: 0o600 });
+    await symlink(elsewhere, path);
     expect(await findRunningInstance(dir)).toBeNull();
   });
 });
