@@ -110,10 +110,40 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
     return services.createHttp ? services.createHttp(o) : new PoolHttpClient(o);
   };
   let current: StageId | null = null;
+  /** The running stage's pool slot, while it holds one. */
+  type Hold = { release: (() => void) | null; ended: boolean };
+  let hold: Hold | null = null;
+
+  /**
+   * Runs `wait` (for a person, or for the phone to come back) without the running stage's pool
+   * slot, and takes one again after: as many slow typists, rebooting or unplugged phones as slots
+   * would otherwise stop every other phone's pool stages.
+   */
+  const withoutSlot = async <T>(wait: () => Promise<T>, s: AbortSignal): Promise<T> => {
+    const held = hold !== null && hold.release !== null ? hold : null;
+    if (held) {
+      held.release!();
+      held.release = null;
+    }
+    try {
+      return await wait();
+    } finally {
+      if (held && !held.ended) {
+        const release = await services.poolSlots.acquire(s);
+        // The stage may have ended (cancelled) while this waited for the slot.
+        if (held.ended) release();
+        else held.release = release;
+      }
+    }
+  };
 
   const acquirePhone = async (hint?: 'start' | 'after-reboot'): Promise<AttachedPhone> => {
     const had = memory.phone;
     if (had && had.session.state === 'open' && had.session.paired) return had;
+    return withoutSlot(() => attachAndPair(had, hint), signal);
+  };
+
+  const attachAndPair = async (had: AttachedPhone | null, hint?: 'start' | 'after-reboot'): Promise<AttachedPhone> => {
     // A phone that remembers this PC pairs by its key at attach (docs/tether-protocol.md §5.7):
     // session.paired is then already true below, and nobody is asked for a code.
     events.phase(hint === 'after-reboot' ? 'rebooting' : 'waiting-for-phone');
@@ -145,7 +175,7 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
     credentials: async (reason, s) => {
       events.phase('needs-credentials');
       try {
-        return await raceAbort(options.interaction.credentials(reason, s), s);
+        return await withoutSlot(() => raceAbort(options.interaction.credentials(reason, s), s), s);
       } finally {
         events.phase('running');
       }
@@ -177,14 +207,20 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
       if (signal.aborted) throw new TetherError('CANCELLED', 'The sign-in was cancelled.');
       // Attach and pair before the stage's clock starts: waiting for a person is not stage time.
       if (stage.needs === 'paired phone') await acquirePhone();
-      const release = stage.pool ? await services.poolSlots.acquire(signal) : () => undefined;
+      const slot: Hold | null = stage.pool ? { release: await services.poolSlots.acquire(signal), ended: false } : null;
+      hold = slot;
       const startedAt = services.now().getTime();
       events.stageStarted(stage.id, startedAt);
       let result;
       try {
         result = await raceAbort(stage.run(ctx(stage.id)), signal);
       } finally {
-        release();
+        if (slot) {
+          slot.ended = true;
+          slot.release?.();
+          slot.release = null;
+        }
+        hold = null;
       }
       facts[stage.id] = result.facts;
       if (stage.id === 'vlan' && memory.phone) facts.modelId = memory.phone.identity.modelId;
