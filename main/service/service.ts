@@ -271,8 +271,13 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
 
   async function execute(job: LiveJob, resumed: boolean): Promise<void> {
     if (!journal.claim(job.jobId, owner)) {
-      // Another live process runs it: never twice.
+      // Another live process runs it: never twice. Its phone and job are shown as the journal has
+      // them, not left 'connecting' here for ever.
       live.delete(job.jobId);
+      book.setJob(job.spec.serial, null, null, 'being signed in by another Tether');
+      const record = journal.job(job.jobId);
+      if (record) emit('job', viewOfRecord(record));
+      phonesChanged();
       return;
     }
     const record = journal.job(job.jobId)!;
@@ -398,7 +403,9 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
   const enqueue = (job: LiveJob, resumed: boolean): void => {
     live.set(job.jobId, job);
     try {
-      queue.add({ jobId: job.jobId, serial: job.spec.serial, run: () => execute(job, resumed).catch((err: unknown) => unexpected(job, err)) });
+      // The job starts after enqueue has shown it queued (a claim that fails at once must not be
+      // overwritten by that).
+      queue.add({ jobId: job.jobId, serial: job.spec.serial, run: () => Promise.resolve().then(() => execute(job, resumed)).catch((err: unknown) => unexpected(job, err)) });
     } catch (err) {
       live.delete(job.jobId);
       throw err;

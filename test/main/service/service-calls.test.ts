@@ -132,4 +132,21 @@ describe('service calls', () => {
     await demo.service.cancel({ jobId });
     expect(journal.job(jobId)!.state).toBe('cancelled');
   }, 60_000);
+
+  it('a job another live Tether runs is not run here, and its phone is not left connecting', async () => {
+    const journal = new MemoryJournal();
+    demo = await startDemoService({ models: ['CX600'], journal });
+    const jobId = 'ffffffff-0000-4000-8000-000000000003';
+    journal.createJob({ jobId, spec: { serial: 'CX600-V001', kind: 'pin', user: '101', network: 'internal' }, policy: {} });
+    journal.claim(jobId, { pid: process.pid, token: 'another-tether' });
+    journal.setJobState(jobId, 'running');
+    const seen: JobView[] = [];
+    demo.service.on('job', (j) => seen.push(j));
+    expect(demo.service.resumeUnfinished()).toEqual([jobId]);
+    await demo.service.idle();
+    expect(journal.job(jobId)!.attempts).toBe(1);
+    expect(seen.at(-1)).toMatchObject({ jobId, state: 'running' });
+    const [phone] = await demo.service.listPhones({});
+    expect(phone).toMatchObject({ state: 'ready', jobId: null, detail: 'being signed in by another Tether' });
+  }, 60_000);
 });
