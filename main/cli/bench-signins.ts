@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { TetherError } from '../../common/errors';
 import type { JobView } from '../../common/service/contract';
@@ -18,6 +17,7 @@ import type { JournalPort } from '../service/journal-port';
 import { readLabEndpoints } from './lab-endpoints';
 import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
 import { virtualPhonePairing } from '../bootstrap/pairing-auto';
+import { tetherBin } from './repo-root';
 
 /**
  * `tether bench --only signins`: 32 virtual phones sign in at once. The lab runs as `tether lab`
@@ -27,7 +27,7 @@ import { virtualPhonePairing } from '../bootstrap/pairing-auto';
  * requests and TLS handshakes per sign-in, journal writes per sign-in and their time, peak RSS.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/tether.mjs', import.meta.url));
+const BIN = tetherBin();
 const MODELS = ['CX600', 'HP4120', 'CX3000', 'AASTRA6725IP', 'CX700'];
 
 function startLabChild(stateDir: string): Promise<ChildProcess> {
