@@ -183,7 +183,7 @@ describe('the stage table', () => {
 });
 
 describe('registrationError', () => {
-  const base = { state: 'failed' as const, sipUri: 'sip:a@b.test', registrar: 'pool.b.test' };
+  const base = { state: 'failed' as const, sipUri: 'sip:a@b.test', registrar: 'pool.b.test', provisioning: null };
   it('takes the registrar code the phone named, else maps the SIP status', () => {
     expect(registrationError({ ...base, sipStatus: null, diagnostics: 'REGISTRAR_TLS_FAILED: bad certificate' }).code).toBe('REGISTRAR_TLS_FAILED');
     expect(registrationError({ ...base, sipStatus: 401, diagnostics: null }).code).toBe('REGISTRAR_CERT_REQUIRED');
