@@ -362,9 +362,13 @@ export class VirtualPhone {
       // Lync phones need a registrar FQDN, never an IP address (docs/reference.md §1 [S2][S6]).
       throw new TetherError('DEVICE_POOL_ENDPOINTS_REJECTED', `The registrar must be an FQDN and a port 1–65535, not "${r.fqdn}:${r.port}".`);
     }
+    const before = this.poolEndpoints?.registrar ?? null;
     this.poolEndpoints = endpoints;
-    this.log(`pool: registrar ${r ? `${r.fqdn}:${r.port}` : 'none'}, web services ${endpoints.webServicesInternal ?? 'none'}`);
+    this.log(`pool: registrar ${r ? `${r.fqdn}:${r.port}` : 'none'}, web services ${endpoints.webServicesInternal ?? endpoints.webServicesExternal ?? 'none'}`);
     await this.save();
+    // A phone told to use another Registrar (signing in from outside, through the Edge) signs in
+    // there with the certificate it holds, as it does after a reboot.
+    if (r && (before === null || before.fqdn.toLowerCase() !== r.fqdn.toLowerCase() || before.port !== r.port)) void this.signIn('endpoints');
   }
 
   async installCaChain(certificates: readonly Uint8Array[]): Promise<InstallCaChainReply> {
@@ -517,7 +521,7 @@ export class VirtualPhone {
     this.renewal = null;
   }
 
-  private async signIn(why: 'boot' | 'certificate' | 'renewal'): Promise<void> {
+  private async signIn(why: 'boot' | 'certificate' | 'renewal' | 'endpoints'): Promise<void> {
     this.cancelRenewal();
     const cert = this.certificate;
     const registrar = this.poolEndpoints?.registrar ?? null;

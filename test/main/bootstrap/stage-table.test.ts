@@ -174,10 +174,10 @@ describe('the stage table', () => {
     expect(r.final.failure).toMatchObject({ code: 'WEBTICKET_PIN_REJECTED', stage: 'auth' });
   }, 60_000);
 
-  it('external sign-in of a phone that never signed in internally: EXTERNAL_NEEDS_INTERNAL_FIRST at stage 3', async () => {
+  it('external sign-in of a phone that never signed in internally: EXTERNAL_NEEDS_INTERNAL_SIGN_IN at stage 3', async () => {
     const d = await start({ models: ['CX600'] });
     const r = await signIn(d, { network: 'external' });
-    expect(r.final.failure).toMatchObject({ code: 'EXTERNAL_NEEDS_INTERNAL_FIRST', stage: 'find-update' });
+    expect(r.final.failure).toMatchObject({ code: 'EXTERNAL_NEEDS_INTERNAL_SIGN_IN', stage: 'find-update' });
     expect(r.needs).toEqual([]);
   }, 60_000);
 });
