@@ -68,7 +68,7 @@ export async function checkUpdateOutside(ctx: StageContext): Promise<StageResult
     return {
       facts: { runningVersion, offered: null, pushed: null, deferred: true },
       status: 'skipped',
-      summary: `${where} answers only with the phone's own certificate (anonymous access is not supported outside); the phone checks for updates itself after it signs in`,
+      summary: `${where} answers only with the phone's own certificate (anonymous access is not supported outside); a phone asks again with its own certificate once signed in [S19]; Tether cannot make that request for it`,
     };
   } finally {
     http.close();
