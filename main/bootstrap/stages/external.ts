@@ -2,7 +2,7 @@ import { TetherError } from '../../../common/errors';
 import { findModel } from '../../../native/usb/catalogue';
 import { requireInternalSignIn, type InternalSignInFacts } from '../../pool/external';
 import type { PoolResolver } from '../../pool/net/resolver';
-import { checkForUpdate, deviceUpdateIdentity } from '../../pool/update';
+import { checkForUpdate, deviceUpdateIdentity, LPE_IMAGE_FILE } from '../../pool/update';
 import { externalChainStage, externalHttpClient, findExternalDeviceUpdateStage, findExternalRegistrarStage } from '../external-stages';
 import { plural, tlsRegistrarOf, type ChainFound, type RegistrarFound } from '../pool-stages';
 import { derOf, progressOf } from './common';
@@ -57,7 +57,7 @@ export async function checkUpdateOutside(ctx: StageContext): Promise<StageResult
   try {
     ctx.progress({ message: `asking ${where} (RequestHandlerExt) for ${model.vendor} ${model.id} running ${runningVersion}` });
     const answer = await checkForUpdate(new URL(facts.deviceUpdateExternalUrl), identity, { http });
-    const offered = answer.modules.find((m) => m.version !== runningVersion) ?? null;
+    const offered = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase() && m.version !== runningVersion) ?? null;
     return {
       facts: { runningVersion, offered: offered?.version ?? null, pushed: null, deferred: false },
       status: 'skipped',
