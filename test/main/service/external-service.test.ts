@@ -94,6 +94,20 @@ describe('external sign-in with a phone', () => {
     expect(r.asked).toBe(0);
   }, 60_000);
 
+  it('saved facts that were tampered with (a root fingerprint not that of the saved root): EXTERNAL_FACTS_INVALID at stage 3', async () => {
+    const journal = new MemoryJournal();
+    demo = await startDemoService({ models: ['CX600'], view: 'both', journal, progressIntervalMs: 0 });
+    const serial = demo.serials[0]!;
+    expect((await run(demo, { network: 'internal' })).final.state).toBe('signed-in');
+    const saved = parseInternalSignInFacts(journal.device(serial)!.internalFacts);
+    const forged = { ...saved, chain: { ...saved.chain, rootFingerprint: saved.chain.fingerprints[0]! } };
+    journal.markSignedIn({ serial, network: 'internal', facts: JSON.parse(JSON.stringify(forged)) as typeof forged });
+    demo.moveTo('home');
+    const r = await run(demo, { network: 'external' });
+    expect(r.final.failure).toMatchObject({ code: 'EXTERNAL_FACTS_INVALID', stage: 'find-update' });
+    expect(r.asked).toBe(0);
+  }, 60_000);
+
   it('without an external DNS the service says so at stage 3 (EXTERNAL_PATH_UNAVAILABLE)', async () => {
     demo = await startDemoService({ models: ['CX600'], progressIntervalMs: 0 });
     expect(() => demo!.moveTo('home')).toThrow(/external view/);
