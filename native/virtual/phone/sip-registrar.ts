@@ -107,7 +107,9 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
         ...(innerContext ? { tlsDsk: { secureContext: () => innerContext, certificateDer: attempt.certificate } } : {}),
         ...(options.now ? { now: options.now } : {}),
       });
-      return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: renewalDelay(registration) };
+      const p = registration.provisioning;
+      const provisioning = { registrarFqdn: p.registrarFqdn, deviceUpdateInternalUrl: p.deviceUpdateInternalUrl, deviceUpdateExternalUrl: p.deviceUpdateExternalUrl };
+      return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: renewalDelay(registration), provisioning };
     } catch (err) {
       const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err });
       return failure(e.code, e.message, statusOf(e));
