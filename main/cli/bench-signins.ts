@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { generateKeyPair } from 'node:crypto';
 import dc from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
@@ -27,12 +28,19 @@ import { virtualPhonePairing } from '../bootstrap/pairing-auto';
  * requests and TLS handshakes per sign-in, journal writes per sign-in and their time, peak RSS.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/tether.mjs', import.meta.url));
+/** bin/tether.mjs, found upward from this module: it runs from main/cli/ (sources) or dist/main/cli/ (the bundle). */
+function findBin(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const bin = join(dir, 'bin', 'tether.mjs');
+    if (existsSync(bin)) return bin;
+    if (dirname(dir) === dir) throw new TetherError('INTERNAL', 'bin/tether.mjs was not found above the bench module.');
+  }
+}
 const MODELS = ['CX600', 'HP4120', 'CX3000', 'AASTRA6725IP', 'CX700'];
 
 function startLabChild(stateDir: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'lab', '--state', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [findBin(), 'lab', '--state', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.stdout!.setEncoding('utf8').once('data', () => resolve(child));
