@@ -92,6 +92,9 @@ export async function runSignInBench(phones: number, onFigure: (f: BenchFigure) 
     const dnsHost = target.dns.replace(/:\d+$/, '');
     const specs = virtualSpecs(Array.from({ length: phones }, (_, i) => MODELS[i % MODELS.length]!));
     const fleet = await openVirtualLabFleet({ lab: { domain: target.domain, poolFqdn: target.poolFqdn, httpsBase: target.httpsBase, dns: target.dns, host: dnsHost, vlanId: null }, phones: specs });
+    // The phones are plugged in (enumerated, session handshakes done) before anyone signs them in:
+    // the figures are about the sign-ins, not 32 USB attaches landing in the same second.
+    await Promise.all(specs.map((s) => fleet.manager.waitForSerial(s.serial!, { timeoutMs: 60_000 })));
     const journal = await Journal.open({ dir: join(dir, 'data') });
     const counted = countingJournal(journal);
     let httpRequests = 0;
