@@ -111,7 +111,7 @@ function nonceFor(iv: Buffer, seq: number): Buffer {
  * Node's cipher.update returns a new buffer (it cannot write into ours), so each piece of
  * ciphertext is copied into the frame once. Feeding it slices of this size keeps that temporary
  * output in the CPU cache while it is copied, instead of writing and re-reading a second
- * megabyte through memory: about 15 % less CPU per 1 MiB frame (docs/tether-protocol.md §12).
+ * megabyte through memory: a few per cent less CPU per 1 MiB seal (docs/tether-protocol.md §12).
  */
 const SEAL_SLICE = 64 * 1024;
 
