@@ -388,7 +388,7 @@ export class VirtualPhone {
     if (![1024, 2048, 4096].includes(keyBits)) throw new TetherError('DEVICE_BAD_REQUEST', `Key size ${keyBits} is not 1024, 2048 or 4096.`);
     if (subject.length === 0 || subject.length > 256) throw new TetherError('DEVICE_BAD_REQUEST', 'The subject must be 1–256 characters.');
     const keys = await makeRsaKeyPair(keyBits);
-    const csr = await makeCsr(keys, subject);
+    const csr = makeCsr(keys, subject);
     this.store.keys.set(this.serial, keys.privateKey);
     this.keyPair = keys;
     this.csrSubject = subject;

@@ -122,10 +122,11 @@ export function makeRsaKeyPair(bits: number): Promise<PhoneKeyPair> {
 
 /**
  * A PKCS#10 request with subject CN=`subject`, signed with SHA-256/RSA. node-forge assembles the
- * request; Node's crypto signs it with the KeyObject on the libuv thread pool (the key is never
- * exported, and the RSA private-key operation does not run on the event loop).
+ * request; Node's crypto signs it with the KeyObject, so the key is never exported. The signature
+ * is native and takes well under a millisecond, so it stays synchronous: on the thread pool it
+ * would queue behind every other phone's key generation and hold this phone's sign-in back.
  */
-export async function makeCsr(keys: PhoneKeyPair, subject: string): Promise<Uint8Array> {
+export function makeCsr(keys: PhoneKeyPair, subject: string): Uint8Array {
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   csr.setSubject([{ name: 'commonName', value: subject }]);
@@ -138,8 +139,7 @@ export async function makeCsr(keys: PhoneKeyPair, subject: string): Promise<Uint
   const info = (forge.pki as unknown as { getCertificationRequestInfo(c: ReturnType<typeof forge.pki.createCertificationRequest>): forge.asn1.Asn1 }).getCertificationRequestInfo(csr);
   fields.certificationRequestInfo = info;
   const tbs = Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary');
-  const signature = await new Promise<Buffer>((resolve, reject) => sign('sha256', tbs, keys.privateKey, (err, sig) => (err ? reject(err) : resolve(sig))));
-  fields.signature = signature.toString('binary');
+  fields.signature = sign('sha256', tbs, keys.privateKey).toString('binary');
   const der = forge.asn1.toDer(forge.pki.certificationRequestToAsn1(csr)).getBytes();
   return new Uint8Array(Buffer.from(der, 'binary'));
 }

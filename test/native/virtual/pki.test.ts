@@ -55,7 +55,7 @@ describe('CA chain verification', () => {
 describe('key pair, CSR and issued certificate', () => {
   it('makes an RSA-2048 PKCS#10 request that node-forge verifies, with the subject asked for', async () => {
     const keys = await makeRsaKeyPair(2048);
-    const der = await makeCsr(keys, 'sip:alice@contoso.test');
+    const der = makeCsr(keys, 'sip:alice@contoso.test');
     const csr = forge.pki.certificationRequestFromAsn1(forge.asn1.fromDer(Buffer.from(der).toString('binary')));
     expect(csr.verify()).toBe(true);
     expect((csr.subject.getField('CN') as { value: string }).value).toBe('sip:alice@contoso.test');
@@ -82,7 +82,7 @@ describe('key pair, CSR and issued certificate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tether-csr-'));
     try {
       const file = join(dir, 'req.der');
-      writeFileSync(file, await makeCsr(keys, 'sip:bob@contoso.test'));
+      writeFileSync(file, makeCsr(keys, 'sip:bob@contoso.test'));
       const out = execFileSync('/usr/bin/openssl', ['req', '-inform', 'DER', '-in', file, '-noout', '-verify', '-subject'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       expect(out).toMatch(/sip:bob@contoso\.test/);
     } finally {
@@ -93,7 +93,7 @@ describe('key pair, CSR and issued certificate', () => {
   it('installs a certificate only for its key and only when it chains to the installed CA chain', async () => {
     const ca = makeTestCa();
     const keys = await makeRsaKeyPair(2048);
-    const csr = await makeCsr(keys, 'sip:carol@contoso.test');
+    const csr = makeCsr(keys, 'sip:carol@contoso.test');
     const chain = [ca.der(ca.root), ca.der(ca.intermediate)];
     const good = ca.der(ca.issue(csr));
     expect(verifyIssuedCertificate(good, [ca.der(ca.intermediate)], [ca.der(ca.root)], keys, now)).toMatch(/^[0-9A-F]{40}$/);
