@@ -120,28 +120,30 @@ export function makeRsaKeyPair(bits: number): Promise<PhoneKeyPair> {
   });
 }
 
+/** One DER element: tag, definite length, content. */
+function der(tag: number, ...content: Uint8Array[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+
+const OID_COMMON_NAME = Buffer.from('0603550403', 'hex');
+/** AlgorithmIdentifier sha256WithRSAEncryption (1.2.840.113549.1.1.11), NULL parameters. */
+const SHA256_WITH_RSA = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
+
 /**
- * A PKCS#10 request with subject CN=`subject`, signed with SHA-256/RSA. node-forge assembles the
- * request; Node's crypto signs it with the KeyObject, so the key is never exported. The signature
- * is native and takes well under a millisecond, so it stays synchronous: on the thread pool it
+ * A PKCS#10 request (RFC 2986) with subject CN=`subject` (a UTF8String: a SIP URI has an "@"),
+ * signed with SHA-256/RSA by Node's crypto with the KeyObject, so the key is never exported. The
+ * DER is assembled here from the key's own SPKI (no big-number parsing in JavaScript). The
+ * signature is native and well under a millisecond, so it stays synchronous: on the thread pool it
  * would queue behind every other phone's key generation and hold this phone's sign-in back.
  */
 export function makeCsr(keys: PhoneKeyPair, subject: string): Uint8Array {
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: subject }]);
-  const oid = forge.pki.oids.sha256WithRSAEncryption!;
-  // forge reads these when it serialises the request.
-  const fields = csr as unknown as { signatureOid: string; siginfo: { algorithmOid: string }; certificationRequestInfo: unknown; signature: string };
-  fields.signatureOid = oid;
-  fields.siginfo.algorithmOid = oid;
-  // getCertificationRequestInfo exists in node-forge but not in its type definitions.
-  const info = (forge.pki as unknown as { getCertificationRequestInfo(c: ReturnType<typeof forge.pki.createCertificationRequest>): forge.asn1.Asn1 }).getCertificationRequestInfo(csr);
-  fields.certificationRequestInfo = info;
-  const tbs = Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary');
-  fields.signature = sign('sha256', tbs, keys.privateKey).toString('binary');
-  const der = forge.asn1.toDer(forge.pki.certificationRequestToAsn1(csr)).getBytes();
-  return new Uint8Array(Buffer.from(der, 'binary'));
+  const name = der(0x30, der(0x31, der(0x30, OID_COMMON_NAME, der(0x0c, Buffer.from(subject, 'utf8')))));
+  const info = der(0x30, Buffer.from('020100', 'hex'), name, spkiDer(keys.publicKey), Buffer.from('a000', 'hex'));
+  const signature = sign('sha256', info, keys.privateKey);
+  return new Uint8Array(der(0x30, info, SHA256_WITH_RSA, der(0x03, Buffer.from([0]), signature)));
 }
 
 function spkiDer(key: KeyObject): Buffer {
