@@ -112,6 +112,21 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
     }
   });
 
+  it('one connector for several phones trusts each attempt\'s own chain (its reused TLS context is per chain)', async () => {
+    const other = tempDir('tether-other-chain-');
+    try {
+      const foreign = await openLabCa({ dir: other.dir, domain: lab.context.domain });
+      const shared = connect();
+      expect((await shared(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'))).ok).toBe(true);
+      // A phone whose installed chain is another CA's must not trust the lab's registrar.
+      const stranger = { ...attempt('sip:alice@contoso.test', null), caChain: foreign.chainPems().map((p) => new Uint8Array(new X509Certificate(p).raw)) };
+      expect(registrationErrorCode((await shared(stranger)).diagnostics)).toBe('REGISTRAR_TLS_FAILED');
+      expect((await shared(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'))).ok).toBe(true);
+    } finally {
+      other.remove();
+    }
+  });
+
   it('a server certificate the phone\'s chain does not accept: REGISTRAR_TLS_FAILED', async () => {
     lab.context.faults.set('server-cert-expired', true);
     try {
