@@ -4,6 +4,7 @@ import type { StageId } from '../../common/stages';
 import { realTimers, type SessionTimers } from '../../native/protocol';
 import type { AttachedPhone } from '../device/attach';
 import { PoolHttpClient, type PoolHttpOptions } from '../pool/net/http';
+import { externalHttpClient } from './external-stages';
 import { PHONE_STAGES } from './stages';
 import type { BootstrapServices, Interaction, JobFacts, JobMemory, JobPhase, SignInPolicy, StageContext, StageDefinition } from './stages/types';
 
@@ -196,8 +197,13 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
     phone: acquirePhone,
     phase: (p) => events.phase(p),
     anonymousHttp: () => (memory.anonymous ??= makeHttp([])),
-    // From stage 7 on the pool is trusted the way the phone trusts it: through the stage-6 chain only.
-    poolHttp: () => (memory.pool ??= makeHttp((facts['ca-chain'] as JobFacts['ca-chain'])!.pems, [])),
+    // From stage 7 on the pool is trusted the way the phone trusts it: through the stage-6 chain only;
+    // outside, through the external DNS and over TLS only (EXTERNAL_PLAIN_HTTP_REFUSED otherwise).
+    poolHttp: () => {
+      const chain = (facts['ca-chain'] as JobFacts['ca-chain'])!.pems;
+      if (options.spec.network !== 'external') return (memory.pool ??= makeHttp(chain, []));
+      return (memory.pool ??= externalHttpClient(chain, services.externalResolver ?? services.resolver, services.httpOptions));
+    },
   });
 
   try {

@@ -57,7 +57,8 @@ export interface RegistrarFound {
 export interface ChainFound {
   readonly rootSubject: string;
   readonly rootFingerprint: string;
-  readonly trust: 'os-store' | 'pinned-fingerprint' | 'trust-root-file';
+  /** 'internal-sign-in': outside, the chain saved at the internal sign-in, checked against the edge (docs/pool/external.md). */
+  readonly trust: 'os-store' | 'pinned-fingerprint' | 'trust-root-file' | 'internal-sign-in';
   readonly intermediates: string[];
   readonly inferredFromTls: number;
   readonly sourceUrl: string;

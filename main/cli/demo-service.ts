@@ -16,7 +16,7 @@ import type { JournalPort } from '../service/journal-port';
 import { MemoryJournal } from '../service/memory-journal';
 import { createTetherService, type TetherServiceHost } from '../service/service';
 import { makeTempFolder, sweepStaleTempFolders } from '../temp-folders';
-import { openVirtualLabFleet, virtualSpecs } from './virtual-lab';
+import { movableRegistrar, openVirtualLabFleet, virtualSpecs, type PhonePlace } from './virtual-lab';
 import { virtualPhonePairing } from '../bootstrap/pairing-auto';
 
 /**
@@ -64,6 +64,11 @@ export interface DemoServiceOptions {
   readonly httpOptions?: Omit<PoolHttpOptions, 'resolver' | 'extraCaPems'>;
   /** Confirm pairing codes the virtual phone's display shows (default true; false: the front end answers). */
   readonly autoConfirmPairing?: boolean;
+  /**
+   * 'both': the lab serves its external view too, the service gets the external DNS for external
+   * sign-ins, and the phones can be carried home (`moveTo`). Default 'internal'.
+   */
+  readonly view?: 'internal' | 'both';
 }
 
 export interface DemoService {
@@ -75,6 +80,11 @@ export interface DemoService {
   readonly users: LabHandle['endpoints']['users'];
   /** Policy the jobs use (lab root pinned, lab ports). */
   readonly policy: Partial<SignInPolicy>;
+  /**
+   * Carries the phones to the office (the lab's internal DNS) or home (the external view's DNS
+   * only; view 'both'). They start at the office.
+   */
+  moveTo(place: PhonePlace): void;
   stop(): Promise<void>;
 }
 
@@ -89,6 +99,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
   let lab: LabHandle | undefined;
   let fleet: Fleet | undefined;
   let service: TetherServiceHost | undefined;
+  let place: PhonePlace = 'office';
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -103,6 +114,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       stateDir: options.labDir ?? join(temp, 'lab'),
       faults: options.labFaults ?? [],
       publishEndpoints: options.labDir !== undefined,
+      ...(options.view === 'both' ? { view: 'both' as const } : {}),
       ...(ports
         ? {
             httpPort: ports.http,
@@ -126,7 +138,9 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       });
     }
     const dhcp = lab.context.dhcpOptions();
+    const external = lab.external;
     fleet = await openVirtualLabFleet({
+      ...(external ? { registrar: movableRegistrar({ office: lab.dnsServer, home: external.dnsServer }, () => place) } : {}),
       lab: { domain: lab.context.domain, poolFqdn: lab.endpoints.poolFqdn, httpsBase: lab.context.httpsBase, dns: lab.dnsServer, host: lab.context.host, vlanId: dhcp.vlanId },
       optionBytes: { option43: dhcp.option43, option120: dhcp.option120 },
       phones: specs,
@@ -147,6 +161,7 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       devices: fleet.manager,
       journal: options.journal ?? new MemoryJournal(),
       resolver: createPoolResolver({ server: lab.dnsServer }),
+      ...(external ? { externalResolver: createPoolResolver({ server: external.dnsServer }) } : {}),
       imageCache: new ImageCache(join(temp, 'image-cache')),
       catalogue: fleet.catalogue,
       osRoots: [],
@@ -159,7 +174,11 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
       // A virtual phone shows the code on its display; comparing the two is what the person would do.
       ...(options.autoConfirmPairing === false ? {} : { autoConfirmPairing: virtualPhonePairing }),
     });
-    return { service, lab, fleet, serials: specs.map((s) => s.serial!), users: lab.endpoints.users, policy, stop };
+    const moveTo = (to: PhonePlace): void => {
+      if (to === 'home' && !external) throw new TetherError('BAD_INPUT', "The phones can go home only when the lab serves its external view (view 'both').");
+      place = to;
+    };
+    return { service, lab, fleet, serials: specs.map((s) => s.serial!), users: lab.endpoints.users, policy, moveTo, stop };
   } catch (err) {
     await stop();
     throw err;

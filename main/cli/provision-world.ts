@@ -7,7 +7,8 @@ import { ImageCache } from '../pool/update';
 import { createTetherService, type TetherServiceHost } from '../service';
 import { resolverFor } from './inputs';
 import { readLabEndpoints, type LabTarget } from './lab-endpoints';
-import { openVirtualLabFleet } from './virtual-lab';
+import { usageError } from './io';
+import { movableRegistrar, openVirtualLabFleet } from './virtual-lab';
 import { virtualPhonePairing } from '../bootstrap/pairing-auto';
 
 /**
@@ -25,6 +26,11 @@ export interface ProvisionWorldOptions {
   readonly domain?: string;
   /** Virtual phones (on the lab's network); without, the USB bus. */
   readonly virtual?: readonly VirtualSpec[];
+  /**
+   * Sign in from outside the corporate network: the external DNS (the lab's external view, or
+   * `dns`) is what the jobs and the virtual phones ask (docs/pool/external.md).
+   */
+  readonly external?: boolean;
 }
 
 export interface ProvisionWorld {
@@ -39,6 +45,11 @@ export interface ProvisionWorld {
 export async function openProvisionWorld(options: ProvisionWorldOptions): Promise<ProvisionWorld> {
   const dataDir = options.data ?? tetherDataFolder();
   const lab = options.lab === undefined ? null : await readLabEndpoints(options.lab);
+  if (options.external && lab && !lab.external) {
+    throw usageError(`The lab at ${lab.file} serves no external view; start it with \`npx tether lab --view both\` to sign in from outside.`);
+  }
+  // The DNS as seen from outside: the lab's external view, or the one given when signing in from outside.
+  const externalDns = lab ? lab.external?.dns : options.external ? options.dns : undefined;
   const journal = await Journal.open({ dir: dataDir });
   let fleet: Fleet | undefined;
   try {
@@ -51,6 +62,8 @@ export async function openProvisionWorld(options: ProvisionWorldOptions): Promis
         // The virtual phones' flash lives beside the journal, so a restarted process finds the same phones.
         storeDir: join(dataDir, 'virtual-phones'),
         pairingFolder: join(dataDir, 'pairing'),
+        // Signing in from outside, the phones are at home: their DNS is the external view's.
+        ...(lab.external ? { registrar: movableRegistrar({ office: lab.dns, home: lab.external.dns }, () => (options.external ? 'home' : 'office')) } : {}),
       });
     } else {
       // Pair once per PC: this PC's key and the phones it paired with live in the data folder.
@@ -66,6 +79,7 @@ export async function openProvisionWorld(options: ProvisionWorldOptions): Promis
       devices: fleet.manager,
       journal,
       resolver: resolverFor(options.dns ?? lab?.dns),
+      ...(externalDns ? { externalResolver: resolverFor(externalDns) } : {}),
       imageCache: new ImageCache(join(dataDir, 'image-cache')),
       catalogue: fleet.catalogue,
       ...(lab ? { osRoots: [] } : {}),

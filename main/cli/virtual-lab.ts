@@ -23,6 +23,21 @@ export interface LabNetwork {
   readonly vlanId: number | null;
 }
 
+/**
+ * Where the virtual phones are: 'office' (the lab's internal DNS) or 'home' (the external view's
+ * DNS: only the edge names resolve, as for a phone signing in from outside).
+ */
+export type PhonePlace = 'office' | 'home';
+
+/**
+ * A stage-9 connection that resolves through the DNS of wherever the phone is now: the phone is
+ * carried home after its sign-in at the office, keeping its flash (certificate, chain).
+ */
+export function movableRegistrar(dns: Readonly<Record<PhonePlace, string>>, where: () => PhonePlace): RegistrarConnector {
+  const at = { office: createSipRegistrarConnector({ dnsServers: [dns.office], timeoutMs: 10_000 }), home: createSipRegistrarConnector({ dnsServers: [dns.home], timeoutMs: 10_000 }) };
+  return (attempt) => at[where()](attempt);
+}
+
 export function phoneNetworkOf(lab: LabNetwork, optionBytes?: { option43: Uint8Array; option120: Uint8Array }): { network: PhoneNetworkConfig; registrar: RegistrarConnector } {
   const dhcp = optionBytes ?? labDhcpOptions({ domain: lab.domain, poolFqdn: lab.poolFqdn, httpsBase: lab.httpsBase, vlanId: lab.vlanId, wrong: false });
   const dnsHost = lab.dns.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -61,12 +76,15 @@ export interface VirtualLabFleetOptions {
   readonly replugAfterMs?: number;
   /** This PC's pairing key and remembered phones (phones pair by code once per PC); default once per run. */
   readonly pairingFolder?: string;
+  /** The phones' stage-9 connection (default: through the lab's DNS). */
+  readonly registrar?: RegistrarConnector;
 }
 
 /** A fleet (virtual phones only) on the lab's network. */
 export async function openVirtualLabFleet(options: VirtualLabFleetOptions): Promise<Fleet> {
   const store: PhoneStore = options.storeDir ? new FolderPhoneStore(join(options.storeDir)) : new MemoryPhoneStore();
-  const { network, registrar } = phoneNetworkOf(options.lab, options.optionBytes);
+  const { network, registrar: labRegistrar } = phoneNetworkOf(options.lab, options.optionBytes);
+  const registrar = options.registrar ?? labRegistrar;
   return openFleet({
     real: false,
     ...(options.pairingFolder ? { pairingFolder: options.pairingFolder } : {}),

@@ -22,6 +22,7 @@ import type { AttachedPhone } from '../device/attach';
 import type { FleetEvent, PhoneProvider } from '../device/manager';
 import { raceAbort, runJob, type StageRecord } from '../bootstrap/job-runner';
 import { policyOf, type BootstrapServices, type JobFacts, type JobPhase, type PairingQuestion, type PriorSignIn, type SignInPolicy } from '../bootstrap/stages/types';
+import { internalFactsOfJob, storedInternalFacts } from '../bootstrap/internal-facts';
 import { JobQueue } from '../fleet/queue';
 import { PhoneBook } from '../fleet/phone-book';
 import { Slots } from '../fleet/slots';
@@ -38,7 +39,7 @@ export interface FleetDevices extends PhoneProvider {
 }
 
 /** The shared services of every job (see BootstrapServices), plus the fleet and the journal. */
-export interface TetherServiceOptions extends Pick<BootstrapServices, 'resolver' | 'imageCache' | 'catalogue' | 'httpOptions' | 'createHttp' | 'osRoots'> {
+export interface TetherServiceOptions extends Pick<BootstrapServices, 'resolver' | 'externalResolver' | 'imageCache' | 'catalogue' | 'httpOptions' | 'createHttp' | 'osRoots'> {
   readonly devices: FleetDevices;
   readonly journal: JournalPort;
   /** Policy for new jobs (saved with each job); DEFAULT_POLICY fills the rest. */
@@ -188,12 +189,13 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
       last && f?.certificate && f.auth
         ? { user: last.spec.user, sipUri: f.auth.sipUri, certificatePem: f.certificate.certificatePem, chainPems: f.certificate.chainPems }
         : null;
-    return { signedInInternally: device?.signedInInternally ?? false, certificate };
+    return { signedInInternally: device?.signedInInternally ?? false, internalFacts: storedInternalFacts(device?.internalFacts ?? null), certificate };
   };
 
   const services: BootstrapServices = {
     phones: options.devices,
     resolver: options.resolver,
+    ...(options.externalResolver ? { externalResolver: options.externalResolver } : {}),
     imageCache: options.imageCache,
     catalogue: options.catalogue,
     ...(options.httpOptions ? { httpOptions: options.httpOptions } : {}),
@@ -346,23 +348,25 @@ export function createTetherService(options: TetherServiceOptions): TetherServic
       });
       job.result = resultOf(facts);
       const network = job.spec.network ?? 'internal';
-      const pushed = facts['check-update']?.pushed;
       // The phone's mark, the audit and the final state in one transaction: a kill between them
       // left a job still running with its sign-in audited, finished and audited again on resume.
       // So a push from an earlier run of this job (resumed, retried) is audited here, exactly once.
       journal.atomically(() => {
+        // Inside: what the external path needs later (tether-internal-sign-in/1, docs/pool/external.md).
+        // Outside: the journal records only when and where (the internal facts stay as they were).
         journal.markSignedIn({
           serial,
           network,
-          facts: {
-            registrar: facts.logon?.registrar ?? null,
-            webServicesUrl: facts.registrar?.webServices.url ?? null,
-            deviceUpdateUrl: facts['find-update']?.found ? facts['find-update'].url : null,
-            rootFingerprint: facts['ca-chain']?.rootFingerprint ?? null,
-          },
+          facts:
+            network === 'internal'
+              ? internalFactsOfJob(job.spec, job.policy, facts, new Date(now()))
+              : { registrar: facts.logon?.registrar ?? null, rootFingerprint: facts['ca-chain']?.rootFingerprint ?? null },
         });
         journal.audit({ kind: 'sign-in', serial, jobId: job.jobId, summary: `${job.result?.sipUri ?? job.spec.user} signed in (${network})` });
-        if (pushed) journal.audit({ kind: 'firmware-change', serial, jobId: job.jobId, summary: `firmware ${facts['check-update']!.runningVersion} → ${pushed.version}` });
+        // Stage 4's push, or the one after sign-in with the in-band address (the vendor's fallback).
+        for (const u of [facts['check-update'], facts.logon?.lateUpdate]) {
+          if (u?.pushed) journal.audit({ kind: 'firmware-change', serial, jobId: job.jobId, summary: `firmware ${u.runningVersion} → ${u.pushed.version}` });
+        }
         journal.setJobState(job.jobId, 'signed-in', null);
       });
       outcome = { state: 'signed-in', error: null, saved: true };

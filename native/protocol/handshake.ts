@@ -108,8 +108,16 @@ function nonceFor(iv: Buffer, seq: number): Buffer {
 }
 
 /**
+ * Node's cipher.update returns a new buffer (it cannot write into ours), so each piece of
+ * ciphertext is copied into the frame once. Feeding it slices of this size keeps that temporary
+ * output in the CPU cache while it is copied, instead of writing and re-reading a second
+ * megabyte through memory: a few per cent less CPU per 1 MiB seal (docs/tether-protocol.md §12).
+ */
+const SEAL_SLICE = 64 * 1024;
+
+/**
  * Builds a complete sealed frame: header, AES-256-GCM(plaintext parts) ‖ tag, CRC. The parts are
- * encrypted straight into the frame buffer, so data is copied once.
+ * encrypted slice by slice into the frame buffer.
  */
 export function sealFrame(keys: DirectionKeys, header: Omit<FrameHeaderFields, 'length'>, parts: readonly Uint8Array[]): Uint8Array {
   let plainLength = 0;
@@ -120,10 +128,11 @@ export function sealFrame(keys: DirectionKeys, header: Omit<FrameHeaderFields, '
   cipher.setAAD(frame.subarray(0, FRAME_AAD_SIZE));
   let off = FRAME_HEADER_SIZE;
   for (const p of parts) {
-    if (p.length === 0) continue;
-    const out = cipher.update(p);
-    out.copy(frame, off);
-    off += out.length;
+    for (let at = 0; at < p.length; at += SEAL_SLICE) {
+      const out = cipher.update(p.subarray(at, Math.min(p.length, at + SEAL_SLICE)));
+      out.copy(frame, off);
+      off += out.length;
+    }
   }
   const fin = cipher.final();
   fin.copy(frame, off);

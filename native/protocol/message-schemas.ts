@@ -36,6 +36,7 @@ import type {
   FirmwareStatusReply,
   FirmwareVerifyReply,
   FirmwareVerifyRequest,
+  InBandAddresses,
   InstallCaChainReply,
   InstallCaChainRequest,
   InstallCertificateReply,
@@ -96,12 +97,16 @@ export const identityCodec: Codec<DeviceIdentity> = struct({
   locale: string({ min: 1, max: 35, pattern: /^[A-Za-z0-9-]+$/, patternName: '[A-Za-z0-9-]' }),
 });
 
+/** In-band provisioning's addresses as the phone reports them (bounded like every URL and FQDN here). */
+const inBandCodec: Codec<InBandAddresses> = struct({ registrarFqdn: fqdn, deviceUpdateInternalUrl: url, deviceUpdateExternalUrl: url });
+
 export const registrationCodec: Codec<RegistrationStatus> = struct({
   state: enumOf(['unregistered', 'registering', 'registered', 'failed'] as const),
   sipUri: nullable(sipUri),
   registrar: nullable(fqdn),
   sipStatus: nullable(u16(100, 699)),
   diagnostics: nullable(string({ max: 1024, pattern: NO_CONTROL, patternName: 'no control characters' })),
+  provisioning: nullable(inBandCodec),
 });
 
 export const statusCodec: Codec<DeviceStatus> = struct({

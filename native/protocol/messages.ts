@@ -55,6 +55,21 @@ export interface RegistrationStatus {
   readonly sipStatus: number | null;
   /** When state is "failed": the ms-diagnostics header text the phone got (no secrets), else null. */
   readonly diagnostics: string | null;
+  /**
+   * When state is "registered": the addresses in-band provisioning gave the phone in the
+   * registrar's answer [S25] (docs/pool/registrar.md), else null. Tether checks for updates with
+   * them after sign-in (the vendor's fallback) and saves the external ones for sign-in from outside.
+   */
+  readonly provisioning: InBandAddresses | null;
+}
+
+/** The addresses of in-band provisioning (no secret): registrarfqdn, updatesserverinternalurl, updatesserverexternalurl. */
+export interface InBandAddresses {
+  readonly registrarFqdn: string;
+  /** `updatesserverinternalurl`: https://<pool>/RequestHandler/ucdevice.upx. */
+  readonly deviceUpdateInternalUrl: string;
+  /** `updatesserverexternalurl`: https://<external Web Services>/RequestHandlerExt/ucdevice.upx. */
+  readonly deviceUpdateExternalUrl: string;
 }
 
 export interface DeviceStatus {

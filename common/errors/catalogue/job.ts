@@ -2,17 +2,11 @@ import type { ErrorTable } from '../entry';
 
 /** Errors of sign-in jobs themselves (the service and the fleet queue), not of one stage's work. */
 export const jobErrors = {
-  EXTERNAL_NEEDS_INTERNAL_FIRST: {
-    stage: 'find-update',
-    summary: 'This phone has not signed in inside the corporate network yet, so it cannot sign in from outside.',
-    fix: 'Sign the phone in once on the internal network (it learns the external Device Update address, the pool chain and, for PIN sign-in, gets its certificate there), then sign in externally.',
-    userAction: 'Connect the phone at the office (or over VPN) and sign in once; after that it can sign in from anywhere.',
-  },
   EXTERNAL_PATH_UNAVAILABLE: {
     stage: 'find-update',
-    summary: 'Signing in from outside the corporate network is not available in this version of Tether.',
-    fix: 'Sign the phone in on the internal network; the external path (Edge, /RequestHandlerExt) comes with a later version.',
-    userAction: 'Sign in at the office (or over VPN) for now.',
+    summary: 'Tether has no DNS server to ask from outside the corporate network, so it cannot sign the phone in from there.',
+    fix: 'Give Tether the DNS server the phone uses outside (`tether provision --external --dns HOST:PORT`, or `--lab` with `tether lab --view both`); the external names (sip.<domain>, the external Web Services) must resolve there.',
+    userAction: 'Sign in at the office for now, or ask your IT support how to sign in from outside.',
   },
   JOB_UNKNOWN: {
     stage: null,

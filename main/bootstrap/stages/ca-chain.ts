@@ -1,6 +1,7 @@
 import { normaliseFingerprint } from '../../pool/chain';
 import { obtainChainStage, plural } from '../pool-stages';
 import { derOf, progressOf } from './common';
+import { caChainOutside } from './external';
 import type { StageDefinition } from './types';
 import type { PoolStageDefinition } from './pool-types';
 
@@ -14,6 +15,7 @@ export const caChainStage: StageDefinition<'ca-chain'> = {
   needs: 'paired phone',
   pool: true,
   async run(ctx) {
+    if (ctx.spec.network === 'external') return caChainOutside(ctx);
     const web = ctx.facts.registrar!.webServices.url;
     const got = await obtainChainStage(
       {

@@ -5,7 +5,9 @@ import { pushFirmware, type FirmwareProgress } from '../../device/firmware-push'
 import { LPE_IMAGE_FILE } from '../../pool/update';
 import { askDeviceUpdate, offeredBaseUrl, plural } from '../pool-stages';
 import { progressOf } from './common';
-import type { StageContext, StageDefinition, UpdateFacts } from './types';
+import { checkUpdateOutside } from './external';
+import type { StageContext, StageDefinition, StageResult, UpdateFacts } from './types';
+import type { PoolHttpClient } from '../../pool/net/http';
 import { rm } from 'node:fs/promises';
 import { offerBytes } from '../../../common/pool/device-update-wire';
 import { ensureFreeSpace } from '../../pool/update/download';
@@ -63,68 +65,79 @@ export const checkUpdateStage: StageDefinition<'check-update'> = {
   needs: 'paired phone',
   pool: true,
   async run(ctx) {
-    let phone = await ctx.phone();
+    if (ctx.spec.network === 'external') return checkUpdateOutside(ctx);
+    const phone = await ctx.phone();
     const runningVersion = phone.identity.firmwareVersion;
     const found = ctx.facts['find-update'];
     if (!found || !found.found) {
       const facts: UpdateFacts = { runningVersion, offered: null, pushed: null, deferred: true };
       return { facts, status: 'skipped', summary: `not checked now: Device Update was not found in stage 3; the phone runs ${runningVersion}` };
     }
-    const model = findModel(phone.identity.modelId, ctx.services.catalogue);
-    if (!model) throw new TetherError('USB_NOT_A_PHONE', `The phone reports model '${phone.identity.modelId}', which the catalogue does not know.`);
-    const http = ctx.anonymousHttp();
-    const { identity, answer } = await askDeviceUpdate(
-      { url: found.url, model, phone: { serial: phone.identity.serial, mac: phone.identity.mac, runningVersion }, http },
-      progressOf(ctx),
-    );
-    const module = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase()) ?? null;
-    if (module === null) {
-      // Device Update offers nothing newer: the phone already runs what the pool approves.
-      return { facts: { runningVersion, offered: null, pushed: null, deferred: false }, status: 'skipped', summary: `no update offered: ${runningVersion} is already the approved firmware` };
-    }
-    if (module.version === runningVersion) {
-      // A run stopped between the new firmware's boot and its commit: make it permanent now.
-      const status = await phone.session.call('firmwareStatus', {});
-      if (status.pendingCommit) await phone.session.call('firmwareCommit', {});
-      return {
-        facts: { runningVersion, offered: module.version, pushed: null, deferred: false },
-        status: 'skipped',
-        summary: `firmware already the offered version ${runningVersion}`,
-      };
-    }
-    if (!ctx.policy.installUpdates) {
-      return { facts: { runningVersion, offered: module.version, pushed: null, deferred: false }, status: 'skipped', summary: `${module.version} offered; not installed (policy)` };
-    }
-    ctx.progress({ message: `downloading ${module.fileName} ${module.version} (${module.size} bytes)` });
-    const cached = await ctx.services.imageCache.get(identity, module, offeredBaseUrl(answer), { http });
-    const image = await fileImage(cached.path, module.version);
-    const pushed = await pushFirmware({
-      phones: ctx.services.phones,
-      serial: phone.identity.serial,
-      image,
-      reattachTimeoutMs: ctx.policy.reattachTimeoutMs,
-      ...(ctx.services.timers ? { timers: ctx.services.timers } : {}),
-      signal: ctx.signal,
-      // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
-      writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
-      onProgress: pushProgress(ctx),
-    });
-    // The phone restarted into the new firmware: a new session, paired again.
-    phone = await ctx.phone('after-reboot');
-    const facts: UpdateFacts = {
-      runningVersion,
-      offered: module.version,
-      pushed: { version: pushed.version, slot: pushed.slot, bytesSent: pushed.bytesSent, resumes: pushed.resumes, via: cached.via },
-      deferred: false,
-    };
-    return {
-      facts,
-      summary:
-        `${runningVersion} → ${pushed.version}: ${module.size} bytes (${cached.via === 'download' ? 'downloaded and verified' : cached.via === 'shared' ? 'shared download' : 'verified copy from the cache'}), ` +
-        `pushed over USB${pushed.resumes ? ` (resumed ${plural(pushed.resumes, 'time')})` : ''}, committed in slot ${pushed.slot.toUpperCase()}`,
-    };
+    return updateFrom(ctx, found.url, ctx.anonymousHttp());
   },
 };
+
+/**
+ * Asks Device Update at `url` what it offers the attached phone and, when the policy allows, pushes
+ * the offered image (downloaded once per model) over USB and waits for the phone to come back.
+ * Stage 4, and stage 9's check with the in-band address when stage 3 found nothing.
+ */
+export async function updateFrom(ctx: StageContext, url: string, http: PoolHttpClient): Promise<StageResult<UpdateFacts>> {
+  const phone = await ctx.phone();
+  const runningVersion = phone.identity.firmwareVersion;
+  const model = findModel(phone.identity.modelId, ctx.services.catalogue);
+  if (!model) throw new TetherError('USB_NOT_A_PHONE', `The phone reports model '${phone.identity.modelId}', which the catalogue does not know.`);
+  const { identity, answer } = await askDeviceUpdate(
+    { url, model, phone: { serial: phone.identity.serial, mac: phone.identity.mac, runningVersion }, http },
+    progressOf(ctx),
+  );
+  const module = answer.modules.find((m) => m.fileName.toLowerCase() === LPE_IMAGE_FILE.toLowerCase()) ?? null;
+  if (module === null) {
+    // Device Update offers nothing newer: the phone already runs what the pool approves.
+    return { facts: { runningVersion, offered: null, pushed: null, deferred: false }, status: 'skipped', summary: `no update offered: ${runningVersion} is already the approved firmware` };
+  }
+  if (module.version === runningVersion) {
+    // A run stopped between the new firmware's boot and its commit: make it permanent now.
+    const status = await phone.session.call('firmwareStatus', {});
+    if (status.pendingCommit) await phone.session.call('firmwareCommit', {});
+    return {
+      facts: { runningVersion, offered: module.version, pushed: null, deferred: false },
+      status: 'skipped',
+      summary: `firmware already the offered version ${runningVersion}`,
+    };
+  }
+  if (!ctx.policy.installUpdates) {
+    return { facts: { runningVersion, offered: module.version, pushed: null, deferred: false }, status: 'skipped', summary: `${module.version} offered; not installed (policy)` };
+  }
+  ctx.progress({ message: `downloading ${module.fileName} ${module.version} (${module.size} bytes)` });
+  const cached = await ctx.services.imageCache.get(identity, module, offeredBaseUrl(answer), { http });
+  const image = await fileImage(cached.path, module.version);
+  const pushed = await pushFirmware({
+    phones: ctx.services.phones,
+    serial: phone.identity.serial,
+    image,
+    reattachTimeoutMs: ctx.policy.reattachTimeoutMs,
+    ...(ctx.services.timers ? { timers: ctx.services.timers } : {}),
+    signal: ctx.signal,
+    // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
+    writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
+    onProgress: pushProgress(ctx),
+  });
+  // The phone restarted into the new firmware: a new session, paired again.
+  await ctx.phone('after-reboot');
+  const facts: UpdateFacts = {
+    runningVersion,
+    offered: module.version,
+    pushed: { version: pushed.version, slot: pushed.slot, bytesSent: pushed.bytesSent, resumes: pushed.resumes, via: cached.via },
+    deferred: false,
+  };
+  return {
+    facts,
+    summary:
+      `${runningVersion} → ${pushed.version}: ${module.size} bytes (${cached.via === 'download' ? 'downloaded and verified' : cached.via === 'shared' ? 'shared download' : 'verified copy from the cache'}), ` +
+      `pushed over USB${pushed.resumes ? ` (resumed ${plural(pushed.resumes, 'time')})` : ''}, committed in slot ${pushed.slot.toUpperCase()}`,
+  };
+}
 
 /** Stage 4 without a phone: what the pool offers the stand-in's model; offered files downloaded and verified on request. */
 export const checkUpdatePoolStage: PoolStageDefinition<'update'> = {

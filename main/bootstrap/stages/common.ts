@@ -15,19 +15,6 @@ export function domainOf(ctx: StageContext): string {
   return domain;
 }
 
-/**
- * The branch point of the external path (through the Edge). A phone must have signed in
- * internally once first: it needs the external Device Update URL, the chain and, for PIN phones,
- * its certificate from that sign-in. The journal knows which phones have.
- */
-export function requireInternalSignIn(ctx: StageContext): void {
-  if (ctx.spec.network !== 'external') return;
-  if (!ctx.services.prior(ctx.spec.serial).signedInInternally) {
-    throw new TetherError('EXTERNAL_NEEDS_INTERNAL_FIRST', undefined, { detail: { serial: ctx.spec.serial } });
-  }
-  throw new TetherError('EXTERNAL_PATH_UNAVAILABLE', undefined, { detail: { serial: ctx.spec.serial } });
-}
-
 export const derOf = (pem: string): Uint8Array => new Uint8Array(new X509Certificate(pem).raw);
 
 /** Rejects with CANCELLED when the job's signal fires (between the steps of a stage). */

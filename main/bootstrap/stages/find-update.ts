@@ -1,19 +1,20 @@
 import { toTetherError } from '../../../common/errors';
 import { findDeviceUpdateStage } from '../pool-stages';
-import { domainOf, progressOf, requireInternalSignIn } from './common';
+import { domainOf, progressOf } from './common';
+import { findUpdateOutside } from './external';
 import type { StageDefinition } from './types';
 import type { PoolStageDefinition } from './pool-types';
 
 /** Device Update not found: the vendor's fallback goes on to sign in (the phone checks after in-band provisioning). */
 const FALLBACK = new Set(['DNS_NO_DEVICE_UPDATE', 'UPDATE_SERVICE_UNREACHABLE']);
 
-/** Stage 3: ucupdates-r2.<domain> (A record) [S16][S19]; reachable over HTTP. */
+/** Stage 3: ucupdates-r2.<domain> (A record) [S16][S19]; reachable over HTTP. Outside: external.ts. */
 export const findUpdateStage: StageDefinition<'find-update'> = {
   id: 'find-update',
   needs: 'none',
   pool: true,
   async run(ctx) {
-    requireInternalSignIn(ctx);
+    if (ctx.spec.network === 'external') return findUpdateOutside(ctx);
     const domain = domainOf(ctx);
     try {
       const out = await findDeviceUpdateStage(

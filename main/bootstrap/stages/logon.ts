@@ -1,6 +1,8 @@
 import { isErrorCode, TetherError, type ErrorCode } from '../../../common/errors';
 import { realTimers, type RegistrationStatus } from '../../../native/protocol';
-import type { StageDefinition } from './types';
+import type { AttachedPhone } from '../../device/attach';
+import { updateFrom } from './check-update';
+import type { StageContext, StageDefinition, UpdateFacts } from './types';
 import { registerWithRegistrar } from '../../pool/sip';
 import { tlsRegistrarOf } from '../pool-stages';
 import type { PoolStageDefinition } from './pool-types';
@@ -21,7 +23,61 @@ export function registrationError(r: RegistrationStatus): TetherError {
   });
 }
 
-const settled = (r: RegistrationStatus) => r.state === 'registered' || r.state === 'failed';
+/**
+ * Waits for the phone to report a finished sign-in (the event, or its status when the event came
+ * before we listened). `at`: only a sign-in at this Registrar counts (outside: the edge's, not
+ * the registration the phone still had from inside).
+ */
+function registration(ctx: StageContext, phone: AttachedPhone, at: string | null): Promise<RegistrationStatus> {
+  const timeoutMs = ctx.policy.registrationTimeoutMs;
+  const timers = ctx.services.timers ?? realTimers;
+  const settled = (r: RegistrationStatus) => (r.state === 'registered' || r.state === 'failed') && (at === null || r.registrar?.toLowerCase() === at);
+  return new Promise<RegistrationStatus>((resolve, reject) => {
+    const finish = (fn: () => void) => {
+      timers.clearTimeout(timer);
+      off();
+      ctx.signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const timer = timers.setTimeout(
+      () => finish(() => reject(new TetherError('PHONE_REGISTRATION_TIMEOUT', `The phone did not report its sign-in within ${timeoutMs} ms.`, { detail: { serial: ctx.spec.serial, timeoutMs } }))),
+      timeoutMs,
+    );
+    const off = phone.session.on('registration', (x) => {
+      if (settled(x)) finish(() => resolve(x));
+    });
+    const onAbort = () => finish(() => reject(new TetherError('CANCELLED', 'The sign-in was cancelled.')));
+    ctx.signal.addEventListener('abort', onAbort);
+    void phone.session.call('status', {}).then((s) => {
+      if (settled(s.registration)) finish(() => resolve(s.registration));
+    }, () => undefined);
+  });
+}
+
+async function signedIn(ctx: StageContext, at: string | null): Promise<RegistrationStatus> {
+  const phone = await ctx.phone();
+  ctx.progress({ message: 'waiting for the phone to sign in' });
+  const r = await registration(ctx, phone, at);
+  if (r.state !== 'registered') throw registrationError(r);
+  return r;
+}
+
+/**
+ * The vendor's fallback, after sign-in: stage 3 found no Device Update, so the phone's update
+ * check uses the address in-band provisioning gave it (`updatesserverinternalurl`), over HTTPS
+ * trusting the stage-6 chain. An offered image is pushed as in stage 4; the phone then restarts
+ * and signs in again.
+ */
+async function lateUpdate(ctx: StageContext, r: RegistrationStatus): Promise<{ facts: UpdateFacts | null; line: string | null; after: RegistrationStatus }> {
+  if (ctx.spec.network === 'external' || !ctx.facts['check-update']?.deferred) return { facts: null, line: null, after: r };
+  const url = r.provisioning?.deviceUpdateInternalUrl ?? null;
+  if (url === null) return { facts: null, line: 'no update check: the phone reported no in-band Device Update address', after: r };
+  ctx.progress({ message: `checking for updates with the in-band address ${new URL(url).host}` });
+  const out = await updateFrom(ctx, url, ctx.poolHttp());
+  const line = `update check with the in-band address ${url}: ${out.summary}`;
+  if (out.facts.pushed === null) return { facts: out.facts, line, after: r };
+  return { facts: out.facts, line, after: await signedIn(ctx, null) };
+}
 
 /** Stage 9: the phone signs in by itself with its certificate; Tether waits for its registration event. */
 export const logonStage: StageDefinition<'logon'> = {
@@ -29,34 +85,16 @@ export const logonStage: StageDefinition<'logon'> = {
   needs: 'paired phone',
   pool: false,
   async run(ctx) {
-    const phone = await ctx.phone();
-    ctx.progress({ message: 'waiting for the phone to sign in' });
-    const timeoutMs = ctx.policy.registrationTimeoutMs;
-    const timers = ctx.services.timers ?? realTimers;
-    const r = await new Promise<RegistrationStatus>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        timers.clearTimeout(timer);
-        off();
-        ctx.signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const timer = timers.setTimeout(
-        () => finish(() => reject(new TetherError('PHONE_REGISTRATION_TIMEOUT', `The phone did not report its sign-in within ${timeoutMs} ms.`, { detail: { serial: ctx.spec.serial, timeoutMs } }))),
-        timeoutMs,
-      );
-      const off = phone.session.on('registration', (x) => {
-        if (settled(x)) finish(() => resolve(x));
-      });
-      const onAbort = () => finish(() => reject(new TetherError('CANCELLED', 'The sign-in was cancelled.')));
-      ctx.signal.addEventListener('abort', onAbort);
-      // The event may have come before we listened (the phone signs in as soon as its certificate is in): ask.
-      void phone.session.call('status', {}).then((s) => {
-        if (settled(s.registration)) finish(() => resolve(s.registration));
-      }, () => undefined);
-    });
-    if (r.state !== 'registered') throw registrationError(r);
-    const display = (await phone.session.call('status', {})).displayText;
-    return { facts: { sipUri: r.sipUri, registrar: r.registrar, display, lateUpdateCheck: null }, summary: `the phone signed in as ${r.sipUri} at ${r.registrar}` };
+    const edge = ctx.spec.network === 'external' ? (ctx.facts.registrar ? tlsRegistrarOf(ctx.facts.registrar)?.host.toLowerCase() ?? null : null) : null;
+    const first = await signedIn(ctx, edge);
+    const late = await lateUpdate(ctx, first);
+    const r = late.after;
+    const display = (await (await ctx.phone()).session.call('status', {})).displayText;
+    const where = ctx.spec.network === 'external' ? ' from outside' : '';
+    return {
+      facts: { sipUri: r.sipUri, registrar: r.registrar, display, lateUpdateCheck: late.line, lateUpdate: late.facts, provisioning: r.provisioning },
+      summary: `the phone signed in${where} as ${r.sipUri} at ${r.registrar}${late.line ? `; ${late.line}` : ''}`,
+    };
   },
 };
 

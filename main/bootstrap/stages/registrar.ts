@@ -2,7 +2,8 @@ import { TetherError } from '../../../common/errors';
 import { OPTION, type DhcpPacket } from '../../../common/pool/dhcp-packet';
 import { readPoolAnswer, type DhcpPoolAnswer } from '../../pool/discovery/dhcp-answer';
 import { findRegistrarStage, tlsRegistrarOf } from '../pool-stages';
-import { domainOf, progressOf, requireInternalSignIn } from './common';
+import { domainOf, progressOf } from './common';
+import { registrarOutside } from './external';
 import type { NetworkFacts, StageDefinition } from './types';
 import type { PoolStageDefinition } from './pool-types';
 
@@ -22,7 +23,7 @@ export const registrarStage: StageDefinition<'registrar'> = {
   needs: 'paired phone',
   pool: true,
   async run(ctx) {
-    requireInternalSignIn(ctx);
+    if (ctx.spec.network === 'external') return registrarOutside(ctx);
     const domain = domainOf(ctx);
     const dhcp = dhcpAnswerOf(ctx.facts.ip, ctx.spec.serial);
     const found = await findRegistrarStage(

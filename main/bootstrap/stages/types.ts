@@ -1,6 +1,6 @@
 import type { SignInSpec, StageProgressView } from '../../../common/service/contract';
 import type { StageId } from '../../../common/stages';
-import type { SessionTimers } from '../../../native/protocol';
+import type { InBandAddresses, SessionTimers } from '../../../native/protocol';
 import type { Catalogue } from '../../../native/usb/catalogue';
 import type { AttachedPhone } from '../../device/attach';
 import type { PhoneProvider } from '../../device/manager';
@@ -74,8 +74,12 @@ export interface LogonFacts {
   readonly sipUri: string | null;
   readonly registrar: string | null;
   readonly display: string;
-  /** The update check the vendor's fallback makes after sign-in, when stage 3 found nothing. */
+  /** The update check the vendor's fallback makes after sign-in, when stage 3 found nothing (one line). */
   readonly lateUpdateCheck: string | null;
+  /** What that check found and pushed (firmware from the in-band address), or null when none was made. */
+  readonly lateUpdate?: UpdateFacts | null;
+  /** The addresses in-band provisioning gave the phone (its registration report), or null. */
+  readonly provisioning?: InBandAddresses | null;
 }
 
 export interface JobFacts {
@@ -146,6 +150,11 @@ export interface PoolSlots {
 /** What an earlier sign-in left that lets this one skip work (from the journal). */
 export interface PriorSignIn {
   readonly signedInInternally: boolean;
+  /**
+   * What the last internal sign-in left for the external path (`tether-internal-sign-in/1`,
+   * main/pool/external/facts.ts) as stored, unchecked; null when there is none.
+   */
+  readonly internalFacts: unknown;
   /** The certificate issued to this phone for this user by the last signed-in job, if any. */
   readonly certificate: { readonly user: string; readonly sipUri: string; readonly certificatePem: string; readonly chainPems: readonly string[] } | null;
 }
@@ -154,6 +163,11 @@ export interface PriorSignIn {
 export interface BootstrapServices {
   readonly phones: PhoneProvider;
   readonly resolver: PoolResolver;
+  /**
+   * The DNS as seen from outside the corporate network (external sign-in, `spec.network:
+   * 'external'`); without it an external job fails at stage 3 with EXTERNAL_PATH_UNAVAILABLE.
+   */
+  readonly externalResolver?: PoolResolver;
   readonly imageCache: ImageCache;
   readonly catalogue: Catalogue;
   readonly httpOptions?: Omit<PoolHttpOptions, 'resolver' | 'extraCaPems'>;

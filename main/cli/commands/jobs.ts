@@ -64,7 +64,9 @@ export const jobsCommand: Command = {
       return m ? [{ model: m[1]!, serial: r.spec.serial, speed: 'high' as const }] : [];
     });
     if (virtual.length > 0 && a.lab === undefined) throw usageError('Unfinished jobs of virtual phones need their lab: add --lab [DIR].');
-    const world = await openProvisionWorld({ data, ...(a.lab === undefined ? {} : { lab: a.lab }), ...(a.dns === undefined ? {} : { dns: a.dns }), virtual });
+    // Jobs that all sign in from outside resume there: their DNS, and their virtual phones, are outside.
+    const external = unfinished.every((r) => r.spec.network === 'external');
+    const world = await openProvisionWorld({ data, ...(a.lab === undefined ? {} : { lab: a.lab }), ...(a.dns === undefined ? {} : { dns: a.dns }), virtual, external });
     try {
       const secrets = new Map<string, Promise<string>>();
       const secretFor = (kind: 'pin' | 'ntlm') => {

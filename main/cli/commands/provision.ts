@@ -146,6 +146,7 @@ export const provisionCommand: Command = {
       ...(a.dns === undefined ? {} : { dns: a.dns }),
       ...(a.domain === undefined ? {} : { domain: a.domain }),
       virtual: a.virtual,
+      external: a.external,
     });
     try {
       const serials = a.virtual.length > 0 ? a.virtual.map((v) => v.serial!) : a.all ? world.fleet.manager.phones().map((p) => p.identity.serial) : a.serials;

@@ -18,6 +18,7 @@ import type {
   FirmwareSlotReply,
   FirmwareStatusReply,
   FirmwareVerifyReply,
+  InBandAddresses,
   InstallCaChainReply,
   InstallCertificateReply,
   IpLease,
@@ -67,6 +68,8 @@ export interface RegistrationResult {
    * registration lapses and before the TLS-DSK security association expires (MS-SIPAE §3.2.2).
    */
   readonly renewAfterMs?: number;
+  /** After a successful sign-in: the addresses in-band provisioning gave the phone (reported in its status). */
+  readonly provisioning?: InBandAddresses | null;
 }
 
 /**
@@ -142,7 +145,7 @@ export class VirtualPhone {
   private credentials: HeldCredentials | null = null;
   private csrSubject: string | null = null;
   private keyPair: PhoneKeyPair | null = null;
-  private registration: RegistrationStatus = { state: 'unregistered', sipUri: null, registrar: null, sipStatus: null, diagnostics: null };
+  private registration: RegistrationStatus = { state: 'unregistered', sipUri: null, registrar: null, sipStatus: null, diagnostics: null, provisioning: null };
   private overlay: string | null = null;
   private displayNow = '';
   private listeners = new Set<<E extends EventName>(event: E, payload: Events[E]) => void>();
@@ -359,9 +362,13 @@ export class VirtualPhone {
       // Lync phones need a registrar FQDN, never an IP address (docs/reference.md §1 [S2][S6]).
       throw new TetherError('DEVICE_POOL_ENDPOINTS_REJECTED', `The registrar must be an FQDN and a port 1–65535, not "${r.fqdn}:${r.port}".`);
     }
+    const before = this.poolEndpoints?.registrar ?? null;
     this.poolEndpoints = endpoints;
-    this.log(`pool: registrar ${r ? `${r.fqdn}:${r.port}` : 'none'}, web services ${endpoints.webServicesInternal ?? 'none'}`);
+    this.log(`pool: registrar ${r ? `${r.fqdn}:${r.port}` : 'none'}, web services ${endpoints.webServicesInternal ?? endpoints.webServicesExternal ?? 'none'}`);
     await this.save();
+    // A phone told to use another Registrar (signing in from outside, through the Edge) signs in
+    // there with the certificate it holds, as it does after a reboot.
+    if (r && (before === null || before.fqdn.toLowerCase() !== r.fqdn.toLowerCase() || before.port !== r.port)) void this.signIn('endpoints');
   }
 
   async installCaChain(certificates: readonly Uint8Array[]): Promise<InstallCaChainReply> {
@@ -426,7 +433,7 @@ export class VirtualPhone {
     this.poolEndpoints = null;
     this.caChain = [];
     this.csrSubject = null;
-    this.setRegistration({ state: 'unregistered', sipUri: null, registrar: null, sipStatus: null, diagnostics: null });
+    this.setRegistration({ state: 'unregistered', sipUri: null, registrar: null, sipStatus: null, diagnostics: null, provisioning: null });
     if (includeCertificate) {
       this.certificate = null;
       this.keyPair = null;
@@ -514,7 +521,7 @@ export class VirtualPhone {
     this.renewal = null;
   }
 
-  private async signIn(why: 'boot' | 'certificate' | 'renewal'): Promise<void> {
+  private async signIn(why: 'boot' | 'certificate' | 'renewal' | 'endpoints'): Promise<void> {
     this.cancelRenewal();
     const cert = this.certificate;
     const registrar = this.poolEndpoints?.registrar ?? null;
@@ -531,7 +538,7 @@ export class VirtualPhone {
       return;
     }
     // A renewal happens while signed in: the display and status stay as they are until its outcome.
-    if (why !== 'renewal') this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null });
+    if (why !== 'renewal') this.setRegistration({ state: 'registering', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: null, provisioning: null });
     const caChain = this.caChain;
     const chainPem = [...cert.chain, ...caChain].map(pem);
     try {
@@ -554,6 +561,7 @@ export class VirtualPhone {
         registrar: registrar.fqdn,
         sipStatus: result.sipStatus,
         diagnostics: result.diagnostics,
+        provisioning: result.ok ? inBandOf(result.provisioning) : null,
       });
       // A real phone stays signed in: it signs in again before the registration lapses and before
       // the TLS-DSK security association expires (MS-SIPAE §3.2.2), with a new handshake.
@@ -562,7 +570,7 @@ export class VirtualPhone {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message });
+      this.setRegistration({ state: 'failed', sipUri, registrar: registrar.fqdn, sipStatus: null, diagnostics: message, provisioning: null });
     }
     this.log(`sign-in: ${this.registration.state}${this.registration.sipStatus ? ` (${this.registration.sipStatus})` : ''}`);
   }
@@ -617,10 +625,25 @@ export class VirtualPhone {
 function isStatusSipUri(uri: string | null): uri is string {
   if (uri === null) return false;
   try {
-    encodeBody(registrationCodec, { state: 'registering', sipUri: uri, registrar: null, sipStatus: null, diagnostics: null });
+    encodeBody(registrationCodec, { state: 'registering', sipUri: uri, registrar: null, sipStatus: null, diagnostics: null, provisioning: null });
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * In-band addresses as the status schema takes them (FQDN, http(s) URLs of at most 2048 bytes):
+ * whatever a registrar sent that does not fit is not reported, so every status reply still encodes.
+ */
+function inBandOf(p: InBandAddresses | null | undefined): InBandAddresses | null {
+  if (!p) return null;
+  const only: InBandAddresses = { registrarFqdn: p.registrarFqdn, deviceUpdateInternalUrl: p.deviceUpdateInternalUrl, deviceUpdateExternalUrl: p.deviceUpdateExternalUrl };
+  try {
+    encodeBody(registrationCodec, { state: 'registered', sipUri: null, registrar: null, sipStatus: null, diagnostics: null, provisioning: only });
+    return only;
+  } catch {
+    return null;
   }
 }
 

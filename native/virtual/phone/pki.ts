@@ -1,12 +1,14 @@
-import { createHash, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { TetherError, type ErrorCode } from '../../../common/errors';
 
 /**
  * The phone's certificate work: checking a CA chain before trusting it, making its key pair and
  * PKCS#10 request (the private key never leaves the phone), and checking an issued certificate.
- * Parsing and signature checks use node-forge (RSA certificates, which is what Lync CAs issue);
- * the key is a Node KeyObject that signs without ever being exported.
+ * Parsing, dates and signature checks use Node's crypto (native: 32 phones signing in at once in
+ * one process must not hold its event loop with JavaScript RSA); node-forge only reads a CA's
+ * basicConstraints/keyUsage and assembles the PKCS#10 request. The key is a Node KeyObject that
+ * signs without ever being exported.
  */
 
 export function sha256Hex(der: Uint8Array): string {
@@ -17,21 +19,35 @@ export function sha1Thumbprint(der: Uint8Array): string {
   return createHash('sha1').update(der).digest('hex').toUpperCase();
 }
 
-function parse(der: Uint8Array, code: ErrorCode, what: string): forge.pki.Certificate {
+/** A certificate as Node's crypto reads it (native parsing and signature checks). */
+function parse(der: Uint8Array, code: ErrorCode, what: string): X509Certificate {
+  let cert: X509Certificate;
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
-    return forge.pki.certificateFromAsn1(asn1);
+    cert = new X509Certificate(der);
   } catch (cause) {
     throw new TetherError(code, `${what} is not a DER X.509 certificate with an RSA key.`, { cause });
   }
+  if (cert.publicKey.asymmetricKeyType !== 'rsa') throw new TetherError(code, `${what} is not a DER X.509 certificate with an RSA key.`);
+  return cert;
 }
 
-function cn(cert: forge.pki.Certificate): string {
-  const attr = cert.subject.getField('CN') as { value?: unknown } | null;
-  return typeof attr?.value === 'string' ? attr.value : cert.subject.hash as string;
+function cn(cert: X509Certificate): string {
+  const line = cert.subject.split('\n').find((l) => l.startsWith('CN='));
+  return line ? line.slice(3) : cert.subject;
 }
 
-function isCa(cert: forge.pki.Certificate): { ca: boolean; pathLen: number | null; canSign: boolean } {
+/**
+ * basicConstraints and keyUsage of a CA certificate. Node's X509Certificate exposes neither the
+ * path length nor keyCertSign, so node-forge reads the extensions (parsing only: forge's JavaScript
+ * RSA is slow enough to block the event loop, so every signature is checked by Node's crypto).
+ */
+function caFlags(der: Uint8Array, code: ErrorCode, what: string): { ca: boolean; pathLen: number | null; canSign: boolean } {
+  let cert: forge.pki.Certificate;
+  try {
+    cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary'))));
+  } catch (cause) {
+    throw new TetherError(code, `${what} is not a DER X.509 certificate with an RSA key.`, { cause });
+  }
   const bc = cert.getExtension('basicConstraints') as { cA?: boolean; pathLenConstraint?: number } | null;
   const ku = cert.getExtension('keyUsage') as { keyCertSign?: boolean } | null;
   return {
@@ -41,22 +57,20 @@ function isCa(cert: forge.pki.Certificate): { ca: boolean; pathLen: number | nul
   };
 }
 
-function signedBy(child: forge.pki.Certificate, issuer: forge.pki.Certificate): boolean {
-  if (!issuer.subject || child.issuer.hash !== issuer.subject.hash) return false;
+function signedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  if (child.issuer !== issuer.subject) return false;
   try {
-    return issuer.verify(child);
+    return child.verify(issuer.publicKey);
   } catch {
     return false;
   }
 }
 
-function checkDates(cert: forge.pki.Certificate, now: Date, code: ErrorCode): void {
-  if (now < cert.validity.notBefore) {
-    throw new TetherError(code, `Certificate "${cn(cert)}" is not valid until ${cert.validity.notBefore.toISOString()}.`);
-  }
-  if (now > cert.validity.notAfter) {
-    throw new TetherError(code, `Certificate "${cn(cert)}" expired on ${cert.validity.notAfter.toISOString()}.`);
-  }
+function checkDates(cert: X509Certificate, now: Date, code: ErrorCode): void {
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  if (now < notBefore) throw new TetherError(code, `Certificate "${cn(cert)}" is not valid until ${notBefore.toISOString()}.`);
+  if (now > notAfter) throw new TetherError(code, `Certificate "${cn(cert)}" expired on ${notAfter.toISOString()}.`);
 }
 
 /**
@@ -78,7 +92,7 @@ export function verifyCaChain(ders: readonly Uint8Array[], now: Date): string[] 
     }
   }
   certs.forEach((cert, i) => {
-    const ca = isCa(cert);
+    const ca = caFlags(ders[i]!, code, `Certificate ${i + 1} of the chain`);
     if (!ca.ca) throw new TetherError(code, `Certificate "${cn(cert)}" is not a CA certificate (basicConstraints cA is not set).`);
     if (!ca.canSign) throw new TetherError(code, `Certificate "${cn(cert)}" may not sign certificates (keyUsage lacks keyCertSign).`);
     // CAs below this one in the chain (not counting the leaf): pathLenConstraint must allow them.
@@ -106,26 +120,30 @@ export function makeRsaKeyPair(bits: number): Promise<PhoneKeyPair> {
   });
 }
 
+/** One DER element: tag, definite length, content. */
+function der(tag: number, ...content: Uint8Array[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+
+const OID_COMMON_NAME = Buffer.from('0603550403', 'hex');
+/** AlgorithmIdentifier sha256WithRSAEncryption (1.2.840.113549.1.1.11), NULL parameters. */
+const SHA256_WITH_RSA = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
+
 /**
- * A PKCS#10 request with subject CN=`subject`, signed with SHA-256/RSA. node-forge builds the
- * request; the signature is made by Node's crypto with the KeyObject, so the key is never exported.
+ * A PKCS#10 request (RFC 2986) with subject CN=`subject` (a UTF8String: a SIP URI has an "@"),
+ * signed with SHA-256/RSA by Node's crypto with the KeyObject, so the key is never exported. The
+ * DER is assembled here from the key's own SPKI (no big-number parsing in JavaScript). The
+ * signature is native and well under a millisecond, so it stays synchronous: on the thread pool it
+ * would queue behind every other phone's key generation and hold this phone's sign-in back.
  */
 export function makeCsr(keys: PhoneKeyPair, subject: string): Uint8Array {
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([{ name: 'commonName', value: subject }]);
-  const oid = forge.pki.oids.sha256WithRSAEncryption!;
-  // forge reads these when it serialises the request.
-  const fields = csr as unknown as { signatureOid: string; siginfo: { algorithmOid: string }; certificationRequestInfo: unknown; signature: string };
-  fields.signatureOid = oid;
-  fields.siginfo.algorithmOid = oid;
-  // getCertificationRequestInfo exists in node-forge but not in its type definitions.
-  const info = (forge.pki as unknown as { getCertificationRequestInfo(c: ReturnType<typeof forge.pki.createCertificationRequest>): forge.asn1.Asn1 }).getCertificationRequestInfo(csr);
-  fields.certificationRequestInfo = info;
-  const tbs = Buffer.from(forge.asn1.toDer(info).getBytes(), 'binary');
-  fields.signature = sign('sha256', tbs, keys.privateKey).toString('binary');
-  const der = forge.asn1.toDer(forge.pki.certificationRequestToAsn1(csr)).getBytes();
-  return new Uint8Array(Buffer.from(der, 'binary'));
+  const name = der(0x30, der(0x31, der(0x30, OID_COMMON_NAME, der(0x0c, Buffer.from(subject, 'utf8')))));
+  const info = der(0x30, Buffer.from('020100', 'hex'), name, spkiDer(keys.publicKey), Buffer.from('a000', 'hex'));
+  const signature = sign('sha256', info, keys.privateKey);
+  return new Uint8Array(der(0x30, info, SHA256_WITH_RSA, der(0x03, Buffer.from([0]), signature)));
 }
 
 function spkiDer(key: KeyObject): Buffer {
@@ -146,13 +164,7 @@ export function verifyIssuedCertificate(
 ): string {
   const code: ErrorCode = 'DEVICE_CERTIFICATE_MISMATCH';
   const cert = parse(certDer, code, 'The certificate');
-  let certKey: Buffer;
-  try {
-    certKey = spkiDer(createPublicKey(forge.pki.publicKeyToPem(cert.publicKey)));
-  } catch (cause) {
-    throw new TetherError(code, 'The certificate carries an unreadable public key.', { cause });
-  }
-  if (!certKey.equals(spkiDer(keys.publicKey))) throw new TetherError(code, "The certificate is not for this phone's key pair.");
+  if (!spkiDer(cert.publicKey).equals(spkiDer(keys.publicKey))) throw new TetherError(code, "The certificate is not for this phone's key pair.");
   checkDates(cert, now, code);
   if (installedChain.length === 0) throw new TetherError(code, 'No CA chain is installed to check the certificate against; install the chain first.');
   const trusted = installedChain.map((d, i) => parse(d, code, `Installed CA certificate ${i + 1}`));
@@ -163,7 +175,7 @@ export function verifyIssuedCertificate(
     if (anchor) return sha1Thumbprint(certDer);
     const next = extra.find((x) => x !== current && signedBy(current, x));
     if (!next) break;
-    if (!isCa(next).ca) throw new TetherError(code, `Issuing certificate "${cn(next)}" is not a CA certificate.`);
+    if (!next.ca) throw new TetherError(code, `Issuing certificate "${cn(next)}" is not a CA certificate.`);
     checkDates(next, now, code);
     current = next;
   }

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { TetherError } from '../../../common/errors';
 import { derToPem } from '../../../common/pool/chain/pkcs7';
 import { clientKeyTooSmall, newRegisterIds, nextRegistrationMs, runRegisterExchange, TLS_DSK_INNER_TLS, weakClientKeyError, type Registration } from '../../../common/pool/sip';
@@ -73,10 +73,26 @@ function statusOf(err: TetherError): number | null {
   return err.code === 'REGISTRAR_FORBIDDEN' ? 403 : null;
 }
 
+/**
+ * The TLS context that trusts a CA chain, made once per chain. Making an OpenSSL context costs
+ * milliseconds of the event loop; phones sharing a connector (a fleet on one lab) and every
+ * renewal would otherwise each make the same one. It holds only public certificates.
+ */
+function trustContexts(): (caChain: readonly Uint8Array[]) => SecureContext {
+  let last: { key: string; context: SecureContext } | undefined;
+  return (caChain) => {
+    const ca = caChain.map(derToPem);
+    const key = ca.join('');
+    if (last?.key !== key) last = { key, context: createSecureContext({ ca }) };
+    return last.context;
+  };
+}
+
 /** Makes the phone's stage-9 connection: one REGISTER per sign-in attempt. */
 export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): RegistrarConnector {
   const lookup = options.dnsServers && options.dnsServers.length > 0 ? phoneLookup(options.dnsServers) : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const trusting = trustContexts();
   return async (attempt: RegistrationAttempt) => {
     const small = attempt.certificate.byteLength > 0 ? clientKeyTooSmall(attempt.certificate, 'The phone') : null;
     if (small) return failure(small.code, small.message);
@@ -88,7 +104,7 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
         host: attempt.registrar.fqdn,
         port: attempt.registrar.port,
         servername: attempt.registrar.fqdn,
-        ca: attempt.caChain.map(derToPem),
+        secureContext: trusting(attempt.caChain),
         ...(lookup ? { lookup } : {}),
       });
     } catch (err) {
@@ -107,7 +123,9 @@ export function createSipRegistrarConnector(options: SipRegistrarOptions = {}): 
         ...(innerContext ? { tlsDsk: { secureContext: () => innerContext, certificateDer: attempt.certificate } } : {}),
         ...(options.now ? { now: options.now } : {}),
       });
-      return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: renewalDelay(registration) };
+      const p = registration.provisioning;
+      const provisioning = { registrarFqdn: p.registrarFqdn, deviceUpdateInternalUrl: p.deviceUpdateInternalUrl, deviceUpdateExternalUrl: p.deviceUpdateExternalUrl };
+      return { ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: renewalDelay(registration), provisioning };
     } catch (err) {
       const e = err instanceof TetherError ? err : new TetherError('INTERNAL', String(err), { cause: err });
       return failure(e.code, e.message, statusOf(e));

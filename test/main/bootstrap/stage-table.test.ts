@@ -174,16 +174,16 @@ describe('the stage table', () => {
     expect(r.final.failure).toMatchObject({ code: 'WEBTICKET_PIN_REJECTED', stage: 'auth' });
   }, 60_000);
 
-  it('external sign-in of a phone that never signed in internally: EXTERNAL_NEEDS_INTERNAL_FIRST at stage 3', async () => {
+  it('external sign-in of a phone that never signed in internally: EXTERNAL_NEEDS_INTERNAL_SIGN_IN at stage 3', async () => {
     const d = await start({ models: ['CX600'] });
     const r = await signIn(d, { network: 'external' });
-    expect(r.final.failure).toMatchObject({ code: 'EXTERNAL_NEEDS_INTERNAL_FIRST', stage: 'find-update' });
+    expect(r.final.failure).toMatchObject({ code: 'EXTERNAL_NEEDS_INTERNAL_SIGN_IN', stage: 'find-update' });
     expect(r.needs).toEqual([]);
   }, 60_000);
 });
 
 describe('registrationError', () => {
-  const base = { state: 'failed' as const, sipUri: 'sip:a@b.test', registrar: 'pool.b.test' };
+  const base = { state: 'failed' as const, sipUri: 'sip:a@b.test', registrar: 'pool.b.test', provisioning: null };
   it('takes the registrar code the phone named, else maps the SIP status', () => {
     expect(registrationError({ ...base, sipStatus: null, diagnostics: 'REGISTRAR_TLS_FAILED: bad certificate' }).code).toBe('REGISTRAR_TLS_FAILED');
     expect(registrationError({ ...base, sipStatus: 401, diagnostics: null }).code).toBe('REGISTRAR_CERT_REQUIRED');

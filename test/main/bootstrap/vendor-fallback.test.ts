@@ -35,7 +35,7 @@ function ctx(facts: JobFacts, resolver: PoolResolver = nxdomain): StageContext {
       catalogue: BUILT_IN_CATALOGUE,
       poolSlots: { acquire: unused },
       now: () => new Date(),
-      prior: () => ({ signedInInternally: false, certificate: null }),
+      prior: () => ({ signedInInternally: false, internalFacts: null, certificate: null }),
     },
     policy: policyOf(),
     interaction: { confirmPairing: unused, credentials: unused },

@@ -47,6 +47,7 @@ export const STATUS: DeviceStatus = {
     registrar: 'pool01.contoso.com',
     sipStatus: 401,
     diagnostics: '1000;reason="Authentication failed"',
+    provisioning: null,
   },
   displayText: 'Sign in failed\nCheck your PIN',
 };

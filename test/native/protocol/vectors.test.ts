@@ -1,3 +1,4 @@
+import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FrameType, decodeFrame } from '../../../native/protocol/frame';
 import { commitment, deriveSessionKeys, openFrame, privateKeyFromRaw, sealFrame, transcriptHash } from '../../../native/protocol/handshake';
@@ -40,5 +41,22 @@ describe('spec test vectors (§5.6)', () => {
     expect(hex(frame)).toBe('54455448011000000200000000000000160000001685d8ec29697bf940a18d22376140ec28124415592ca6f9ed39');
     const f = decodeFrame(frame, 1024);
     expect(hex(openFrame(phoneKeys.hostToPhone, f.raw, f.seq))).toBe('010101000000');
+  });
+
+  it('a large frame of several parts (sealed slice by slice) is byte for byte one AES-256-GCM pass over their concatenation', () => {
+    // Sizes straddle the sealer's internal slice boundaries, with an empty part between.
+    const parts = [12, 150_001, 0, 65_536, 70_000].map((n, i) => new Uint8Array(n).map((_, j) => (j * 31 + i) & 0xff));
+    const header = { type: FrameType.DATA, flags: 0, channel: 1 as const, seq: 7, ack: 3 };
+    const frame = sealFrame(hostKeys.hostToPhone, header, parts);
+    const plain = Buffer.concat(parts);
+    const nonce = Buffer.alloc(12);
+    hostKeys.hostToPhone.iv.copy(nonce, 0);
+    nonce.writeUInt32LE(7, 4);
+    const reference = createCipheriv('aes-256-gcm', hostKeys.hostToPhone.key, nonce);
+    reference.setAAD(frame.subarray(0, 20));
+    const expected = Buffer.concat([reference.update(plain), reference.final(), reference.getAuthTag()]);
+    expect(Buffer.from(frame.subarray(24)).equals(expected)).toBe(true);
+    const f = decodeFrame(frame, 1 << 20);
+    expect(Buffer.from(openFrame(phoneKeys.hostToPhone, f.raw, f.seq)).equals(plain)).toBe(true);
   });
 });

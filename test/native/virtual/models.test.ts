@@ -16,6 +16,12 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close().catch(() => {});
 });
 
+const IN_BAND = {
+  registrarFqdn: 'pool01.contoso.test',
+  deviceUpdateInternalUrl: 'https://pool01.contoso.test/RequestHandler/ucdevice.upx',
+  deviceUpdateExternalUrl: 'https://lyncext.contoso.test/RequestHandlerExt/ucdevice.upx',
+};
+
 describe('every catalogue model', () => {
   for (const model of BUILT_IN_CATALOGUE.models) {
     it(`${model.id}: descriptors and handshake identity come from the catalogue`, async () => {
@@ -81,7 +87,7 @@ describe('display and registration', () => {
       registrar: async (attempt) => {
         attempts.push(attempt);
         attempt.secureContext(); // the phone's key and certificate make a TLS context
-        return attempts.length === 1 ? { ok: true, sipStatus: 200, diagnostics: null } : { ok: false, sipStatus: 401, diagnostics: '1000;reason="test"' };
+        return attempts.length === 1 ? { ok: true, sipStatus: 200, diagnostics: null, provisioning: IN_BAND } : { ok: false, sipStatus: 401, diagnostics: '1000;reason="test"' };
       },
     });
     const s = await openHostSession(await openTetherLink(device));
@@ -92,7 +98,7 @@ describe('display and registration', () => {
     await provision(s, ca, 'sip:erin@contoso.test');
     let status = await s.call('status', {});
     for (let i = 0; i < 20 && status.registration.state !== 'registered'; i++) status = await s.call('status', {});
-    expect(status.registration).toMatchObject({ state: 'registered', sipUri: 'sip:erin@contoso.test', registrar: 'pool01.contoso.test', sipStatus: 200 });
+    expect(status.registration).toMatchObject({ state: 'registered', sipUri: 'sip:erin@contoso.test', registrar: 'pool01.contoso.test', sipStatus: 200, provisioning: IN_BAND });
     expect(attempts[0]!.registrar).toEqual({ fqdn: 'pool01.contoso.test', port: 5061 });
     expect(events).toContain('registering');
     expect(status.displayText).toContain('Signed in');
@@ -103,8 +109,26 @@ describe('display and registration', () => {
     open.push(s2);
     let again = await s2.call('status', {});
     for (let i = 0; i < 20 && again.registration.state !== 'failed'; i++) again = await s2.call('status', {});
-    expect(again.registration).toMatchObject({ state: 'failed', sipStatus: 401, diagnostics: '1000;reason="test"' });
+    expect(again.registration).toMatchObject({ state: 'failed', sipStatus: 401, diagnostics: '1000;reason="test"', provisioning: null });
     expect(attempts).toHaveLength(2);
+  });
+
+  it('reports no in-band addresses rather than values outside the status schema\'s bounds', async () => {
+    const ca = makeTestCa();
+    const device = await createVirtualPhone({
+      model: 'CX600',
+      serial: 'CX600-BIG',
+      store: new MemoryPhoneStore(),
+      clock: new VirtualClock(),
+      registrar: async () => ({ ok: true, sipStatus: 200, diagnostics: null, provisioning: { ...IN_BAND, deviceUpdateExternalUrl: `https://x.test/${'a'.repeat(3000)}` } }),
+    });
+    const s = await openHostSession(await openTetherLink(device));
+    open.push(s);
+    await s.confirmPairing();
+    await provision(s, ca, 'sip:erin@contoso.test');
+    let status = await s.call('status', {});
+    for (let i = 0; i < 20 && status.registration.state !== 'registered'; i++) status = await s.call('status', {});
+    expect(status.registration).toMatchObject({ state: 'registered', provisioning: null });
   });
 
   it('signs in again when the registrar says to (before the SA expires), and stops on a wipe', async () => {

@@ -60,7 +60,15 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
     // sooner than the 3600 s registration, so the phone signs in again 5 minutes before it does.
     const notAfter = new Date(new X509Certificate(a.certificate).validTo).getTime();
     const r = await createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000, now: () => notAfter - 30 * 60_000 })(a);
-    expect(r).toEqual({ ok: true, sipStatus: 200, diagnostics: null, renewAfterMs: 25 * 60_000 });
+    // The in-band addresses of the registrar's answer, as the phone then reports them in its status.
+    const origin = new URL(lab.context.httpsBase).origin;
+    expect(r).toEqual({
+      ok: true,
+      sipStatus: 200,
+      diagnostics: null,
+      renewAfterMs: 25 * 60_000,
+      provisioning: { registrarFqdn: lab.context.poolFqdn, deviceUpdateInternalUrl: `${origin}/RequestHandler/ucdevice.upx`, deviceUpdateExternalUrl: `${origin}/RequestHandlerExt/ucdevice.upx` },
+    });
     // Far from the certificate's end, the registration's own lifetime (less 30 s) comes first.
     const early = await createSipRegistrarConnector({ dnsServers: [lab.dnsServer], timeoutMs: 5000, now: () => notAfter - 5 * 3600_000 })(a);
     expect(early.renewAfterMs).toBe(3570_000);
@@ -101,6 +109,21 @@ describe('the virtual phone\'s SIP/TLS registrar connector', () => {
       expect(registrationErrorCode(refused.diagnostics)).toBe('REGISTRAR_UNREACHABLE');
     } finally {
       lab.context.faults.set('registrar-unreachable', false);
+    }
+  });
+
+  it('one connector for several phones trusts each attempt\'s own chain (its reused TLS context is per chain)', async () => {
+    const other = tempDir('tether-other-chain-');
+    try {
+      const foreign = await openLabCa({ dir: other.dir, domain: lab.context.domain });
+      const shared = connect();
+      expect((await shared(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'))).ok).toBe(true);
+      // A phone whose installed chain is another CA's must not trust the lab's registrar.
+      const stranger = { ...attempt('sip:alice@contoso.test', null), caChain: foreign.chainPems().map((p) => new Uint8Array(new X509Certificate(p).raw)) };
+      expect(registrationErrorCode((await shared(stranger)).diagnostics)).toBe('REGISTRAR_TLS_FAILED');
+      expect((await shared(attempt('sip:alice@contoso.test', 'sip:alice@contoso.test'))).ok).toBe(true);
+    } finally {
+      other.remove();
     }
   });
 
