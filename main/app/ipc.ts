@@ -7,8 +7,8 @@ import { openConnection, type Connection } from '../bridge/connection';
  * The contract over Electron IPC: one channel in (`tether:call`), one out (`tether:core`), the
  * same envelopes as the browser host's WebSocket (common/service/wire.ts). Every message is
  * checked twice before it reaches the service: its sender must be a trusted window's main frame
- * showing our own page (as GitHub Desktop's trusted-ipc-sender), and its payload must pass
- * validateCall (inside openConnection). This module and preload/index.ts are the only places
+ * showing our own page (as GitHub Desktop's trusted-ipc-sender), and its payload must fit
+ * MAX_CALL_BYTES and pass validateCall (both inside openConnection). This module and preload/index.ts are the only places
  * that touch the raw channels (the lint forbids them elsewhere).
  */
 

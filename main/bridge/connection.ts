@@ -1,6 +1,6 @@
-import { toTetherError } from '../../common/errors';
+import { TetherError } from '../../common/errors';
 import { ContractError, SERVICE_EVENTS, validateCall, type ProgressEventView, type ServiceEventName, type ServiceEvents, type TetherService } from '../../common/service/contract';
-import { parseCallMessage, type CoreMessage, type WireError } from '../../common/service/wire';
+import { MAX_CALL_BYTES, parseCallMessage, type CoreMessage, type WireError } from '../../common/service/wire';
 
 /**
  * One front end's connection to the service, whatever carries it (Electron IPC or the browser
@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   /** Timers, for tests. */
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
   readonly clearTimer?: (handle: unknown) => void;
+  /** Where a note about an unexpected (non-Tether) error goes; default console.error. */
+  readonly logInternal?: (note: string) => void;
 }
 
 export interface Connection {
@@ -29,9 +31,34 @@ export interface Connection {
   readonly stats: { sent: number; coalesced: number };
 }
 
-export function wireError(err: unknown): WireError {
+/**
+ * A refused payload or a typed error crosses with its own message; anything else crosses as the
+ * catalogue's generic INTERNAL (an unexpected error's message may echo input, e.g. a secret).
+ */
+export function wireError(err: unknown, logInternal: (note: string) => void = defaultLog): WireError {
   if (err instanceof ContractError) return { type: 'ContractError', message: err.message };
-  return toTetherError(err).toJSON();
+  if (err instanceof TetherError) return err.toJSON();
+  logInternal(internalNote(err));
+  return new TetherError('INTERNAL').toJSON();
+}
+
+const defaultLog = (note: string) => console.error(`tether: ${note}`);
+
+/** Where an unexpected error came from, without its message (it may hold a secret): class, code, stack frames. */
+export function internalNote(err: unknown): string {
+  if (!(err instanceof Error)) return `unexpected ${typeof err} thrown`;
+  const code = (err as { code?: unknown }).code;
+  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8);
+  return [`unexpected ${err.name}${typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ''}`, ...frames].join('\n');
+}
+
+/** The call's size as JSON in UTF-8; Infinity when it cannot be serialised (a cycle, a BigInt). */
+function serialisedBytes(data: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8');
+  } catch {
+    return Infinity;
+  }
 }
 
 export function openConnection(options: ConnectionOptions): Connection {
@@ -83,12 +110,15 @@ export function openConnection(options: ConnectionOptions): Connection {
         return;
       }
       try {
+        // The WebSocket caps a frame at MAX_CALL_BYTES; IPC has no such cap, so every carrier is
+        // measured here, before validation walks the payload.
+        if (serialisedBytes(data) > MAX_CALL_BYTES) throw new ContractError(`call larger than ${MAX_CALL_BYTES / 1024} KiB refused`);
         const { name, args } = validateCall(call.name, call.args);
         const fn = service[name] as (a: unknown) => Promise<unknown>;
         const value = await fn.call(service, args);
         emit({ type: 'result', id: call.id, ok: true, value: value ?? null });
       } catch (err) {
-        emit({ type: 'result', id: call.id, ok: false, error: wireError(err) });
+        emit({ type: 'result', id: call.id, ok: false, error: wireError(err, options.logInternal) });
       }
     },
     close() {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IpcMain, IpcMainEvent, WebContents } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
-import { IPC_CALL_CHANNEL, IPC_CORE_CHANNEL } from '../../../common/service/wire';
+import { IPC_CALL_CHANNEL, IPC_CORE_CHANNEL, MAX_CALL_BYTES } from '../../../common/service/wire';
 import { serveContractOverIpc, trustedSenders } from '../../../main/app/ipc';
 import { recordingService } from '../../support/recording-service';
 
@@ -84,6 +84,16 @@ describe('IPC: trusted senders and checked payloads', () => {
     await flush();
     expect(service.calls).toEqual([]);
     expect(JSON.stringify(win.sent)).toContain('ContractError');
+  });
+
+  it('refuses a call larger than the WebSocket’s frame cap, with a typed answer', async () => {
+    const { ipcMain, senders, service } = setUp();
+    const win = contents(7);
+    senders.add(win as unknown as WebContents);
+    ipcMain.emit(IPC_CALL_CHANNEL, event(win), { type: 'call', id: 3, name: 'listPhones', args: { pad: 'x'.repeat(MAX_CALL_BYTES) } });
+    await flush();
+    expect(service.calls).toEqual([]);
+    expect(win.sent).toEqual([[IPC_CORE_CHANNEL, { type: 'result', id: 3, ok: false, error: { type: 'ContractError', message: 'call larger than 16 KiB refused' } }]]);
   });
 
   it('stopping removes the listener and the service subscriptions', async () => {

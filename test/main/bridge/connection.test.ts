@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { TetherError } from '../../../common/errors';
 import { createServiceClient } from '../../../common/service/client';
 import type { ProgressEventView } from '../../../common/service/contract';
-import { RemoteError, type CoreMessage } from '../../../common/service/wire';
-import { openConnection } from '../../../main/bridge/connection';
+import { MAX_CALL_BYTES, RemoteError, type CoreMessage } from '../../../common/service/wire';
+import { internalNote, openConnection } from '../../../main/bridge/connection';
 import { recordingService } from '../../support/recording-service';
 
 const JOB = 'job-0000001';
 const progress = (bytes: number): ProgressEventView => ({ jobId: JOB, serial: 'CX600-1', stage: 'check-update', message: 'Sending firmware', bytes, totalBytes: 100, fraction: bytes / 100 });
 
 /** A connection and a client joined back to back in memory, as IPC or a WebSocket would join them. */
-function joined(service = recordingService()) {
+function joined(service = recordingService(), logInternal: (note: string) => void = () => undefined) {
   const sent: CoreMessage[] = [];
   let deliver: (data: unknown) => void = () => undefined;
   const timers: (() => void)[] = [];
@@ -22,6 +22,7 @@ function joined(service = recordingService()) {
     },
     setTimer: (fn) => timers.push(fn),
     clearTimer: () => undefined,
+    logInternal,
   });
   const client = createServiceClient({
     send: (m) => void connection.receive(JSON.parse(JSON.stringify(m))),
@@ -73,6 +74,43 @@ describe('the contract over a message carrier', () => {
     expect((err as RemoteError).code).toBe('BAD_INPUT');
     expect((err as RemoteError).message).toBe('No such job.');
     expect(JSON.stringify((err as RemoteError).wire)).not.toContain('at ');
+  });
+
+  it('refuses a call over MAX_CALL_BYTES (or one that cannot be serialised) before validating it, as the WebSocket does', async () => {
+    const { connection, service, sent } = joined();
+    const user = 'a'.repeat(MAX_CALL_BYTES);
+    await connection.receive({ type: 'call', id: 1, name: 'startSignIn', args: { serial: 'CX600-1', kind: 'pin', user } });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await connection.receive({ type: 'call', id: 2, name: 'listPhones', args: cyclic });
+    // Just under the bound still reaches validation (which refuses the long user on its own terms).
+    await connection.receive({ type: 'call', id: 3, name: 'startSignIn', args: { serial: 'CX600-1', kind: 'pin', user: user.slice(0, MAX_CALL_BYTES - 200) } });
+    expect(service.calls).toEqual([]);
+    expect(sent.map((m) => m.type === 'result' && !m.ok && m.error)).toEqual([
+      { type: 'ContractError', message: 'call larger than 16 KiB refused' },
+      { type: 'ContractError', message: 'call larger than 16 KiB refused' },
+      { type: 'ContractError', message: 'startSignIn.user: expected a string of 1–256 characters' },
+    ]);
+  });
+
+  it('an unexpected error crosses as the generic INTERNAL; its message stays local and out of the log', async () => {
+    const notes: string[] = [];
+    const { client } = joined(
+      recordingService({
+        jobs: () => {
+          throw Object.assign(new SyntaxError('Unexpected token \'h\', "hunter2" is not valid JSON'), { code: 'ERR_X' });
+        },
+      }),
+      (n) => notes.push(n),
+    );
+    const err = (await client.jobs({}).catch((e: unknown) => e)) as RemoteError;
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toBe('Tether hit an unexpected internal error.');
+    expect(JSON.stringify(err.wire)).not.toContain('hunter2');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^unexpected SyntaxError \(ERR_X\)\n\s+at /);
+    expect(notes[0]).not.toContain('hunter2');
+    expect(internalNote('hunter2')).toBe('unexpected string thrown');
   });
 
   it('the client checks arguments before they leave', async () => {
