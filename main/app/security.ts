@@ -33,6 +33,23 @@ export function denyPermissions(session: Session, isAppUrl: (url: string) => boo
   session.setDevicePermissionHandler(() => false);
 }
 
+/**
+ * The only hosts a link may hand to the OS browser: Microsoft's documentation, where docs/ and the
+ * catalogue's fixes point (Lync Server 2010 pages on learn, and their older docs/technet names).
+ */
+export const DOCUMENTATION_HOSTS: readonly string[] = ['learn.microsoft.com', 'docs.microsoft.com', 'technet.microsoft.com'];
+
+/** https, default port, no user name or password, exactly one of DOCUMENTATION_HOSTS. */
+export function isDocumentationUrl(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  return u.protocol === 'https:' && u.port === '' && u.username === '' && u.password === '' && DOCUMENTATION_HOSTS.includes(u.hostname);
+}
+
 /** No page may navigate away from the app, open a window, or attach a webview. */
 export function lockDownContents(contents: WebContents, openExternal: (url: string) => void, isAppUrl: (url: string) => boolean): void {
   contents.on('will-navigate', (event, url) => {
@@ -44,7 +61,7 @@ export function lockDownContents(contents: WebContents, openExternal: (url: stri
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
     // A link to Microsoft's documentation opens in the user's browser, never in a Tether window.
-    if (/^https:\/\//i.test(url)) openExternal(url);
+    if (isDocumentationUrl(url)) openExternal(url);
     return { action: 'deny' };
   });
 }

@@ -36,7 +36,7 @@ describe('the Electron shell', () => {
     expect((handlers.device as unknown as () => boolean)()).toBe(false);
   });
 
-  it('blocks navigation away from the app, new windows and webviews; https links go to the browser', () => {
+  it('blocks navigation away from the app, new windows and webviews; documentation links go to the browser', () => {
     const c = new EventEmitter() as EventEmitter & { setWindowOpenHandler(h: (d: { url: string }) => unknown): void; open?: (d: { url: string }) => unknown };
     c.setWindowOpenHandler = (h) => (c.open = h);
     const opened: string[] = [];
@@ -53,7 +53,22 @@ describe('the Electron shell', () => {
     expect(tryNavigate('will-attach-webview', 'app://tether/')).toBe(true);
     expect(c.open!({ url: 'https://learn.microsoft.com/' })).toEqual({ action: 'deny' });
     expect(c.open!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
-    expect(opened).toEqual(['https://learn.microsoft.com/']);
+    // Only Microsoft's documentation hosts, exactly, over https on the default port, without credentials.
+    for (const url of [
+      'https://evil.example/',
+      'https://learn.microsoft.com.evil.example/',
+      'https://evil.example/?https://learn.microsoft.com/',
+      'https://user@learn.microsoft.com/',
+      'https://learn.microsoft.com:8443/',
+      'http://technet.microsoft.com/',
+      'file:///etc/passwd',
+      'not a url',
+    ]) {
+      expect(c.open!({ url })).toEqual({ action: 'deny' });
+    }
+    expect(c.open!({ url: 'https://TechNet.Microsoft.com/en-us/library/gg412828(v=ocs.14)' })).toEqual({ action: 'deny' });
+    expect(c.open!({ url: 'https://docs.microsoft.com/x' })).toEqual({ action: 'deny' });
+    expect(opened).toEqual(['https://learn.microsoft.com/', 'https://TechNet.Microsoft.com/en-us/library/gg412828(v=ocs.14)', 'https://docs.microsoft.com/x']);
   });
 
   it('builds the menu each OS expects, without developer tools when packaged', () => {
