@@ -196,6 +196,7 @@ export async function runJob(options: RunJobOptions): Promise<JobFacts> {
     memory,
     phone: acquirePhone,
     phase: (p) => events.phase(p),
+    withoutPoolSlot: (wait) => withoutSlot(wait, signal),
     anonymousHttp: () => (memory.anonymous ??= makeHttp([])),
     // From stage 7 on the pool is trusted the way the phone trusts it: through the stage-6 chain only;
     // outside, through the external DNS and over TLS only (EXTERNAL_PLAIN_HTTP_REFUSED otherwise).

@@ -244,6 +244,10 @@ export interface ObtainChainInput {
   /** Roots from a trusted-root file (fingerprints). */
   readonly fileRoots?: ReadonlySet<string>;
   readonly osRoots?: readonly string[];
+  /** False: skip the check of the pool's HTTPS certificate against the chain (`probe chain --no-tls-check`). */
+  readonly checkTls?: boolean;
+  /** What an untrusted root's message tells the person to pass (the flags differ between commands). */
+  readonly howToTrust?: string;
 }
 
 /** Stage 6: the chain over anonymous HTTP, checked against the pool's TLS certificate, then trusted (or not). */
@@ -257,7 +261,7 @@ export async function obtainChainStage(input: ObtainChainInput, progress: StageP
     got = await obtainPoolChain({
       pool: { host: webHost, ...(input.httpPort === undefined ? {} : { port: input.httpPort }) },
       http: input.http,
-      tlsServer: { host: webHost, port: Number(web.port || 443) },
+      ...(input.checkTls === false ? {} : { tlsServer: { host: webHost, port: Number(web.port || 443) } }),
       lookup: input.resolver.lookup,
       now: input.now,
       tlsTimeoutMs: input.connectTimeoutMs,
@@ -267,7 +271,7 @@ export async function obtainChainStage(input: ObtainChainInput, progress: StageP
   } catch (err) {
     if (err instanceof TetherError && err.code === 'CHAIN_ROOT_UNTRUSTED') {
       // Keep the fingerprint (and the subject) so a person can compare and decide.
-      throw new TetherError('CHAIN_ROOT_UNTRUSTED', `${err.message} Compare it with your administrator's and pass --root-fingerprint, or --trust-root FILE.`, {
+      throw new TetherError('CHAIN_ROOT_UNTRUSTED', `${err.message} Compare it with your administrator's and ${input.howToTrust ?? 'pass --root-fingerprint, or --trust-root FILE'}.`, {
         detail: err.detail,
         cause: err,
       });
@@ -293,7 +297,7 @@ export async function obtainChainStage(input: ObtainChainInput, progress: StageP
   const trustWords = { 'os-store': 'in the OS store', 'pinned-fingerprint': 'matches the given fingerprint', 'trust-root-file': 'in the given trusted-root file' }[trust];
   return {
     value,
-    summary: `root '${got.root.subject}' (${trustWords}) + ${plural(got.intermediates.length, 'intermediate')}; ${webHost}:${web.port || 443} verifies against it`,
+    summary: `root '${got.root.subject}' (${trustWords}) + ${plural(got.intermediates.length, 'intermediate')}; ${input.checkTls === false ? 'the HTTPS certificate was not checked' : `${webHost}:${web.port || 443} verifies against it`}`,
   };
 }
 

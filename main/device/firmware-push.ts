@@ -34,6 +34,11 @@ export interface FirmwarePushOptions {
    * so the next push resumes at that offset. Rejects with CANCELLED.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Runs each wait for the phone to come back (unplugged, reset, rebooting); the job runner gives
+   * the stage's pool slot back meanwhile, as it does while waiting for a person. Default: just waits.
+   */
+  readonly whileAway?: <T>(wait: () => Promise<T>) => Promise<T>;
 }
 
 export interface FirmwarePushResult {
@@ -99,13 +104,13 @@ class Push {
     const timeoutMs = this.o.reattachTimeoutMs ?? 120_000;
     this.progress({ phase: 'waiting-for-phone', reason: 'start' });
     let phone = await this.o.phones.waitForSerial(this.o.serial, { timeoutMs });
+    const away = this.o.whileAway ?? ((wait) => wait());
     for (;;) {
+      let rebooting = false;
       try {
         const outcome = await this.attempt(phone);
         if (outcome.kind === 'done') return outcome.result;
-        // The phone reboots into the new slot: its session ends and a new one must come.
-        await this.untilClosed(phone);
-        this.progress({ phase: 'waiting-for-phone', reason: 'reboot' });
+        rebooting = true;
       } catch (err) {
         const e = toTetherError(err);
         if (!isLinkLoss(e) || this.o.signal?.aborted) throw e;
@@ -116,8 +121,16 @@ class Push {
         await phone.close();
         this.progress({ phase: 'waiting-for-phone', reason: 'link-lost' });
       }
-      this.checkCancelled();
-      phone = await this.o.phones.waitForSerial(this.o.serial, { timeoutMs, after: phone });
+      const gone = phone;
+      phone = await away(async () => {
+        if (rebooting) {
+          // The phone reboots into the new slot: its session ends and a new one must come.
+          await this.untilClosed(gone);
+          this.progress({ phase: 'waiting-for-phone', reason: 'reboot' });
+        }
+        this.checkCancelled();
+        return this.o.phones.waitForSerial(this.o.serial, { timeoutMs, after: gone });
+      });
     }
   }
 

@@ -59,11 +59,15 @@ export class MemoryJournal implements JournalPort {
     this.writes++;
     j.state = state;
     j.error = error ?? null;
+    // As in Journal: a finished job has no owner, so nothing is left claimed after it.
+    if (FINAL_JOB_STATES.includes(state)) j.owner = null;
     j.updatedAt = this.now();
   }
 
+  /** Journal.claim's rules in one process: a finished job is nobody's, and another owner keeps its job. */
   claim(jobId: string, owner: JobOwner): boolean {
     const j = this.get(jobId);
+    if (FINAL_JOB_STATES.includes(j.state)) return false;
     if (j.owner && (j.owner.pid !== owner.pid || j.owner.token !== owner.token)) return false;
     if (!j.owner) {
       this.writes++;

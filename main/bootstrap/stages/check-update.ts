@@ -122,6 +122,8 @@ export async function updateFrom(ctx: StageContext, url: string, http: PoolHttpC
     // About twenty progress steps whatever the size (writes of 16 KiB to 1 MiB).
     writeBytes: Math.min(1 << 20, Math.max(16 * 1024, Math.ceil(image.size / 20))),
     onProgress: pushProgress(ctx),
+    // An unplugged or rebooting phone holds no pool slot while Tether waits for it.
+    whileAway: (wait) => ctx.withoutPoolSlot(wait),
   });
   // The phone restarted into the new firmware: a new session, paired again.
   await ctx.phone('after-reboot');

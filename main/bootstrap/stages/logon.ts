@@ -3,7 +3,8 @@ import { realTimers, type RegistrationStatus } from '../../../native/protocol';
 import type { AttachedPhone } from '../../device/attach';
 import { updateFrom } from './check-update';
 import type { StageContext, StageDefinition, UpdateFacts } from './types';
-import { registerWithRegistrar } from '../../pool/sip';
+import { registerWithRegistrar, type RegisterOptions, type RegistrationResult } from '../../pool/sip';
+import type { StageOutcome, StageProgress } from '../stage-events';
 import { tlsRegistrarOf } from '../pool-stages';
 import type { PoolStageDefinition } from './pool-types';
 
@@ -98,6 +99,34 @@ export const logonStage: StageDefinition<'logon'> = {
   },
 };
 
+export interface RegisterInput {
+  readonly registrar: { readonly host: string; readonly port: number };
+  readonly sipUri: string;
+  /** The only trust: the stage-6 chain (or a CA file). */
+  readonly caPems: readonly string[];
+  /** Without one the Registrar's 401 says where to get one (`probe register` without --cert). */
+  readonly clientCertificate?: { readonly certPem: string; readonly keyPem: string };
+  readonly lookup?: RegisterOptions['lookup'];
+  readonly timeoutMs?: number;
+}
+
+/** The pool half of stage 9 as `probe register` and test-bootstrap both run it: SIP REGISTER over TLS, TLS-DSK with the certificate. */
+export async function registerStage(input: RegisterInput, progress: StageProgress): Promise<StageOutcome<RegistrationResult>> {
+  const { host, port } = input.registrar;
+  progress(`REGISTER to ${host}:${port}${input.clientCertificate ? ', authenticating with TLS-DSK and the issued certificate' : ' without a certificate'}`);
+  const result = await registerWithRegistrar({
+    registrar: { host, port },
+    sipUri: input.sipUri,
+    caPems: input.caPems,
+    ...(input.lookup ? { lookup: input.lookup } : {}),
+    ...(input.clientCertificate ? { clientCertificate: input.clientCertificate } : {}),
+    ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+  });
+  const sa = result.securityAssociation;
+  const how = sa ? `, TLS-DSK inner ${sa.innerTls} ${sa.cipher}` : ', no authentication asked';
+  return { value: result, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}${how}, expires ${result.expires ?? '?'} s)` };
+}
+
 /** Stage 9 without a phone (with --register): SIP REGISTER over TLS with the issued certificate and the throw-away key. */
 export const logonPoolStage: PoolStageDefinition<'logon'> = {
   id: 'logon',
@@ -108,18 +137,18 @@ export const logonPoolStage: PoolStageDefinition<'logon'> = {
     const discovery = r.facts.discovery!;
     const tls = tlsRegistrarOf(discovery);
     if (!tls) throw new TetherError('REGISTRAR_UNREACHABLE', 'No TLS Registrar was found in stage 5; a phone signs in over TLS only.', { detail: { registrar: discovery.registrar.host } });
-    progress(`REGISTER to ${tls.host}:${tls.port}, authenticating with TLS-DSK and the issued certificate`);
-    const result = await registerWithRegistrar({
-      registrar: { host: tls.host, port: tls.port },
-      sipUri: r.facts.auth!.sipUri,
-      caPems: r.facts.chain!.pems,
-      clientCertificate: { certPem: r.facts.certificate!.certificatePem, keyPem: r.key!.privateKeyPem() },
-      lookup: r.options.resolver.lookup,
-      ...(r.options.registerTimeoutMs === undefined ? {} : { timeoutMs: r.options.registerTimeoutMs }),
-    });
-    const { elapsedMs: _elapsed, ...value } = result;
-    const sa = result.securityAssociation;
-    const how = sa ? `, TLS-DSK inner ${sa.innerTls} ${sa.cipher}` : ', no authentication asked';
-    return { value, summary: `registered ${result.sipUri} at ${result.registrar} (${result.tlsProtocol ?? 'TLS'}${how}, expires ${result.expires ?? '?'} s)` };
+    const { value, summary } = await registerStage(
+      {
+        registrar: tls,
+        sipUri: r.facts.auth!.sipUri,
+        caPems: r.facts.chain!.pems,
+        clientCertificate: { certPem: r.facts.certificate!.certificatePem, keyPem: r.key!.privateKeyPem() },
+        lookup: r.options.resolver.lookup,
+        ...(r.options.registerTimeoutMs === undefined ? {} : { timeoutMs: r.options.registerTimeoutMs }),
+      },
+      progress,
+    );
+    const { elapsedMs: _elapsed, ...facts } = value;
+    return { value: facts, summary };
   },
 };

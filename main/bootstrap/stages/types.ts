@@ -234,6 +234,8 @@ export interface StageContext {
   phone(reason?: 'start' | 'after-reboot'): Promise<AttachedPhone>;
   /** Tells the job's owner where it stands between calls (waiting for the phone, pairing, …). */
   phase(phase: JobPhase): void;
+  /** Runs a wait for the phone (unplugged, rebooting) without the stage's pool slot, and takes one again after. */
+  withoutPoolSlot<T>(wait: () => Promise<T>): Promise<T>;
   /** Anonymous HTTP (stages 3–6) and HTTP trusting the stage-6 chain only (7–8), made once per run. */
   anonymousHttp(): PoolHttpClient;
   poolHttp(): PoolHttpClient;

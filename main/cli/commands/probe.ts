@@ -1,8 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { toTetherError } from '../../../common/errors';
-import { chainPems, obtainPoolChain, type PoolChain } from '../../pool/chain';
+import { obtainChainStage, withPort, type ChainFound } from '../../bootstrap/pool-stages';
+import { StageRunner, type StageOutcome, type StageProgress } from '../../bootstrap/stage-events';
+import { registerStage } from '../../bootstrap/stages/logon';
+import { normaliseFingerprint } from '../../pool/chain';
+import { CERTPROV_PATH } from '../../pool/discovery/discover';
 import { PoolHttpClient } from '../../pool/net/http';
-import { registerWithRegistrar, type RegistrationResult } from '../../pool/sip';
+import type { RegistrationResult } from '../../pool/sip';
 import { flag, parseArgs, portNumber, type ParsedFlags } from '../args';
 import { readCertificatePem, resolverFor } from '../inputs';
 import { EXIT, reportError, usageError, type CliIO, type Command } from '../io';
@@ -69,11 +74,33 @@ function hostPort(value: string, name: string, defaultPort?: number): { host: st
   return p === undefined ? { host: m[1]! } : { host: m[1]!, port: p };
 }
 
-function describeChain(c: PoolChain): string {
-  const lines = [`CA chain from ${c.sourceUrl}`, `  root:         ${c.root.subject}`, `  fingerprint:  ${c.rootFingerprint}`, `  trusted by:   ${c.trust === 'os-store' ? "this PC's certificate store" : 'a pinned fingerprint'}`];
+/** Stage 6's facts as probe has always shown them: each intermediate with its fingerprint and end date. */
+interface ProbedChain {
+  readonly found: ChainFound;
+  readonly trust: 'os-store' | 'pinned';
+  readonly intermediates: { subject: string; fingerprint: string; notAfter: Date }[];
+  readonly serverVerified: boolean;
+}
+
+function probedChain(found: ChainFound, serverVerified: boolean): ProbedChain {
+  // pems: intermediates deepest first, root last (the order --out writes).
+  const intermediates = found.pems.slice(0, -1).map((pem, i) => {
+    const c = new X509Certificate(pem);
+    return { subject: found.intermediates[i]!, fingerprint: c.fingerprint256, notAfter: new Date(c.validTo) };
+  });
+  return { found, trust: found.trust === 'os-store' ? 'os-store' : 'pinned', intermediates, serverVerified };
+}
+
+function describeChain(c: ProbedChain): string {
+  const lines = [`CA chain from ${c.found.sourceUrl}`, `  root:         ${c.found.rootSubject}`, `  fingerprint:  ${c.found.rootFingerprint}`, `  trusted by:   ${c.trust === 'os-store' ? "this PC's certificate store" : 'a pinned fingerprint'}`];
   for (const i of c.intermediates) lines.push(`  intermediate: ${i.subject} (until ${i.notAfter.toISOString().slice(0, 10)})`);
-  lines.push(`  pool HTTPS certificate: ${c.serverVerified ? 'chains to it' : 'not checked'}${c.inferredFromTls > 0 ? ` (${c.inferredFromTls} intermediate(s) taken from the TLS handshake)` : ''}`);
+  lines.push(`  pool HTTPS certificate: ${c.serverVerified ? 'chains to it' : 'not checked'}${c.found.inferredFromTls > 0 ? ` (${c.found.inferredFromTls} intermediate(s) taken from the TLS handshake)` : ''}`);
   return lines.join('\n') + '\n';
+}
+
+/** One stage run the way a sign-in runs it, so a failure carries that stage; probe prints no progress. */
+function runStage<T>(stage: 'ca-chain' | 'logon', work: (progress: StageProgress) => Promise<StageOutcome<T>>): Promise<T> {
+  return new StageRunner(() => undefined).run(stage, work);
 }
 
 function describeRegistration(r: RegistrationResult): string {
@@ -100,29 +127,41 @@ async function runChain(flags: Flags, lab: LabTarget | null, io: CliIO): Promise
   const pins = flags.pin.length > 0 || !lab ? flags.pin : [lab.rootFingerprint];
   const httpsPort = flags['https-port'] ?? lab?.httpsPort ?? 443;
   const http = new PoolHttpClient({ resolver, retry: { attempts: 1 } });
+  const checkTls = !flags['no-tls-check'];
   try {
-    const chain = await obtainPoolChain({
-      pool,
-      http,
-      lookup: resolver.lookup,
-      pinnedFingerprints: pins,
-      ...(flags['no-tls-check'] ? {} : { tlsServer: { host: pool.host, port: httpsPort } }),
-    });
+    // The pool half of stage 6, as test-bootstrap and a sign-in run it; the Web Services URL names the HTTPS port checked.
+    const found = await runStage('ca-chain', (progress) =>
+      obtainChainStage(
+        {
+          webServicesUrl: `${withPort(pool.host, httpsPort, 'https')}${CERTPROV_PATH}`,
+          http,
+          resolver,
+          ...(pool.port === undefined ? {} : { httpPort: pool.port }),
+          now: () => new Date(),
+          connectTimeoutMs: 5000,
+          pinnedFingerprints: pins.map(normaliseFingerprint),
+          checkTls,
+          howToTrust: 'pass --pin with its fingerprint',
+        },
+        progress,
+      ),
+    );
+    const chain = probedChain(found, checkTls);
     const { out } = flags;
-    if (out) await writeFile(out, chainPems(chain).join(''));
+    if (out) await writeFile(out, found.pems.join(''));
     if (flags.json) {
       io.stdout.write(
         JSON.stringify({
           ok: true,
           chain: {
-            source: chain.sourceUrl,
+            source: found.sourceUrl,
             trust: chain.trust,
-            rootFingerprint: chain.rootFingerprint,
-            root: chain.root.subject,
-            intermediates: chain.intermediates.map((c) => ({ subject: c.subject, fingerprint: c.fingerprint256, notAfter: c.notAfter.toISOString() })),
+            rootFingerprint: found.rootFingerprint,
+            root: found.rootSubject,
+            intermediates: chain.intermediates.map((c) => ({ ...c, notAfter: c.notAfter.toISOString() })),
             serverVerified: chain.serverVerified,
-            inferredFromTls: chain.inferredFromTls,
-            pems: chainPems(chain),
+            inferredFromTls: found.inferredFromTls,
+            pems: found.pems,
           },
         }) + '\n',
       );
@@ -147,7 +186,10 @@ async function runRegister(flags: Flags, lab: LabTarget | null, io: CliIO): Prom
     const read = (f: string, what: string) => readFile(f, 'utf8').catch((err: unknown) => Promise.reject(usageError(`Cannot read ${what} ${f}: ${(err as Error).message}`)));
     clientCertificate = { certPem: await read(certFile, '--cert'), keyPem: await read(keyFile, '--key') };
   }
-  const result = await registerWithRegistrar({ registrar, sipUri: sip, caPems, lookup: resolver.lookup, timeoutMs, ...(clientCertificate ? { clientCertificate } : {}) });
+  // The pool half of stage 9, as test-bootstrap --register runs it (there with the throw-away key and stage 8's certificate).
+  const result = await runStage('logon', (progress) =>
+    registerStage({ registrar, sipUri: sip, caPems, lookup: resolver.lookup, timeoutMs, ...(clientCertificate ? { clientCertificate } : {}) }, progress),
+  );
   if (flags.json) io.stdout.write(JSON.stringify({ ok: true, registration: result }) + '\n');
   else io.stdout.write(describeRegistration(result));
   return EXIT.ok;

@@ -45,6 +45,7 @@ function ctx(facts: JobFacts, resolver: PoolResolver = nxdomain): StageContext {
     memory: { phone, anonymous: null, pool: null, ticket: null },
     phone: async () => phone,
     phase: () => undefined,
+    withoutPoolSlot: unused,
     anonymousHttp: unused,
     poolHttp: unused,
   };

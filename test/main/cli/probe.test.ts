@@ -34,8 +34,12 @@ describe('tether probe', () => {
     const base = ['chain', '--pool', `${lab.context.poolFqdn}:${lab.httpPort}`, '--https-port', String(lab.httpsPort), '--dns', lab.dnsServer];
     const refused = await run([...base, '--json']);
     expect(refused.code).toBe(1);
-    const e = JSON.parse(refused.out) as { ok: boolean; error: { code: string; detail: { fingerprint: string } } };
+    const e = JSON.parse(refused.out) as { ok: boolean; error: { code: string; stage: string; message: string; detail: { fingerprint: string } } };
     expect(e.error.code).toBe('CHAIN_ROOT_UNTRUSTED');
+    // Stage 6's own pool half ran, so the error carries its stage, and it names probe's flag.
+    expect(e.error.stage).toBe('ca-chain');
+    expect(e.error.message).toContain('--pin');
+    expect(e.error.message).not.toContain('--root-fingerprint');
     expect(e.error.detail.fingerprint).toBe(lab.ca.rootFingerprint);
     const human = await run(base);
     expect(human.err).toContain(`--pin ${lab.ca.rootFingerprint}`);
@@ -43,10 +47,15 @@ describe('tether probe', () => {
     const out = join(tmp.dir, 'chain.pem');
     const ok = await run([...base, '--pin', lab.ca.rootFingerprint, '--out', out, '--json']);
     expect(ok.code).toBe(0);
-    const doc = JSON.parse(ok.out) as { chain: { trust: string; intermediates: unknown[] } };
+    const doc = JSON.parse(ok.out) as { chain: { trust: string; intermediates: unknown[]; serverVerified: boolean } };
     expect(doc.chain.trust).toBe('pinned');
     expect(doc.chain.intermediates).toHaveLength(1);
     expect(readFileSync(out, 'utf8').match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(doc.chain.serverVerified).toBe(true);
+
+    const unchecked = await run([...base, '--pin', lab.ca.rootFingerprint, '--no-tls-check']);
+    expect(unchecked.code, unchecked.err).toBe(0);
+    expect(unchecked.out).toContain('pool HTTPS certificate: not checked');
   });
 
   it('registers with a lab-issued certificate, and reports the 401 without one', async () => {
@@ -60,7 +69,9 @@ describe('tether probe', () => {
 
     const challenged = await run([...base, '--json']);
     expect(challenged.code).toBe(1);
-    expect((JSON.parse(challenged.out) as { error: { code: string } }).error.code).toBe('REGISTRAR_CERT_REQUIRED');
+    const challenge = (JSON.parse(challenged.out) as { error: { code: string; stage: string } }).error;
+    expect(challenge.code).toBe('REGISTRAR_CERT_REQUIRED');
+    expect(challenge.stage).toBe('logon');
 
     const ok = await run([...base, '--cert', join(tmp.dir, 'user.pem'), '--key', join(tmp.dir, 'user.key')]);
     expect(ok.code, ok.err).toBe(0);
