@@ -5,6 +5,7 @@ import { TetherError } from '../../common/errors';
 import type { LabFaults, LabTls } from '../context';
 import { dispatch, type RouteTable } from './routes';
 import { CERT_FAULTS } from './tls';
+import { OPTIONAL_CLIENT_CERTIFICATE } from '../../common/pool/optional-client-certificate';
 
 export interface LabHttpOptions {
   host: string;
@@ -113,7 +114,7 @@ export interface LabHttpsOnlyOptions extends Omit<LabHttpOptions, 'httpPort' | '
  */
 export async function startHttpsOnlyListener(options: LabHttpsOnlyOptions): Promise<{ readonly port: number; close(): Promise<void> }> {
   const { handle, stop } = requestHandler(options.routes, options.faults, options.host, options.log);
-  const clientAuth = options.clientCas ? { requestCert: true, rejectUnauthorized: false, ca: [...options.clientCas] } : {};
+  const clientAuth = options.clientCas ? { ...OPTIONAL_CLIENT_CERTIFICATE, ca: [...options.clientCas] } : {};
   const server = createHttpsServer({ ...options.tls.current(), ...clientAuth, keepAlive: true }, handle(true));
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   // setSecureContext replaces the whole context: keep asking for (and trusting) client certificates.

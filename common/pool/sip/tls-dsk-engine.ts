@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { connect, createServer, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { isWholeRecords, TlsFlightCollector, type TlsFlight } from './tls-dsk-flight';
+import { OPTIONAL_CLIENT_CERTIFICATE } from '../optional-client-certificate';
 
 /**
  * The TLS handshake inside TLS-DSK [MS-SIPAE §3.2.5.1, §3.3.5.2], run by Node's own TLS engine
@@ -205,7 +206,7 @@ export class TlsDskServerHandshake {
     credentials: Pick<SecureContextOptions, 'cert' | 'key' | 'ca'>,
     private readonly stepTimeoutMs = 10_000,
   ) {
-    const server = createServer({ cert: credentials.cert, key: credentials.key, ca: credentials.ca, ...TLS_DSK_INNER_TLS, requestCert: true, rejectUnauthorized: false });
+    const server = createServer({ cert: credentials.cert, key: credentials.key, ca: credentials.ca, ...TLS_DSK_INNER_TLS, ...OPTIONAL_CLIENT_CERTIFICATE });
     this.secured = new Promise((resolve, reject) => {
       server.once('secureConnection', (socket: TLSSocket) => {
         this.socket = socket;
