@@ -1,19 +1,14 @@
 import type { SerializedTetherError } from '../../common/errors';
 import type { HistoryEntry, JobState, NetworkPath, SignInSpec } from '../../common/service/contract';
 import type { StageId } from '../../common/stages';
+import type { JobOwner, JsonObject, StageRecordInput } from '../journal/types';
 
 /**
  * What the service needs of the journal (main/journal's Journal has exactly these methods): the
  * service is written against this shape so tests and demo worlds can pass an in-memory one.
  */
 
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-export type JsonObject = { readonly [key: string]: JsonValue };
-
-export interface JobOwner {
-  readonly pid: number;
-  readonly token: string;
-}
+export type { JobOwner, JsonObject, JsonValue, StageRecordInput } from '../journal/types';
 
 export interface DeviceRecordView {
   readonly serial: string;
@@ -21,17 +16,6 @@ export interface DeviceRecordView {
   readonly firmware: string | null;
   readonly signedInInternally: boolean;
   readonly internalFacts: JsonObject | null;
-}
-
-export interface StageRecordInput {
-  readonly stage: StageId;
-  readonly status: 'done' | 'skipped' | 'failed';
-  readonly facts: JsonObject;
-  readonly summary: string;
-  readonly reason?: string | null;
-  readonly startedAt: number;
-  readonly endedAt: number;
-  readonly error?: SerializedTetherError | null;
 }
 
 export interface JobRecordView {
